@@ -1,0 +1,394 @@
+"""Stage 3, check: the rules that span records — ids, references, seeds, evidence, dates,
+figures — and the anchored evidence the later stages publish.
+
+Checks yield diagnostics and never stop at the first: a contributor fixes everything in one
+pass. The evidence found here (offsets and the seed's exact text) is what the build writes,
+so what was checked and what is published cannot differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic
+from .evidence import Seed, Span
+from .models import Actor, Article, Figure, Mode, Qualifier, Statement, date_bounds, line_range
+from .parse import suggest
+from .reader import Document, Key, read_text
+
+__all__ = ["CheckedArticle", "check_actors", "check_article", "numbers_in"]
+
+
+@dataclass
+class CheckedArticle:
+    """An article that passed its checks, with every piece of evidence anchored."""
+
+    id: str
+    record: Article
+    seed_path: str
+    seed: Seed
+    seed_sha256: str
+    mentions: dict[str, Span] = field(default_factory=dict)
+    figures: list[Span] = field(default_factory=list)
+    statements: list[Span] = field(default_factory=list)
+    excluded: list[tuple[int, int]] = field(default_factory=list)
+    block_quotes: list[tuple[int, int]] = field(default_factory=list)
+
+
+class _Reporter:
+    """Collects diagnostics for one document, placed by the data path they concern."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.found: list[Diagnostic] = []
+
+    def __call__(
+        self, loc: Key, code: str, message: str, hint: str | None = None, *, key: bool = False
+    ) -> None:
+        pos = self.doc.position(loc, prefer_key=key)
+        self.found.append(Diagnostic(self.doc.path, pos.line, pos.col, code, message, hint))
+
+
+def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnostic]:
+    """Registry rules: unique ids, affiliations that resolve, date ranges in order."""
+    report = _Reporter(doc)
+    ids = {actor.id for _, actor in actors}
+    seen: dict[str, int] = {}
+    for index, actor in actors:
+        if actor.id in seen:
+            first = doc.position((seen[actor.id], "id")).line
+            report(
+                (index, "id"),
+                "duplicate-id",
+                f"[{index}].id: actor id {actor.id!r} is already used at line {first}",
+                "merge the two entries, or give this one its own id",
+            )
+        else:
+            seen[actor.id] = index
+        for number, affiliation in enumerate(actor.affiliations):
+            loc = (index, "affiliations", number)
+            if affiliation.org not in ids:
+                _unknown_actor(report, (*loc, "org"), affiliation.org, ids)
+            _check_order(report, loc, affiliation.start, affiliation.end)
+    return report.found
+
+
+def _unknown_actor(report: _Reporter, loc: Key, actor_id: str, ids: set[str]) -> None:
+    from .parse import dotted
+
+    report(
+        loc,
+        "unknown-actor",
+        f"{dotted(loc)}: no actor {actor_id!r} in data/actors.yaml",
+        suggest(actor_id, ids) or "add the actor to data/actors.yaml",
+        key=loc[0] == "mentions",
+    )
+
+
+def _check_order(report: _Reporter, loc: Key, start: str | None, end: str | None) -> None:
+    if start and end and date_bounds(start)[1] > date_bounds(end)[2]:
+        from .parse import dotted
+
+        report(
+            (*loc, "end"), "date-order", f"{dotted(loc)}: ends ({end}) before it starts ({start})"
+        )
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+)
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+_UNITS = {word: value for value, word in enumerate(_ONES.split())} | {
+    word: 10 * (index + 2) for index, word in enumerate(_TENS.split())
+}
+_MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 1_000_000}
+
+
+def numbers_in(text: str) -> set[int]:
+    """Every number a passage writes, in digits ("1,000") or words ("two hundred and five",
+    "a dozen"), so a figure's value can be checked against its own evidence."""
+    found = {int(m.replace(",", "")) for m in re.findall(r"\d[\d,]*\d|\d", text)}
+    tokens = re.findall(r"[a-z]+", text.lower())
+    total = current = 0
+    active = False
+    for index, word in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if word in _UNITS:
+            current += _UNITS[word]
+            active = True
+        elif word in ("a", "an") and not active and following in _MULTIPLIERS:
+            current, active = 1, True
+        elif word in _MULTIPLIERS and active:
+            current *= _MULTIPLIERS[word]
+            if _MULTIPLIERS[word] >= 1000:
+                total, current = total + current, 0
+        elif not (word == "and" and active and following in _UNITS):
+            if active:
+                found.add(total + current)
+            total = current = 0
+            active = False
+    if active:
+        found.add(total + current)
+    return found
+
+
+def check_article(
+    doc: Document,
+    article: Article,
+    root: Path,
+    actors: dict[str, Actor],
+) -> tuple[CheckedArticle | None, list[Diagnostic]]:
+    """Every cross-record rule of one article; the anchored article when the seed is there."""
+    report = _Reporter(doc)
+    article_id = Path(doc.path).stem
+    seed_file = root / "seeds" / f"{article_id}.txt"
+    seed_path = f"seeds/{article_id}.txt"
+    if not seed_file.is_file():
+        report(
+            (),
+            "seed-missing",
+            f"no seed {seed_path} for this article",
+            "name the article file after its seed: seeds/X.txt → data/articles/X.yaml",
+        )
+        return None, report.found
+    text, problems = read_text(seed_file, seed_path)
+    if text is None:
+        return None, report.found + problems
+    digest = hashlib.sha256(seed_file.read_bytes()).hexdigest()
+    if digest != article.seed_sha256:
+        report(
+            ("seed_sha256",),
+            "seed-changed",
+            f"seed_sha256: {seed_path} has sha256 {digest}, not the annotated "
+            f"{article.seed_sha256}",
+            "seeds are never edited: restore the seed, or re-check every quote and update "
+            "seed_sha256",
+        )
+    checked = CheckedArticle(article_id, article, seed_path, Seed(text), digest)
+    _check_references(report, article, actors)
+    _check_regions(report, checked)
+    _check_evidence(report, checked)
+    _check_dates(report, article)
+    for index, figure in enumerate(article.figures):
+        _check_figure(report, index, figure)
+    return checked, report.found
+
+
+def _references(article: Article) -> Iterator[tuple[Key, str, bool]]:
+    """Every actor reference of an article: (where, actor id, must be mentioned)."""
+    if article.publisher:
+        yield ("publisher",), article.publisher, False
+    for actor_id in article.mentions:
+        yield ("mentions", actor_id), actor_id, False
+    for index, figure in enumerate(article.figures):
+        for name in ("reported_by", "via"):
+            if value := getattr(figure, name):
+                yield ("figures", index, name), value, True
+    for index, statement in enumerate(article.statements):
+        for name in ("speaker", "on_behalf_of", "via"):
+            if value := getattr(statement, name):
+                yield ("statements", index, name), value, True
+        for number, addressee in enumerate(statement.addressees):
+            yield ("statements", index, "addressees", number), addressee, True
+
+
+def _check_references(report: _Reporter, article: Article, actors: dict[str, Actor]) -> None:
+    from .parse import dotted
+
+    ids = set(actors)
+    for loc, actor_id, must_mention in _references(article):
+        if actor_id not in actors:
+            _unknown_actor(report, loc, actor_id, ids)
+        elif must_mention and actor_id not in article.mentions:
+            report(
+                loc,
+                "actor-not-mentioned",
+                f"{dotted(loc)}: {actor_id!r} is not in this article's mentions",
+                f"add to mentions: '{actor_id}: <where the article names {actors[actor_id].name}>'",
+            )
+    seen: dict[str, str] = {}
+    collections: list[tuple[str, Sequence[Figure | Statement]]] = [
+        ("figures", article.figures),
+        ("statements", article.statements),
+    ]
+    for kind, items in collections:
+        for index, item in enumerate(items):
+            where = f"{kind}[{index}]"
+            if item.id in seen:
+                report(
+                    (kind, index, "id"),
+                    "duplicate-id",
+                    f"{where}.id: {item.id!r} is already the id of {seen[item.id]}",
+                    "ids are unique within an article, across figures and statements",
+                )
+            else:
+                seen[item.id] = where
+
+
+def _check_regions(report: _Reporter, checked: CheckedArticle) -> None:
+    seed = checked.seed
+    ranges: list[tuple[Key, str]] = [
+        (("excluded", i, "lines"), e.lines) for i, e in enumerate(checked.record.excluded)
+    ] + [(("block_quotes", i), lines) for i, lines in enumerate(checked.record.block_quotes)]
+    for loc, lines in ranges:
+        first, last = line_range(lines)
+        if first > last or last > seed.line_count:
+            report(
+                loc,
+                "line-range",
+                f"{loc[0]}[{loc[1]}]: lines {lines} are not within the seed's "
+                f"{seed.line_count} lines in order",
+                "write N-M with N <= M, counting lines from 1",
+            )
+            continue
+        target = checked.excluded if loc[0] == "excluded" else checked.block_quotes
+        target.append(seed.lines_span(first, last))
+
+
+def _overlaps(span: Span, regions: list[tuple[int, int]]) -> bool:
+    return any(span.start < end and start < span.end for start, end in regions)
+
+
+def _within(span: Span, regions: list[tuple[int, int]]) -> bool:
+    return any(start <= span.start and span.end <= end for start, end in regions)
+
+
+def _places(seed: Seed, spans: list[Span]) -> str:
+    return "; ".join(
+        f"occurrence {n} at seed line {seed.line_of(s.start)[0]}:{seed.line_of(s.start)[1]}"
+        for n, s in enumerate(spans, 1)
+    )
+
+
+def _anchor(
+    report: _Reporter,
+    checked: CheckedArticle,
+    loc: Key,
+    quote: str,
+    occurrence: int | None,
+    *,
+    first: bool,
+) -> Span | None:
+    """Find one quote; report why not when it cannot be anchored."""
+    from .parse import dotted
+
+    seed, where = checked.seed, dotted(loc)
+    spans = seed.find(quote)
+    if not spans:
+        line, passage = seed.closest(quote)
+        report(
+            loc,
+            "quote-not-found",
+            f"{where}: not found in {checked.seed_path}",
+            f"closest passage, at seed line {line}: {passage!r}",
+        )
+        return None
+    outside = [s for s in spans if not _overlaps(s, checked.excluded)]
+    if occurrence is not None:
+        if occurrence > len(spans):
+            report(
+                loc,
+                "quote-ambiguous",
+                f"{where}: occurrence {occurrence} asked for, but the quote occurs "
+                f"{len(spans)} time(s): {_places(seed, spans)}",
+            )
+            return None
+        chosen = spans[occurrence - 1]
+    elif not outside:
+        chosen = spans[0]
+    elif first or len(outside) == 1:
+        chosen = outside[0]
+    else:
+        report(
+            loc,
+            "quote-ambiguous",
+            f"{where}: occurs {len(spans)} times in {checked.seed_path}: {_places(seed, spans)}",
+            "add occurrence: N to pick one, or lengthen the quote until it is unique",
+        )
+        return None
+    if _overlaps(chosen, checked.excluded):
+        line = seed.line_of(chosen.start)[0]
+        report(
+            loc,
+            "quote-excluded",
+            f"{where}: the quote lies in an excluded region (seed line {line})",
+            "annotate only the article; quote its own text or correct the excluded lines",
+        )
+        return None
+    return chosen
+
+
+def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
+    article = checked.record
+    for actor_id, quote in article.mentions.items():
+        span = _anchor(report, checked, ("mentions", actor_id), quote, None, first=True)
+        if span:
+            checked.mentions[actor_id] = span
+    items: list[tuple[str, Sequence[Figure | Statement], list[Span]]] = [
+        ("figures", article.figures, checked.figures),
+        ("statements", article.statements, checked.statements),
+    ]
+    for kind, records, spans in items:
+        for index, record in enumerate(records):
+            loc = (kind, index, "quote")
+            span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
+            if span is None:
+                continue
+            spans.append(span)
+            if (
+                isinstance(record, Statement)
+                and record.mode is Mode.direct
+                and not checked.seed.in_quotation(span)
+                and not _within(span, checked.block_quotes)
+            ):
+                line = checked.seed.line_of(span.start)[0]
+                report(
+                    loc,
+                    "quote-not-quoted",
+                    f"statements[{index}].quote: a direct statement, but the quote (seed "
+                    f"line {line}) is not inside quotation marks or a block quote",
+                    "quote only the words inside the marks, list the lines under "
+                    "block_quotes, or use mode: indirect",
+                )
+
+
+def _check_dates(report: _Reporter, article: Article) -> None:
+    latest = date_bounds(article.published)[2]
+
+    def not_after(loc: Key, value: str | None) -> None:
+        if value and date_bounds(value)[1] > latest:
+            from .parse import dotted
+
+            report(
+                loc,
+                "date-after-publication",
+                f"{dotted(loc)}: {value} is after the article's publication ({article.published})",
+                "nothing an article reports happens after it was published",
+            )
+
+    for index, statement in enumerate(article.statements):
+        not_after(("statements", index, "said"), statement.said)
+    for index, figure in enumerate(article.figures):
+        if figure.period:
+            loc = ("figures", index, "period")
+            _check_order(report, loc, figure.period.start, figure.period.end)
+            not_after((*loc, "start"), figure.period.start)
+            not_after((*loc, "end"), figure.period.end)
+
+
+def _check_figure(report: _Reporter, index: int, figure: Figure) -> None:
+    loc = ("figures", index, "value")
+    if figure.value not in numbers_in(figure.quote):
+        report(
+            loc,
+            "figure-value",
+            f"figures[{index}].value: {figure.value} is not written in the figure's quote",
+            "quote the passage that gives the number (digits or words)",
+        )
+    if figure.qualifier is Qualifier.fewer_than and figure.value == 0:
+        report(loc, "figure-value", f"figures[{index}]: fewer than 0 cannot count anyone")

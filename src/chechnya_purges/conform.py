@@ -1,0 +1,147 @@
+"""Stage 6, conform: the written package passes the standard validators, and the committed
+outputs are exactly what the code and data would write.
+
+``frictionless`` is imported here and only when called: it takes a second to import, and
+``validate`` never needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .write import JSON_PATH, OUTPUT_ROOTS
+
+__all__ = ["conform", "drift"]
+
+_FIX = "run `chechnya-purges build` and commit the result"
+
+
+def _frictionless(folder: Path) -> list[Diagnostic]:
+    from frictionless import Package
+
+    report = Package(str(folder / "datapackage.json")).validate()
+    problems = [
+        Diagnostic("datapackage.json", 1, 1, "nonconformant", f"frictionless: {warning}")
+        for warning in report.warnings
+    ]
+    for task in report.tasks:
+        for warning in task.warnings:
+            problems.append(
+                Diagnostic(task.place, 1, 1, "nonconformant", f"frictionless: {warning}")
+            )
+        for error in task.errors:
+            line = getattr(error, "row_number", None) or 1
+            col = getattr(error, "field_number", None) or 1
+            problems.append(
+                Diagnostic(
+                    task.place if task.place else "datapackage.json",
+                    line,
+                    col,
+                    "nonconformant",
+                    f"frictionless {error.type}: {error.note}",
+                )
+            )
+    if not report.valid and not problems:
+        problems.append(
+            Diagnostic(
+                "datapackage.json",
+                1,
+                1,
+                "nonconformant",
+                "frictionless reports the package invalid",
+            )
+        )
+    return problems
+
+
+def _json_schema(folder: Path) -> list[Diagnostic]:
+    import jsonschema
+
+    problems = []
+    schemas: dict[str, Any] = {}
+    for path in sorted((folder / "schema").glob("*.schema.json")):
+        relative = f"schema/{path.name}"
+        schemas[relative] = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            jsonschema.Draft202012Validator.check_schema(schemas[relative])
+        except jsonschema.SchemaError as exc:
+            problems.append(
+                Diagnostic(
+                    relative, 1, 1, "nonconformant", f"not a valid JSON Schema: {exc.message}"
+                )
+            )
+    schema = schemas.get("schema/dataset.schema.json")
+    if schema is None:
+        return [
+            *problems,
+            Diagnostic("schema/dataset.schema.json", 1, 1, "nonconformant", "missing", _FIX),
+        ]
+    instance = json.loads((folder / JSON_PATH).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path)
+        problems.append(
+            Diagnostic(JSON_PATH, 1, 1, "nonconformant", f"at /{where}: {error.message}")
+        )
+    return problems
+
+
+def conform(folder: Path) -> list[Diagnostic]:
+    """Problems the standard validators find in a written package (none, when all is well)."""
+    missing = [name for name in OUTPUT_ROOTS if not (folder / name).exists()]
+    if missing:
+        return [Diagnostic(name, 1, 1, "nonconformant", "missing", _FIX) for name in missing]
+    return _json_schema(folder) + _frictionless(folder)
+
+
+def _first_difference(old: bytes, new: bytes) -> int:
+    old_lines, new_lines = old.split(b"\n"), new.split(b"\n")
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), 1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
+
+
+def drift(root: Path, files: dict[str, bytes]) -> list[Diagnostic]:
+    """Each committed output that differs from what ``build`` would write, by name."""
+    problems = []
+    for relative, content in files.items():
+        path = root / relative
+        if not path.is_file():
+            problems.append(Diagnostic(relative, 1, 1, "drift", "is missing", _FIX))
+            continue
+        committed = path.read_bytes()
+        if committed != content:
+            line = _first_difference(committed, content)
+            problems.append(
+                Diagnostic(
+                    relative,
+                    line,
+                    1,
+                    "drift",
+                    f"differs from what build writes (first at line {line})",
+                    _FIX,
+                )
+            )
+    for name in OUTPUT_ROOTS:
+        folder = root / name
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(root).as_posix()
+                if path.is_file() and relative not in files:
+                    problems.append(
+                        Diagnostic(
+                            relative,
+                            1,
+                            1,
+                            "drift",
+                            "is not an output of build",
+                            "delete it, or run `chechnya-purges build`",
+                        )
+                    )
+    return problems

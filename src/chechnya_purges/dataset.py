@@ -1,0 +1,87 @@
+"""A dataset root on disk, read, parsed and checked: what ``validate`` reports and ``build``
+publishes.
+
+The registry is loaded first and the articles checked against it in a second pass, so every
+cross-reference is resolved against the whole registry, whatever the order of the files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import CheckedArticle, check_actors, check_article
+from .diagnostics import Diagnostic
+from .models import Actor
+from .parse import parse_actors, parse_article
+from .reader import read_yaml
+
+__all__ = ["ACTORS", "ARTICLES", "Dataset", "RootNotFound", "find_root", "load"]
+
+ACTORS = "data/actors.yaml"
+ARTICLES = "data/articles"
+# Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
+_ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_FATAL = frozenset({"yaml-syntax", "invalid-utf8"})
+
+
+class RootNotFound(Exception):
+    """No dataset root (a folder holding data/actors.yaml) at or above the given folder."""
+
+
+@dataclass
+class Dataset:
+    """Everything that passed its checks, ready to tabulate."""
+
+    root: Path
+    actors: list[Actor]
+    articles: list[CheckedArticle]
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds ``data/actors.yaml``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ACTORS).is_file():
+            return folder
+    raise RootNotFound(f"no {ACTORS} in {start} or any folder above it")
+
+
+def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
+    """Read, parse and check the whole dataset; every problem found, sorted."""
+    problems: list[Diagnostic] = []
+    doc, found = read_yaml(root / ACTORS, ACTORS)
+    problems += found
+    parsed, found = ([], []) if {d.code for d in found} & _FATAL else parse_actors(doc)
+    problems += found + check_actors(doc, parsed)
+    actors = {actor.id: actor for _, actor in reversed(parsed)}
+    articles = []
+    for path in sorted((root / ARTICLES).glob("*.yaml")):
+        display = f"{ARTICLES}/{path.name}"
+        if not _ARTICLE_ID.match(path.stem):
+            problems.append(
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    "invalid-format",
+                    f"article file name {path.name!r} is not a safe article id",
+                    "use letters, digits, '-', '_' and '.', as the seed's file name does",
+                )
+            )
+            continue
+        doc, found = read_yaml(path, display)
+        problems += found
+        if {d.code for d in found} & _FATAL:
+            continue
+        article, found = parse_article(doc)
+        problems += found
+        if article is None:
+            continue
+        checked, found = check_article(doc, article, root, actors)
+        problems += found
+        if checked is not None:
+            articles.append(checked)
+    registry = sorted(actors.values(), key=lambda actor: actor.id)
+    return Dataset(root, registry, articles), sorted(set(problems))

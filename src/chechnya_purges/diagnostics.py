@@ -1,0 +1,201 @@
+"""Problems found in the data: one immutable value each, one table of codes, one renderer per
+output format.
+
+Every stage yields diagnostics instead of printing or raising, so a contributor sees every
+problem of a run at once, sorted by file and line, in the ``path:line:col: error[code]`` form
+editors and CI annotations understand. Codes are never reused: a retired code stays in the
+table marked as such.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+__all__ = ["CODES", "RENDERERS", "Code", "Diagnostic", "render"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Code:
+    """What an error code means and how a contributor usually fixes it."""
+
+    title: str
+    fix: str
+
+
+CODES: dict[str, Code] = {
+    "invalid-utf8": Code(
+        "A file is not valid UTF-8 text.",
+        "Re-save the file as UTF-8 (without a byte-order mark).",
+    ),
+    "yaml-syntax": Code(
+        "The YAML cannot be parsed.",
+        "Check indentation and quoting near the position shown.",
+    ),
+    "duplicate-key": Code(
+        "A mapping has the same key twice; YAML would silently keep only the last.",
+        "Remove or rename one of the two keys.",
+    ),
+    "yaml-alias": Code(
+        "Anchors (&name) and aliases (*name) are not allowed: every value is written out.",
+        "Copy the value in full instead of referring to it.",
+    ),
+    "yaml-tag": Code(
+        "Explicit YAML tags (!!str, !custom) are not allowed.",
+        "Remove the tag; quote the value if it must be text.",
+    ),
+    "unknown-field": Code(
+        "A key that the record does not have.",
+        "Check the spelling against the field list in CONTRIBUTING.md.",
+    ),
+    "missing-field": Code(
+        "A required field is absent.",
+        "Add the field.",
+    ),
+    "wrong-type": Code(
+        "A value is of the wrong type (text where a list is expected, a number where text is).",
+        "Numbers that are text (a title like 1984) must be quoted.",
+    ),
+    "unknown-choice": Code(
+        "A value is not in the field's vocabulary.",
+        "Use one of the values listed; the hint names the closest one.",
+    ),
+    "invalid-format": Code(
+        "A value does not have the required form (slug, hash, country code, line range).",
+        "Follow the form given in the message.",
+    ),
+    "invalid-value": Code(
+        "A value is out of range or inconsistent with another field of the record.",
+        "Follow the message.",
+    ),
+    "invalid-date": Code(
+        "A date is not a real YYYY, YYYY-MM or YYYY-MM-DD date.",
+        "Write the date as an ISO 8601 prefix at the precision the evidence gives.",
+    ),
+    "formula-text": Code(
+        "Text starts with =, +, @, a tab or a carriage return, which a spreadsheet runs as a "
+        "formula.",
+        "Rephrase so that the text starts with another character.",
+    ),
+    "duplicate-id": Code(
+        "Two actors, figures or statements share an id.",
+        "Give each its own id; ids are never reused.",
+    ),
+    "unknown-actor": Code(
+        "An actor id that is not in data/actors.yaml.",
+        "Use an existing id (the hint names the closest) or add the actor to the registry.",
+    ),
+    "actor-not-mentioned": Code(
+        "A figure or statement uses an actor that the article's mentions do not list.",
+        "Add a mentions entry quoting where the article names the actor.",
+    ),
+    "seed-missing": Code(
+        "An article file has no seed of the same name in seeds/.",
+        "Name the article file after its seed: seeds/X.txt is annotated in data/articles/X.yaml.",
+    ),
+    "seed-changed": Code(
+        "The seed's SHA-256 differs from the one recorded when it was annotated.",
+        "Seeds are never edited: restore the seed, or re-check every quote and update seed_sha256.",
+    ),
+    "quote-not-found": Code(
+        "A quote is not in the seed, even forgiving whitespace, quote marks and dashes.",
+        "Copy the text from the seed; the hint shows the closest passage.",
+    ),
+    "quote-ambiguous": Code(
+        "A figure's or statement's quote occurs more than once in the article.",
+        "Add occurrence: N to pick one, or lengthen the quote until it is unique.",
+    ),
+    "quote-excluded": Code(
+        "Evidence lies in a region listed under excluded, which is not the article.",
+        "Quote the article itself, or correct the excluded line range.",
+    ),
+    "quote-not-quoted": Code(
+        "A direct statement's quote is not inside quotation marks or a block quote.",
+        "Quote only the words inside the marks, list the lines under block_quotes, or use "
+        "mode: indirect.",
+    ),
+    "line-range": Code(
+        "A line range is reversed or runs past the end of the seed.",
+        "Give N-M with N <= M within the seed's lines.",
+    ),
+    "date-order": Code(
+        "A date range ends before it starts.",
+        "Swap or correct the dates.",
+    ),
+    "date-after-publication": Code(
+        "A date falls after the article's publication.",
+        "Nothing the article reports happens after it was published: correct the date.",
+    ),
+    "figure-value": Code(
+        "A figure's value does not appear in its quote, or contradicts its qualifier.",
+        "Quote the passage that gives the number, as digits or words.",
+    ),
+    "drift": Code(
+        "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
+        "Run `chechnya-purges build` and commit the result.",
+    ),
+    "nonconformant": Code(
+        "The written package fails frictionless or JSON Schema validation.",
+        "This is a bug in the build, not in the data: please report it.",
+    ),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at one place. Ordered by (path, line, col, code) for stable reports."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    hint: str | None = None
+    severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code!r}")
+
+
+def _text(diagnostics: list[Diagnostic]) -> str:
+    lines = []
+    for d in diagnostics:
+        lines.append(f"{d.path}:{d.line}:{d.col}: {d.severity}[{d.code}] {d.message}")
+        if d.hint:
+            lines.append(f"  hint: {d.hint}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _json(diagnostics: list[Diagnostic]) -> str:
+    return json.dumps([asdict(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+
+
+def _github(diagnostics: list[Diagnostic]) -> str:
+    def escape(value: str) -> str:
+        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    out = []
+    for d in diagnostics:
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        out.append(
+            f"::{d.severity} file={d.path},line={d.line},col={d.col},title={d.code}::"
+            f"{escape(message)}\n"
+        )
+    return "".join(out)
+
+
+RENDERERS: dict[str, Callable[[list[Diagnostic]], str]] = {
+    "text": _text,
+    "json": _json,
+    "github": _github,
+}
+
+
+def render(diagnostics: Iterable[Diagnostic], fmt: str) -> str:
+    """All diagnostics, sorted, in one output format."""
+    return RENDERERS[fmt](sorted(set(diagnostics)))

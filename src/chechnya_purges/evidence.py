@@ -1,0 +1,171 @@
+"""Anchoring quotes in seed texts.
+
+A contributor types a quote; the seed may hold curly quotes, no-break spaces and en dashes the
+keyboard does not. Both sides are folded to a canonical form (any run of whitespace → one
+space, every quote mark and apostrophe → its straight form, every dash → a hyphen), matched
+there, and the match is mapped back so the output stores the seed's own characters and their
+code-point offsets, half-open, as the W3C TextPositionSelector counts them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from functools import cached_property
+
+__all__ = ["Seed", "Span"]
+
+_QUOTES = {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u02bc`\u00b4"} | {
+    c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
+}
+_DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
+_FOLD = _QUOTES | _DASHES
+_OPENING = "\u201c\u201e"
+_CLOSING = "\u201d"
+
+
+def _fold_char(char: str) -> str:
+    return " " if char.isspace() else _FOLD.get(char, char)
+
+
+def fold(text: str) -> str:
+    """The canonical form a quote is matched in (whitespace runs collapsed, ends stripped)."""
+    out: list[str] = []
+    for char in text:
+        folded = _fold_char(char)
+        if folded == " " and (not out or out[-1] == " "):
+            continue
+        out.append(folded)
+    return "".join(out).strip()
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a quote anchors: ``[start, end)`` in code points, and the seed's exact text."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Seed:
+    """One seed text, folded once, with the lookups every quote of its article needs."""
+
+    def __init__(self, text: str):
+        self.text = text
+        folded: list[str] = []
+        origin: list[int] = []
+        for index, char in enumerate(text):
+            char = _fold_char(char)
+            if char == " " and folded and folded[-1] == " ":
+                continue
+            folded.append(char)
+            origin.append(index)
+        self.folded = "".join(folded)
+        self._origin = origin
+        self._line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts) - (1 if self.text.endswith("\n") else 0)
+
+    def line_of(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a code-point offset."""
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def lines_span(self, first: int, last: int) -> tuple[int, int]:
+        """Offsets ``[start, end)`` covering seed lines ``first``..``last`` (1-based)."""
+        start = self._line_starts[first - 1]
+        end = self._line_starts[last] if last < len(self._line_starts) else len(self.text)
+        return start, end
+
+    def find(self, quote: str) -> list[Span]:
+        """Every place the quote matches on word boundaries, in seed order."""
+        needle = fold(quote)
+        if not needle:
+            return []
+        spans = []
+        at = self.folded.find(needle)
+        while at != -1:
+            start = self._origin[at]
+            end = self._origin[at + len(needle) - 1] + 1
+            if self._bounded(start, end):
+                spans.append(Span(start, end, self.text[start:end]))
+            at = self.folded.find(needle, at + 1)
+        return spans
+
+    def _bounded(self, start: int, end: int) -> bool:
+        text = self.text
+        if start > 0 and _is_word(text[start]) and _is_word(text[start - 1]):
+            return False
+        return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
+
+    def closest(self, quote: str) -> tuple[int, str]:
+        """The passage that shares the longest start or end with the quote, and its line.
+
+        Cheap on purpose (binary search over prefix and suffix lengths, each a substring
+        test): it runs for every unanchored quote of a large corpus.
+        """
+        needle = fold(quote)
+
+        def longest(*, suffix: bool) -> int:
+            low, high = 0, len(needle)
+            while low < high:
+                mid = (low + high + 1) // 2
+                part = needle[-mid:] if suffix else needle[:mid]
+                if part in self.folded:
+                    low = mid
+                else:
+                    high = mid - 1
+            return low
+
+        head = longest(suffix=False)
+        tail = longest(suffix=True)
+        if head >= tail:
+            at = self.folded.find(needle[:head]) if head else 0
+        else:
+            at = max(self.folded.find(needle[-tail:]) - (len(needle) - tail), 0)
+        stop = min(at + len(needle), len(self.folded))
+        start = self._origin[at] if self._origin else 0
+        end = self._origin[stop - 1] + 1 if stop > at else start
+        return self.line_of(start)[0], self.text[start:end]
+
+    @cached_property
+    def _quoted(self) -> list[tuple[int, int]]:
+        """Regions inside double quotation marks, as ``[start, end)`` offsets.
+
+        A quotation that runs over several paragraphs reopens each paragraph with an opening
+        mark and closes once; a paragraph that does not reopen ends an unclosed quotation, so
+        one stray mark cannot make the rest of the article count as quoted.
+        """
+        regions: list[tuple[int, int]] = []
+        opened: int | None = None
+        line_start = True
+        for index, char in enumerate(self.text):
+            if char == "\n":
+                line_start = True
+                continue
+            if line_start and not char.isspace():
+                line_start = False
+                if opened is not None and char not in _OPENING and char != '"':
+                    regions.append((opened, index))
+                    opened = None
+            if char in _OPENING or (char == '"' and opened is None):
+                if opened is None:
+                    opened = index
+            elif (char in _CLOSING or char == '"') and opened is not None:
+                regions.append((opened, index + 1))
+                opened = None
+        if opened is not None:
+            regions.append((opened, len(self.text)))
+        return regions
+
+    def in_quotation(self, span: Span) -> bool:
+        """Whether a span lies inside one quotation (marks included)."""
+        index = bisect.bisect_right(self._quoted, (span.start, len(self.text))) - 1
+        return index >= 0 and self._quoted[index][1] >= span.end

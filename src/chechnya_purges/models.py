@@ -1,0 +1,451 @@
+"""The records contributors write by hand, as pydantic models.
+
+These models are the dataset's single schema: the JSON Schemas in ``schema/``, the Table
+Schemas in ``datapackage.json``, the CSV headers' descriptions and the vocabularies all derive
+from them. Field descriptions are written for researchers, because they end up in the
+published descriptor. This module imports nothing else of the package.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Act",
+    "Actor",
+    "ActorKind",
+    "Affiliation",
+    "Article",
+    "ArticleKind",
+    "DateBasis",
+    "DatePrecision",
+    "Exclusion",
+    "ExclusionReason",
+    "Figure",
+    "FigureCategory",
+    "Medium",
+    "Mode",
+    "Period",
+    "Qualifier",
+    "Statement",
+    "Unit",
+    "date_bounds",
+    "line_range",
+]
+
+
+# --- vocabularies -------------------------------------------------------------------------
+
+
+class ActorKind(StrEnum):
+    """What sort of actor an entry of the registry is."""
+
+    person = "person"
+    government = "government"
+    legislature = "legislature"
+    party = "party"
+    intergovernmental = "intergovernmental"
+    ngo = "ngo"
+    media = "media"
+    organization = "organization"
+    group = "group"
+
+
+class ArticleKind(StrEnum):
+    """The genre of a published text."""
+
+    news_article = "news_article"
+    press_release = "press_release"
+    blog_post = "blog_post"
+    opinion = "opinion"
+
+
+class DateBasis(StrEnum):
+    """How a date was established: given by the text, resolved from a relative expression
+    against the publication date, or inferred from events the text describes."""
+
+    stated = "stated"
+    relative = "relative"
+    inferred = "inferred"
+
+
+class DatePrecision(StrEnum):
+    """How much of a date is known: the length of its ISO 8601 prefix."""
+
+    year = "year"
+    month = "month"
+    day = "day"
+
+
+class ExclusionReason(StrEnum):
+    """Why a region of a seed is not part of the article."""
+
+    reader_comments = "reader_comments"
+    related_content = "related_content"
+    advertising = "advertising"
+    promotion = "promotion"
+    author_bio = "author_bio"
+    site_chrome = "site_chrome"
+
+
+class FigureCategory(StrEnum):
+    """What a reported number counts."""
+
+    detained = "detained"
+    killed = "killed"
+    tortured = "tortured"
+    disappeared = "disappeared"
+    released = "released"
+    fled = "fled"
+    granted_refuge = "granted_refuge"
+    signatories = "signatories"
+    other = "other"
+
+
+class Qualifier(StrEnum):
+    """How the article qualifies a number ("more than 100" is more_than)."""
+
+    exact = "exact"
+    approximately = "approximately"
+    at_least = "at_least"
+    more_than = "more_than"
+    at_most = "at_most"
+    fewer_than = "fewer_than"
+
+
+class Unit(StrEnum):
+    """What a reported number counts in."""
+
+    people = "people"
+    countries = "countries"
+    organizations = "organizations"
+
+
+class Act(StrEnum):
+    """The speech act a statement performs (see the annotation guide for each)."""
+
+    condemn = "condemn"
+    criticize = "criticize"
+    express_concern = "express_concern"
+    accuse = "accuse"
+    urge_investigation = "urge_investigation"
+    urge_action = "urge_action"
+    announce_investigation = "announce_investigation"
+    deny = "deny"
+    dispute = "dispute"
+    acknowledge = "acknowledge"
+    offer_refuge = "offer_refuge"
+    threaten = "threaten"
+    decline_comment = "decline_comment"
+    report = "report"
+    support = "support"
+    other = "other"
+
+
+class Mode(StrEnum):
+    """Whether the article quotes the speaker's own words (direct) or reports them
+    (indirect)."""
+
+    direct = "direct"
+    indirect = "indirect"
+
+
+class Medium(StrEnum):
+    """How a statement was delivered, when the article tells."""
+
+    letter = "letter"
+    statement = "statement"
+    briefing = "briefing"
+    interview = "interview"
+    social_media = "social_media"
+    testimony = "testimony"
+    speech = "speech"
+    report = "report"
+    unknown = "unknown"
+
+
+# --- value types --------------------------------------------------------------------------
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+LOCAL_ID_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+LINES_PATTERN = r"^[1-9][0-9]*(?:-[1-9][0-9]*)?$"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PATTERN = r"^(?![=+@\t\r])"
+_DATE_PREFIX = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+
+
+def _no_formula(value: str) -> str:
+    if value[:1] in ("=", "+", "@", "\t", "\r"):
+        raise PydanticCustomError(
+            "formula_text",
+            "text starts with {char!r}, which a spreadsheet would run as a formula",
+            {"char": value[:1]},
+        )
+    return value
+
+
+def _valid_date_prefix(value: str) -> str:
+    match = _DATE_PREFIX.match(value)
+    if match is None:
+        raise PydanticCustomError(
+            "invalid_date",
+            "{value!r} is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
+            {"value": value},
+        )
+    year, month, day = match.groups()
+    if month is not None and not 1 <= int(month) <= 12:
+        raise PydanticCustomError(
+            "invalid_date", "{value!r} has no month {month}", {"value": value, "month": month}
+        )
+    if day is not None and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        raise PydanticCustomError(
+            "invalid_date", "{value!r} is not a day of the calendar", {"value": value}
+        )
+    return value
+
+
+Text = Annotated[
+    str,
+    Field(min_length=1),
+    AfterValidator(_no_formula),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": FORMULA_PATTERN}),
+]
+ActorId = Annotated[
+    str,
+    Field(
+        pattern=SLUG_PATTERN,
+        description="Id of an actor in data/actors.yaml (lower-case ASCII kebab-case).",
+    ),
+]
+LocalId = Annotated[str, Field(pattern=LOCAL_ID_PATTERN)]
+DateText = Annotated[
+    str,
+    AfterValidator(_valid_date_prefix),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "anyOf": [
+                {"pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]))?$"},
+                {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
+            ],
+        }
+    ),
+]
+LineRange = Annotated[str, Field(pattern=LINES_PATTERN)]
+StrictInt = Annotated[int, Strict()]
+
+
+def date_bounds(text: str) -> tuple[DatePrecision, date, date]:
+    """The precision of an ISO 8601 date prefix and the first and last day it covers.
+
+    Researchers filter on real dates; "2017-04" covers 1 to 30 April, and both ends are kept
+    so that no one reads more precision into the data than the evidence gave.
+    """
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 1:
+        return DatePrecision.year, date(parts[0], 1, 1), date(parts[0], 12, 31)
+    if len(parts) == 2:
+        last = calendar.monthrange(parts[0], parts[1])[1]
+        return DatePrecision.month, date(parts[0], parts[1], 1), date(parts[0], parts[1], last)
+    day = date(parts[0], parts[1], parts[2])
+    return DatePrecision.day, day, day
+
+
+def line_range(text: str) -> tuple[int, int]:
+    """First and last line (1-based, inclusive) of a ``"N"`` or ``"N-M"`` range."""
+    first, _, last = text.partition("-")
+    return int(first), int(last or first)
+
+
+class _Record(BaseModel):
+    """Every hand-written record: unknown keys are errors, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# --- the actor registry -------------------------------------------------------------------
+
+
+class Affiliation(_Record):
+    """A role an actor holds in an organisation, as the articles state it."""
+
+    org: ActorId = Field(description="The organisation's actor id.")
+    role: Text | None = Field(None, description="The role, in the articles' words.")
+    start: DateText | None = Field(None, description="When the role began (ISO 8601 prefix).")
+    end: DateText | None = Field(None, description="When the role ended (ISO 8601 prefix).")
+
+
+class Actor(_Record):
+    """A person, body, outlet or group, entered once and shared by all articles."""
+
+    id: ActorId = Field(description="Stable id of the actor; never reused or renamed.")
+    name: Text = Field(description="Display name in English.")
+    kind: ActorKind = Field(description="What sort of actor this is.")
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")] | None = Field(
+        None,
+        description="ISO 3166-1 alpha-2 country code, or ISO 3166-2 code for a region "
+        "(RU-CE is Chechnya).",
+    )
+    wikidata: Annotated[str, Field(pattern=r"^Q[1-9][0-9]*$")] | None = Field(
+        None, description="Wikidata item id (Q…), given only when certain."
+    )
+    aliases: list[Text] = Field(
+        default_factory=list, description="Other names the articles use for the actor."
+    )
+    affiliations: list[Affiliation] = Field(
+        default_factory=list, description="Roles the articles state the actor holds."
+    )
+    description: Text | None = Field(None, description="One line saying who the actor is.")
+
+
+# --- an annotated article -----------------------------------------------------------------
+
+
+class Exclusion(_Record):
+    """A region of the seed that is not the article (comments, ads, page furniture)."""
+
+    lines: LineRange = Field(description='Seed lines, "N" or "N-M" (1-based, inclusive).')
+    reason: ExclusionReason = Field(description="Why the region is not the article.")
+
+
+class Period(_Record):
+    """The time span a figure covers, when the article bounds it."""
+
+    start: DateText | None = Field(None, description="First day the figure covers.")
+    end: DateText | None = Field(None, description="Last day the figure covers.")
+
+
+class Figure(_Record):
+    """A number the article reports about people affected or acting together."""
+
+    id: LocalId = Field(description="Id of the figure, unique within its article.")
+    category: FigureCategory = Field(description="What the number counts.")
+    value: StrictInt = Field(ge=0, description="The number as the article writes it.")
+    qualifier: Qualifier = Field(description="How the article qualifies the number.")
+    unit: Unit = Field(description="What the number counts in.")
+    subject: Text = Field(description="Who is counted, in the article's words.")
+    place: Text | None = Field(None, description="Where, in the article's words.")
+    period: Period | None = Field(None, description="The span the number covers.")
+    reported_by: ActorId | None = Field(
+        None,
+        description="Actor the article credits with the number; empty when the article "
+        "states it in its own voice.",
+    )
+    via: ActorId | None = Field(
+        None, description="Actor that relays the number from the actor credited with it."
+    )
+    quote: Text = Field(description="The passage of the article that reports the number.")
+    occurrence: StrictInt | None = Field(
+        None, ge=1, description="Which occurrence of the quote in the seed, when it repeats."
+    )
+    note: Text | None = Field(None, description="Annotator's note on the figure.")
+
+
+class Statement(_Record):
+    """One speech act by one speaker, as the article reports it."""
+
+    id: LocalId = Field(description="Id of the statement, unique within its article.")
+    speaker: ActorId = Field(description="Actor who spoke or wrote.")
+    speaker_label: Text | None = Field(
+        None, description='How the article names an unnamed speaker ("an official").'
+    )
+    on_behalf_of: ActorId | None = Field(
+        None, description="Body the speaker is presented as speaking for."
+    )
+    via: ActorId | None = Field(
+        None, description="Actor through whose words the statement is known."
+    )
+    addressees: list[ActorId] = Field(
+        default_factory=list, description="Actors the words are directed at."
+    )
+    act: Act = Field(description="The speech act the statement performs.")
+    mode: Mode = Field(description="Direct quotation or reported speech.")
+    medium: Medium = Field(description="How the statement was delivered.")
+    said: DateText | None = Field(None, description="When it was said (ISO 8601 prefix).")
+    said_basis: DateBasis | None = Field(None, description="How the said date was established.")
+    quote: Text = Field(description="The passage of the article that carries the statement.")
+    occurrence: StrictInt | None = Field(
+        None, ge=1, description="Which occurrence of the quote in the seed, when it repeats."
+    )
+    note: Text | None = Field(None, description="Annotator's note on the statement.")
+
+    @model_validator(mode="after")
+    def _basis_goes_with_date(self) -> Statement:
+        if (self.said is None) != (self.said_basis is None):
+            raise PydanticCustomError(
+                "basis_mismatch", "said and said_basis go together: give both or neither"
+            )
+        return self
+
+
+class Article(_Record):
+    """One annotated article: its metadata and everything annotated in it."""
+
+    seed_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="SHA-256 of the seed file's bytes, as annotated."
+    )
+    publisher: ActorId | None = Field(
+        None, description="Outlet or organisation that published the article."
+    )
+    kind: ArticleKind = Field(description="The genre of the text.")
+    title: Text = Field(description="Title as published.")
+    authors: list[Text] = Field(default_factory=list, description="Authors as published.")
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")] = Field(
+        description="Language of the article (BCP 47)."
+    )
+    url: Text | None = Field(None, description="Where the article was published.")
+    published: DateText = Field(description="Publication date (ISO 8601 prefix).")
+    published_basis: DateBasis = Field(description="How the publication date was established.")
+    published_note: Text | None = Field(
+        None, description="How an inferred publication date was inferred."
+    )
+    note: Text | None = Field(None, description="Provenance the record holds nowhere else.")
+    excluded: list[Exclusion] = Field(
+        default_factory=list, description="Regions of the seed that are not the article."
+    )
+    block_quotes: list[LineRange] = Field(
+        default_factory=list,
+        description="Seed lines the article reproduces verbatim without quotation marks.",
+    )
+    mentions: dict[ActorId, Text] = Field(
+        default_factory=dict, description="Actor id → where the article names that actor."
+    )
+    figures: list[Figure] = Field(default_factory=list, description="Reported figures.")
+    statements: list[Statement] = Field(default_factory=list, description="Statements.")
+
+    @model_validator(mode="after")
+    def _inferred_needs_note(self) -> Article:
+        if self.published_basis is DateBasis.inferred and self.published_note is None:
+            raise PydanticCustomError(
+                "basis_mismatch", "an inferred publication date needs a published_note"
+            )
+        return self
+
+
+def field_description(model: type[BaseModel], name: str) -> str:
+    """The description of one model field, for the derived schemas and the codebook."""
+    return model.model_fields[name].description or ""
+
+
+def enum_of(model: type[BaseModel], name: str) -> type[StrEnum] | None:
+    """The vocabulary a field draws from, if any, so derived schemas never restate it."""
+    annotation: Any = model.model_fields[name].annotation
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+            return candidate
+    return None

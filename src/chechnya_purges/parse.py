@@ -1,0 +1,154 @@
+"""Stage 2, parse: located plain data → pydantic models, errors mapped back to file:line:col.
+
+Actors are parsed one by one, so one broken entry does not hide the rest of the registry from
+the checks that follow. An article is parsed whole: an article with a model error is reported
+and left out of the cross-record checks, which would only repeat its problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .diagnostics import Diagnostic
+from .models import Actor, Article
+from .reader import Document, Key
+
+__all__ = ["dotted", "parse_actors", "parse_article", "suggest"]
+
+M = TypeVar("M", bound=BaseModel)
+
+# pydantic error types → our codes; anything unlisted is a wrong type.
+_CODES = {
+    "extra_forbidden": "unknown-field",
+    "missing": "missing-field",
+    "enum": "unknown-choice",
+    "literal_error": "unknown-choice",
+    "string_pattern_mismatch": "invalid-format",
+    "string_too_short": "invalid-format",
+    "formula_text": "formula-text",
+    "invalid_date": "invalid-date",
+    "greater_than_equal": "invalid-value",
+    "greater_than": "invalid-value",
+    "basis_mismatch": "invalid-value",
+}
+_FORMS = {
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "lower-case ASCII words joined by hyphens (rex-tillerson)",
+    r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$": "lower-case ASCII words joined by - or _ (detained-100)",
+    r"^[1-9][0-9]*(?:-[1-9][0-9]*)?$": 'a line number or range, "12" or "60-72"',
+    r"^[0-9a-f]{64}$": "64 lower-case hex digits (sha256sum of the seed)",
+    r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$": "an ISO 3166 code in capitals (US, RU-CE)",
+    r"^Q[1-9][0-9]*$": "a Wikidata item id (Q42)",
+    r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$": "a BCP 47 language tag (en, ru, en-GB)",
+}
+
+
+def dotted(loc: Key) -> str:
+    """``("statements", 2, "quote")`` → ``statements[2].quote``, as the messages print it."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def suggest(value: object, choices: typing.Iterable[str]) -> str | None:
+    """A "did you mean" hint naming the closest choice, when one is close enough."""
+    close = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _model_at(model: type[BaseModel], loc: Key) -> type[BaseModel] | None:
+    """The model class that holds the field at ``loc`` (for naming its known fields)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = field.annotation
+        while typing.get_origin(current) is not None:
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[-1] if args else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) -> Diagnostic:
+    loc: Key = (*prefix, *error["loc"])
+    kind = error["type"]
+    code = _CODES.get(kind, "wrong-type")
+    hint = None
+    at_key = kind == "extra_forbidden"
+    if loc and loc[-1] == "[key]":
+        loc, at_key = loc[:-1], True
+    where = dotted(loc) or "the file"
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        holder = _model_at(model, error["loc"][:-1])
+        message = f"{where}: unknown field {loc[-1]!r}"
+        hint = suggest(loc[-1], holder.model_fields) if holder else None
+        if holder is not None and hint is None:
+            hint = "known fields: " + ", ".join(holder.model_fields)
+    elif kind == "missing":
+        message = f"{where}: required field is missing"
+    elif code == "unknown-choice":
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        message = f"{where}: {value!r} is not one of {', '.join(expected)}"
+        hint = suggest(value, expected)
+    elif kind == "string_pattern_mismatch":
+        form = _FORMS.get(error["ctx"]["pattern"], f"the pattern {error['ctx']['pattern']}")
+        message = f"{where}: {value!r} is not {form}"
+    elif code == "wrong-type":
+        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
+        if isinstance(value, int) and "string" in kind:
+            hint = f"put the value in quotes: '{value}'"
+    else:
+        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    pos = doc.position(loc, prefer_key=at_key)
+    return Diagnostic(doc.path, pos.line, pos.col, code, message, hint)
+
+
+def _validate(
+    doc: Document, model: type[M], data: Any, prefix: Key = ()
+) -> tuple[M | None, list[Diagnostic]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_diagnostic(doc, model, e, prefix) for e in exc.errors(include_url=False)]
+
+
+def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnostic]]:
+    """Every valid actor of the registry with its index, and the problems of the others."""
+    if doc.data is None:
+        return [], []
+    if not isinstance(doc.data, list):
+        pos = doc.position(())
+        return [], [
+            Diagnostic(
+                doc.path,
+                pos.line,
+                pos.col,
+                "wrong-type",
+                "the actor registry must be a list of actors",
+                "start each actor with '- id: '",
+            )
+        ]
+    actors, problems = [], []
+    for index, item in enumerate(doc.data):
+        actor, found = _validate(doc, Actor, item, (index,))
+        problems += found
+        if actor is not None:
+            actors.append((index, actor))
+    return actors, problems
+
+
+def parse_article(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
+    """The article model, or the problems that keep it from being one."""
+    data = {} if doc.data is None else doc.data
+    return _validate(doc, Article, data)

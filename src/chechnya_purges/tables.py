@@ -1,0 +1,566 @@
+"""Stage 4, tabulate: checked records → flat rows per table, and the nested JSON document.
+
+The column lists below are the published contract (DESIGN's output tables). A column that
+carries a model field names it, and takes its type, vocabulary, required-ness and description
+from the model; only derived columns (ids, offsets, date bounds) describe themselves here. The
+Table Schemas, the JSON Schema of the nested document and the CSV headers are all generated
+from these specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from .dataset import Dataset
+from .evidence import Span
+from .models import (
+    Actor,
+    Affiliation,
+    Article,
+    DatePrecision,
+    Exclusion,
+    ExclusionReason,
+    Figure,
+    Qualifier,
+    Statement,
+    date_bounds,
+    enum_of,
+    field_description,
+)
+
+__all__ = ["JSON_NAME", "TABLES", "Column", "Table", "document", "document_schema", "rows"]
+
+JSON_NAME = "chechnya-purges.json"
+Value = str | int | date | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One published column: its name, Table Schema type, and where its meaning comes from."""
+
+    name: str
+    kind: str
+    description: str
+    required: bool = False
+    enum: type[StrEnum] | None = None
+
+
+def field(
+    name: str, model: type[BaseModel], attribute: str, *, required: bool | None = None
+) -> Column:
+    """A column that publishes a model field: everything but its name comes from the model."""
+    info = model.model_fields[attribute]
+    kind = "integer" if info.annotation is int else "string"
+    is_required = info.is_required() if required is None else required
+    return Column(
+        name, kind, field_description(model, attribute), is_required, enum_of(model, attribute)
+    )
+
+
+def derived(
+    name: str,
+    kind: str,
+    description: str,
+    *,
+    required: bool = False,
+    enum: type[StrEnum] | None = None,
+) -> Column:
+    """A column computed by the build (ids, offsets, date bounds)."""
+    return Column(name, kind, description, required, enum)
+
+
+def _dates(prefix: str, model: type[BaseModel], attribute: str, basis: str) -> list[Column]:
+    return [
+        field(prefix, model, attribute),
+        derived(
+            f"{prefix}_precision",
+            "string",
+            f"Precision of {prefix}: year, month or day.",
+            enum=DatePrecision,
+        ),
+        derived(f"{prefix}_earliest", "date", f"First day {prefix} can be."),
+        derived(f"{prefix}_latest", "date", f"Last day {prefix} can be."),
+        field(f"{prefix}_basis", model, basis),
+    ]
+
+
+def _evidence(what: str) -> list[Column]:
+    return [
+        derived(
+            "quote", "string", f"The seed's exact text that evidences the {what}.", required=True
+        ),
+        derived(
+            "start",
+            "integer",
+            "Offset of the quote's first character in the seed "
+            "(Unicode code points, counting from 0).",
+            required=True,
+        ),
+        derived(
+            "end",
+            "integer",
+            "Offset just past the quote's last character (half-open).",
+            required=True,
+        ),
+    ]
+
+
+ARTICLE_ID = derived(
+    "article_id", "string", "Id of the article: its seed's file name without .txt.", required=True
+)
+ACTOR_ID = field("actor_id", Actor, "id")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV resource of the Data Package."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, table, column)
+
+    @property
+    def path(self) -> str:
+        return f"build/{self.name}.csv"
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "actors",
+        "Every person, body, outlet or group the articles name, once.",
+        (
+            ACTOR_ID,
+            field("name", Actor, "name"),
+            field("kind", Actor, "kind"),
+            field("country", Actor, "country"),
+            field("wikidata_id", Actor, "wikidata"),
+            field("description", Actor, "description"),
+        ),
+        ("actor_id",),
+    ),
+    Table(
+        "affiliations",
+        "Roles the articles state an actor holds in an organisation. Dates given as a year "
+        "or month are published as the widest range they allow.",
+        (
+            field("actor_id", Actor, "id"),
+            field("organization_id", Affiliation, "org"),
+            field("role", Affiliation, "role"),
+            derived("start", "date", "First day the role can have begun."),
+            derived("end", "date", "Last day the role can have ended."),
+        ),
+        ("actor_id", "organization_id"),
+        (("actor_id", "actors", "actor_id"), ("organization_id", "actors", "actor_id")),
+    ),
+    Table(
+        "articles",
+        "One row per annotated article.",
+        (
+            ARTICLE_ID,
+            field("publisher_id", Article, "publisher"),
+            field("kind", Article, "kind"),
+            field("title", Article, "title"),
+            derived("authors", "string", "Authors as published, joined with '; '."),
+            field("language", Article, "language"),
+            field("url", Article, "url"),
+            *_dates("published", Article, "published", "published_basis"),
+            derived(
+                "seed_path",
+                "string",
+                "Path of the article's text in the repository.",
+                required=True,
+            ),
+            field("seed_sha256", Article, "seed_sha256"),
+        ),
+        ("article_id",),
+        (("publisher_id", "actors", "actor_id"),),
+    ),
+    Table(
+        "mentions",
+        "Where each article names each actor (its first naming outside excluded regions).",
+        (ARTICLE_ID, ACTOR_ID, *_evidence("mention")),
+        ("article_id", "actor_id"),
+        (("article_id", "articles", "article_id"), ("actor_id", "actors", "actor_id")),
+    ),
+    Table(
+        "figures",
+        "Numbers the articles report about people affected or acting together. low and high "
+        "are the inclusive bounds the wording implies.",
+        (
+            derived(
+                "figure_id", "string", "Id of the figure: <article_id>:<local id>.", required=True
+            ),
+            ARTICLE_ID,
+            field("category", Figure, "category"),
+            field("value", Figure, "value"),
+            field("qualifier", Figure, "qualifier"),
+            derived(
+                "low",
+                "integer",
+                "Smallest count the wording allows (more than 100 → "
+                "101); empty when the wording sets none.",
+            ),
+            derived(
+                "high",
+                "integer",
+                "Largest count the wording allows (fewer than 10 → 9); "
+                "empty when the wording sets none.",
+            ),
+            field("unit", Figure, "unit"),
+            field("subject", Figure, "subject"),
+            field("place", Figure, "place"),
+            derived("period_start", "date", "First day of the period the figure covers."),
+            derived("period_end", "date", "Last day of the period the figure covers."),
+            field("reported_by", Figure, "reported_by"),
+            field("via", Figure, "via"),
+            *_evidence("figure"),
+            field("note", Figure, "note"),
+        ),
+        ("figure_id",),
+        (
+            ("article_id", "articles", "article_id"),
+            ("reported_by", "actors", "actor_id"),
+            ("via", "actors", "actor_id"),
+        ),
+    ),
+    Table(
+        "statements",
+        "Speech acts the articles report, one speaker and one act each.",
+        (
+            derived(
+                "statement_id",
+                "string",
+                "Id of the statement: <article_id>:<local id>.",
+                required=True,
+            ),
+            ARTICLE_ID,
+            field("speaker_id", Statement, "speaker"),
+            field("speaker_label", Statement, "speaker_label"),
+            field("on_behalf_of", Statement, "on_behalf_of"),
+            field("via", Statement, "via"),
+            field("act", Statement, "act"),
+            field("mode", Statement, "mode"),
+            field("medium", Statement, "medium"),
+            *_dates("said", Statement, "said", "said_basis"),
+            *_evidence("statement"),
+            field("note", Statement, "note"),
+        ),
+        ("statement_id",),
+        (
+            ("article_id", "articles", "article_id"),
+            ("speaker_id", "actors", "actor_id"),
+            ("on_behalf_of", "actors", "actor_id"),
+            ("via", "actors", "actor_id"),
+        ),
+    ),
+    Table(
+        "statement_addressees",
+        "Whom each statement is directed at.",
+        (
+            derived("statement_id", "string", "The statement.", required=True),
+            ACTOR_ID,
+        ),
+        ("statement_id", "actor_id"),
+        (("statement_id", "statements", "statement_id"), ("actor_id", "actors", "actor_id")),
+    ),
+)
+
+
+def _bounds(text: str | None) -> tuple[str | None, DatePrecision | None, date | None, date | None]:
+    if text is None:
+        return None, None, None, None
+    precision, earliest, latest = date_bounds(text)
+    return text, precision, earliest, latest
+
+
+def _evidence_values(span: Span) -> tuple[str, int, int]:
+    return span.text, span.start, span.end
+
+
+def _low_high(figure: Figure) -> tuple[int | None, int | None]:
+    value = figure.value
+    return {
+        Qualifier.exact: (value, value),
+        Qualifier.approximately: (None, None),
+        Qualifier.at_least: (value, None),
+        Qualifier.more_than: (value + 1, None),
+        Qualifier.at_most: (None, value),
+        Qualifier.fewer_than: (None, value - 1),
+    }[figure.qualifier]
+
+
+def _actor_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for a in dataset.actors:
+        yield a.id, a.name, a.kind, a.country, a.wikidata, a.description
+
+
+def _affiliation_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for a in dataset.actors:
+        for f in a.affiliations:
+            start = date_bounds(f.start)[1] if f.start else None
+            end = date_bounds(f.end)[2] if f.end else None
+            yield a.id, f.org, f.role, start, end
+
+
+def _article_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for c in dataset.articles:
+        r = c.record
+        yield (
+            c.id,
+            r.publisher,
+            r.kind,
+            r.title,
+            "; ".join(r.authors),
+            r.language,
+            r.url,
+            *_bounds(r.published),
+            r.published_basis,
+            c.seed_path,
+            c.seed_sha256,
+        )
+
+
+def _mention_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for c in dataset.articles:
+        for actor_id, span in c.mentions.items():
+            yield c.id, actor_id, *_evidence_values(span)
+
+
+def _figure_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for c in dataset.articles:
+        for f, span in zip(c.record.figures, c.figures, strict=True):
+            period = f.period
+            start = date_bounds(period.start)[1] if period and period.start else None
+            end = date_bounds(period.end)[2] if period and period.end else None
+            yield (
+                f"{c.id}:{f.id}",
+                c.id,
+                f.category,
+                f.value,
+                f.qualifier,
+                *_low_high(f),
+                f.unit,
+                f.subject,
+                f.place,
+                start,
+                end,
+                f.reported_by,
+                f.via,
+                *_evidence_values(span),
+                f.note,
+            )
+
+
+def _statement_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for c in dataset.articles:
+        for s, span in zip(c.record.statements, c.statements, strict=True):
+            said = _bounds(s.said)
+            yield (
+                f"{c.id}:{s.id}",
+                c.id,
+                s.speaker,
+                s.speaker_label,
+                s.on_behalf_of,
+                s.via,
+                s.act,
+                s.mode,
+                s.medium,
+                *said,
+                s.said_basis,
+                *_evidence_values(span),
+                s.note,
+            )
+
+
+def _addressee_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+    for c in dataset.articles:
+        for s in c.record.statements:
+            for actor_id in s.addressees:
+                yield f"{c.id}:{s.id}", actor_id
+
+
+_ROWS: dict[str, Callable[[Dataset], Iterator[tuple[Value, ...]]]] = {
+    "actors": _actor_rows,
+    "affiliations": _affiliation_rows,
+    "articles": _article_rows,
+    "mentions": _mention_rows,
+    "figures": _figure_rows,
+    "statements": _statement_rows,
+    "statement_addressees": _addressee_rows,
+}
+
+
+def rows(dataset: Dataset, table: Table) -> list[tuple[Value, ...]]:
+    """A table's rows, sorted by primary key, so that every build lists them alike."""
+    keys = [i for i, c in enumerate(table.columns) if c.name in table.primary_key]
+    out = list(_ROWS[table.name](dataset))
+    for row in out:
+        assert len(row) == len(table.columns), table.name
+    return sorted(out, key=lambda row: tuple(str(row[i]) for i in keys))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _as_object(table: Table, row: tuple[Value, ...], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        c.name: _plain(v) for c, v in zip(table.columns, row, strict=True) if c.name not in drop
+    }
+
+
+def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
+    return {"lines": lines, "start": span[0], "end": span[1]}
+
+
+def document(dataset: Dataset, version: str) -> dict[str, Any]:
+    """The whole dataset nested by article, for readers who want one JSON file."""
+    table = {t.name: t for t in TABLES}
+    by_article: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c.id: {"mentions": [], "figures": [], "statements": []} for c in dataset.articles
+    }
+    addressees: dict[str, list[str]] = {}
+    for statement_id, actor_id in rows(dataset, table["statement_addressees"]):
+        addressees.setdefault(str(statement_id), []).append(str(actor_id))
+    for name in ("mentions", "figures", "statements"):
+        for row in rows(dataset, table[name]):
+            item = _as_object(table[name], row, drop=("article_id",))
+            if name == "statements":
+                item["addressees"] = addressees.get(item["statement_id"], [])
+            by_article[str(row[1] if name != "mentions" else row[0])][name].append(item)
+    affiliations: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(dataset, table["affiliations"]):
+        item = _as_object(table["affiliations"], row, drop=("actor_id",))
+        affiliations.setdefault(str(row[0]), []).append(item)
+    actors = []
+    for actor, row in zip(dataset.actors, rows(dataset, table["actors"]), strict=True):
+        item = _as_object(table["actors"], row)
+        item["aliases"] = list(actor.aliases)
+        item["affiliations"] = affiliations.get(actor.id, [])
+        actors.append(item)
+    records = {c.id: c for c in dataset.articles}
+    articles = []
+    for row in rows(dataset, table["articles"]):
+        c = records[str(row[0])]
+        item = _as_object(table["articles"], row)
+        item["authors"] = list(c.record.authors)
+        item["published_note"] = c.record.published_note
+        item["note"] = c.record.note
+        item["excluded"] = [
+            {**_region(e.lines, span), "reason": e.reason.value}
+            for e, span in zip(c.record.excluded, c.excluded, strict=True)
+        ]
+        item["block_quotes"] = [
+            _region(lines, span)
+            for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
+        ]
+        item.update(by_article[c.id])
+        articles.append(item)
+    return {"name": "chechnya-purges", "version": version, "actors": actors, "articles": articles}
+
+
+_JSON_TYPES = {"string": "string", "integer": "integer", "date": "string"}
+
+
+def _column_schema(column: Column) -> dict[str, Any]:
+    schema: dict[str, Any] = {"description": column.description}
+    json_type = _JSON_TYPES[column.kind]
+    schema["type"] = json_type if column.required else [json_type, "null"]
+    if column.kind == "date":
+        schema["format"] = "date"
+    if column.enum is not None:
+        values: list[Any] = [v.value for v in column.enum]
+        schema["enum"] = values if column.required else [*values, None]
+    return schema
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object"}
+    if description:
+        schema["description"] = description
+    return schema | {
+        "properties": properties,
+        "required": sorted(properties),
+        "additionalProperties": False,
+    }
+
+
+def _columns(table: Table, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {c.name: _column_schema(c) for c in table.columns if c.name not in drop}
+
+
+def _text_list(model: type[BaseModel], attribute: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": field_description(model, attribute),
+    }
+
+
+def _optional_text(model: type[BaseModel], attribute: str) -> dict[str, Any]:
+    return {"type": ["string", "null"], "description": field_description(model, attribute)}
+
+
+def document_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :func:`document`'s output, built from the same specs."""
+    table = {t.name: t for t in TABLES}
+    region = {
+        "lines": {"type": "string", "description": field_description(Exclusion, "lines")},
+        "start": {"type": "integer", "description": "Offset of the region's first character."},
+        "end": {"type": "integer", "description": "Offset just past the region's end."},
+    }
+    reason = {
+        "type": "string",
+        "enum": [r.value for r in ExclusionReason],
+        "description": field_description(Exclusion, "reason"),
+    }
+    statement = _columns(table["statements"], ("article_id",))
+    statement["addressees"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": field_description(Statement, "addressees"),
+    }
+    actor = _columns(table["actors"]) | {
+        "aliases": _text_list(Actor, "aliases"),
+        "affiliations": {
+            "type": "array",
+            "items": _object(_columns(table["affiliations"], ("actor_id",))),
+        },
+    }
+    article = _columns(table["articles"]) | {
+        "authors": _text_list(Article, "authors"),
+        "published_note": _optional_text(Article, "published_note"),
+        "note": _optional_text(Article, "note"),
+        "excluded": {"type": "array", "items": _object(region | {"reason": reason})},
+        "block_quotes": {"type": "array", "items": _object(region)},
+        "mentions": {
+            "type": "array",
+            "items": _object(_columns(table["mentions"], ("article_id",))),
+        },
+        "figures": {"type": "array", "items": _object(_columns(table["figures"], ("article_id",)))},
+        "statements": {"type": "array", "items": _object(statement)},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "chechnya-purges dataset, nested by article",
+        **_object(
+            {
+                "name": {"const": "chechnya-purges"},
+                "version": {"type": "string", "description": "Dataset version (SemVer)."},
+                "actors": {"type": "array", "items": _object(actor)},
+                "articles": {"type": "array", "items": _object(article)},
+            }
+        ),
+    }
