@@ -17,7 +17,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic
 from .evidence import Seed, Span
 from .models import Actor, Article, Figure, Mode, Qualifier, Statement, date_bounds, line_range
-from .parse import suggest
+from .parse import dotted, suggest
 from .reader import Document, Key, read_text
 
 __all__ = ["CheckedArticle", "check_actors", "check_article", "numbers_in"]
@@ -37,6 +37,13 @@ class CheckedArticle:
     statements: list[Span] = field(default_factory=list)
     excluded: list[tuple[int, int]] = field(default_factory=list)
     block_quotes: list[tuple[int, int]] = field(default_factory=list)
+    # Index in the file of each figure and statement kept (see parse.parse_article).
+    origin: dict[str, list[int]] = field(default_factory=dict)
+
+    def indexed(self, kind: str) -> Iterator[tuple[int, Figure | Statement]]:
+        """Figures or statements with the index they have in the file."""
+        items: Sequence[Figure | Statement] = getattr(self.record, kind)
+        return zip(self.origin[kind], items, strict=True)
 
 
 class _Reporter:
@@ -78,8 +85,6 @@ def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnos
 
 
 def _unknown_actor(report: _Reporter, loc: Key, actor_id: str, ids: set[str]) -> None:
-    from .parse import dotted
-
     report(
         loc,
         "unknown-actor",
@@ -91,8 +96,6 @@ def _unknown_actor(report: _Reporter, loc: Key, actor_id: str, ids: set[str]) ->
 
 def _check_order(report: _Reporter, loc: Key, start: str | None, end: str | None) -> None:
     if start and end and date_bounds(start)[1] > date_bounds(end)[2]:
-        from .parse import dotted
-
         report(
             (*loc, "end"), "date-order", f"{dotted(loc)}: ends ({end}) before it starts ({start})"
         )
@@ -140,10 +143,16 @@ def numbers_in(text: str) -> set[int]:
 def check_article(
     doc: Document,
     article: Article,
+    origin: dict[str, list[int]],
     root: Path,
     actors: dict[str, Actor],
+    known: set[str],
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
-    """Every cross-record rule of one article; the anchored article when the seed is there."""
+    """Every cross-record rule of one article; the anchored article when the seed is there.
+
+    ``known`` holds every actor id the registry declares, including those of entries that
+    failed to parse: their own error is reported once, not again at every reference.
+    """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
     seed_file = root / "seeds" / f"{article_id}.txt"
@@ -169,42 +178,47 @@ def check_article(
             "seeds are never edited: restore the seed, or re-check every quote and update "
             "seed_sha256",
         )
-    checked = CheckedArticle(article_id, article, seed_path, Seed(text), digest)
-    _check_references(report, article, actors)
+    checked = CheckedArticle(article_id, article, seed_path, Seed(text), digest, origin=origin)
+    _check_references(report, checked, actors, known)
     _check_regions(report, checked)
     _check_evidence(report, checked)
-    _check_dates(report, article)
-    for index, figure in enumerate(article.figures):
+    _check_dates(report, checked)
+    for index, figure in checked.indexed("figures"):
+        assert isinstance(figure, Figure)
         _check_figure(report, index, figure)
     return checked, report.found
 
 
-def _references(article: Article) -> Iterator[tuple[Key, str, bool]]:
+_ACTOR_FIELDS = {
+    "figures": ("reported_by", "via"),
+    "statements": ("speaker", "on_behalf_of", "via"),
+}
+
+
+def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
     """Every actor reference of an article: (where, actor id, must be mentioned)."""
+    article = checked.record
     if article.publisher:
         yield ("publisher",), article.publisher, False
     for actor_id in article.mentions:
         yield ("mentions", actor_id), actor_id, False
-    for index, figure in enumerate(article.figures):
-        for name in ("reported_by", "via"):
-            if value := getattr(figure, name):
-                yield ("figures", index, name), value, True
-    for index, statement in enumerate(article.statements):
-        for name in ("speaker", "on_behalf_of", "via"):
-            if value := getattr(statement, name):
-                yield ("statements", index, name), value, True
-        for number, addressee in enumerate(statement.addressees):
-            yield ("statements", index, "addressees", number), addressee, True
+    for kind, names in _ACTOR_FIELDS.items():
+        for index, item in checked.indexed(kind):
+            for name in names:
+                if value := getattr(item, name):
+                    yield (kind, index, name), value, True
+            for number, addressee in enumerate(getattr(item, "addressees", ())):
+                yield (kind, index, "addressees", number), addressee, True
 
 
-def _check_references(report: _Reporter, article: Article, actors: dict[str, Actor]) -> None:
-    from .parse import dotted
-
-    ids = set(actors)
-    for loc, actor_id, must_mention in _references(article):
-        if actor_id not in actors:
-            _unknown_actor(report, loc, actor_id, ids)
-        elif must_mention and actor_id not in article.mentions:
+def _check_references(
+    report: _Reporter, checked: CheckedArticle, actors: dict[str, Actor], known: set[str]
+) -> None:
+    article = checked.record
+    for loc, actor_id, must_mention in _references(checked):
+        if actor_id not in known:
+            _unknown_actor(report, loc, actor_id, known)
+        elif must_mention and actor_id not in article.mentions and actor_id in actors:
             report(
                 loc,
                 "actor-not-mentioned",
@@ -212,12 +226,8 @@ def _check_references(report: _Reporter, article: Article, actors: dict[str, Act
                 f"add to mentions: '{actor_id}: <where the article names {actors[actor_id].name}>'",
             )
     seen: dict[str, str] = {}
-    collections: list[tuple[str, Sequence[Figure | Statement]]] = [
-        ("figures", article.figures),
-        ("statements", article.statements),
-    ]
-    for kind, items in collections:
-        for index, item in enumerate(items):
+    for kind in _ACTOR_FIELDS:
+        for index, item in checked.indexed(kind):
             where = f"{kind}[{index}]"
             if item.id in seen:
                 report(
@@ -275,8 +285,6 @@ def _anchor(
     first: bool,
 ) -> Span | None:
     """Find one quote; report why not when it cannot be anchored."""
-    from .parse import dotted
-
     seed, where = checked.seed, dotted(loc)
     spans = seed.find(quote)
     if not spans:
@@ -329,12 +337,8 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
         span = _anchor(report, checked, ("mentions", actor_id), quote, None, first=True)
         if span:
             checked.mentions[actor_id] = span
-    items: list[tuple[str, Sequence[Figure | Statement], list[Span]]] = [
-        ("figures", article.figures, checked.figures),
-        ("statements", article.statements, checked.statements),
-    ]
-    for kind, records, spans in items:
-        for index, record in enumerate(records):
+    for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
+        for index, record in checked.indexed(kind):
             loc = (kind, index, "quote")
             span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
             if span is None:
@@ -357,13 +361,12 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
                 )
 
 
-def _check_dates(report: _Reporter, article: Article) -> None:
+def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:
+    article = checked.record
     latest = date_bounds(article.published)[2]
 
     def not_after(loc: Key, value: str | None) -> None:
         if value and date_bounds(value)[1] > latest:
-            from .parse import dotted
-
             report(
                 loc,
                 "date-after-publication",
@@ -371,10 +374,11 @@ def _check_dates(report: _Reporter, article: Article) -> None:
                 "nothing an article reports happens after it was published",
             )
 
-    for index, statement in enumerate(article.statements):
+    for index, statement in checked.indexed("statements"):
+        assert isinstance(statement, Statement)
         not_after(("statements", index, "said"), statement.said)
-    for index, figure in enumerate(article.figures):
-        if figure.period:
+    for index, figure in checked.indexed("figures"):
+        if isinstance(figure, Figure) and figure.period:
             loc = ("figures", index, "period")
             _check_order(report, loc, figure.period.start, figure.period.end)
             not_after((*loc, "start"), figure.period.start)

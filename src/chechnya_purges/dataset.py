@@ -56,6 +56,11 @@ def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
     parsed, found = ([], []) if {d.code for d in found} & _FATAL else parse_actors(doc)
     problems += found + check_actors(doc, parsed)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
+    known = set(actors) | {
+        item["id"]
+        for item in (doc.data if isinstance(doc.data, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
     articles = []
     for path in sorted((root / ARTICLES).glob("*.yaml")):
         display = f"{ARTICLES}/{path.name}"
@@ -75,11 +80,11 @@ def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
         problems += found
         if {d.code for d in found} & _FATAL:
             continue
-        article, found = parse_article(doc)
+        article, origin, found = parse_article(doc)
         problems += found
         if article is None:
             continue
-        checked, found = check_article(doc, article, root, actors)
+        checked, found = check_article(doc, article, origin, root, actors, known)
         problems += found
         if checked is not None:
             articles.append(checked)

@@ -103,7 +103,8 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
         hint = suggest(value, expected)
     elif kind == "string_pattern_mismatch":
         form = _FORMS.get(error["ctx"]["pattern"], f"the pattern {error['ctx']['pattern']}")
-        message = f"{where}: {value!r} is not {form}"
+        message = f"{where}: {value!r} does not have the required form"
+        hint = f"write {form}"
     elif code == "wrong-type":
         message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
         if isinstance(value, int) and "string" in kind:
@@ -116,11 +117,14 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
 
 def _validate(
     doc: Document, model: type[M], data: Any, prefix: Key = ()
-) -> tuple[M | None, list[Diagnostic]]:
+) -> tuple[M | None, list[Diagnostic], list[Key]]:
+    """The model, or the diagnostics and the data paths of what failed."""
     try:
-        return model.model_validate(data), []
+        return model.model_validate(data), [], []
     except ValidationError as exc:
-        return None, [_diagnostic(doc, model, e, prefix) for e in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        found = [_diagnostic(doc, model, e, prefix) for e in errors]
+        return None, found, [tuple(e["loc"]) for e in errors]
 
 
 def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnostic]]:
@@ -141,14 +145,53 @@ def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnosti
         ]
     actors, problems = [], []
     for index, item in enumerate(doc.data):
-        actor, found = _validate(doc, Actor, item, (index,))
+        actor, found, _ = _validate(doc, Actor, item, (index,))
         problems += found
         if actor is not None:
             actors.append((index, actor))
     return actors, problems
 
 
-def parse_article(doc: Document) -> tuple[Article | None, list[Diagnostic]]:
-    """The article model, or the problems that keep it from being one."""
+SALVAGEABLE = ("figures", "statements")
+
+
+def parse_article(
+    doc: Document,
+) -> tuple[Article | None, dict[str, list[int]], list[Diagnostic]]:
+    """The article model, where each figure and statement came from, and the problems.
+
+    When the only problems lie inside figures or statements (or mention entries), the
+    article is rebuilt without those items, so the checks that follow still report
+    everything else in the same run. The second value maps each kept item to its index in
+    the file, which is where its later diagnostics must point.
+    """
     data = {} if doc.data is None else doc.data
-    return _validate(doc, Article, data)
+    article, problems, failed = _validate(doc, Article, data)
+    if article is not None or not isinstance(data, dict):
+        return article, _origin(data), problems
+    failing: set[Key] = set()
+    for problem_loc in failed:
+        if len(problem_loc) >= 2 and problem_loc[0] in (*SALVAGEABLE, "mentions"):
+            failing.add(problem_loc[:2])
+        else:
+            return None, {}, problems
+    trimmed = dict(data)
+    for kind in SALVAGEABLE:
+        items = data.get(kind)
+        if isinstance(items, list):
+            trimmed[kind] = [x for i, x in enumerate(items) if (kind, i) not in failing]
+    if isinstance(data.get("mentions"), dict):
+        trimmed["mentions"] = {
+            k: v for k, v in data["mentions"].items() if ("mentions", k) not in failing
+        }
+    article = _validate(doc, Article, trimmed)[0]
+    origin = {
+        kind: [i for i in range(len(data.get(kind) or [])) if (kind, i) not in failing]
+        for kind in SALVAGEABLE
+    }
+    return article, origin, problems
+
+
+def _origin(data: Any) -> dict[str, list[int]]:
+    items = data if isinstance(data, dict) else {}
+    return {kind: list(range(len(items.get(kind) or []))) for kind in SALVAGEABLE}

@@ -101,20 +101,14 @@ class _Builder:
     def node(self, event: Any, path: Key) -> Any:
         self.doc.values[path] = _position(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
+            # Only the alias is reported: an anchor nobody refers to changes nothing.
             self.problem(
                 event.start_mark,
                 "yaml-alias",
                 f"alias *{event.anchor} refers to another value",
-                "write the value out in full",
+                "write the value out in full and remove the &anchor",
             )
             return None
-        if event.anchor is not None:
-            self.problem(
-                event.start_mark,
-                "yaml-alias",
-                f"anchor &{event.anchor} defines a value for reuse",
-                "remove the anchor; write every value out in full",
-            )
         if event.tag is not None and not (
             isinstance(event, yaml.ScalarEvent) and event.tag == "!" and not event.implicit[0]
         ):
