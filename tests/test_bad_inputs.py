@@ -326,9 +326,7 @@ def test_every_problem_of_a_file_in_one_run(mini: Path) -> None:
             case.apply(mini)
     result = invoke(mini, "validate", "--format", "json")
     codes = sorted(p["code"] for p in json.loads(result.stdout))
-    assert codes == ["date-order", "figure-value", "unknown-actor", "unknown-choice"], (
-        result.stdout
-    )
+    assert codes == ["date-order", "figure-value", "unknown-actor", "unknown-choice"], result.stdout
 
 
 def test_invalid_utf8_points_at_the_byte(built: Path) -> None:

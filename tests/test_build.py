@@ -1,0 +1,232 @@
+"""build writes a conformant, byte-reproducible Data Package with DESIGN's tables and columns;
+check catches every kind of drift, naming the file and the command that fixes it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import frictionless
+import jsonschema
+from conftest import ARTICLE, REPO, edit, invoke, tree
+
+# DESIGN.md's output tables: the public contract, typed out here on purpose so that a change
+# to the code's column lists fails this test instead of silently changing the contract.
+CONTRACT = {
+    "actors": "actor_id, name, kind, country, wikidata_id, description",
+    "affiliations": "actor_id, organization_id, role, start, end",
+    "articles": "article_id, publisher_id, kind, title, authors, language, url, published, "
+    "published_precision, published_earliest, published_latest, published_basis, seed_path, "
+    "seed_sha256",
+    "mentions": "article_id, actor_id, quote, start, end",
+    "figures": "figure_id, article_id, category, value, qualifier, low, high, unit, subject, "
+    "place, period_start, period_end, reported_by, via, quote, start, end, note",
+    "statements": "statement_id, article_id, speaker_id, speaker_label, on_behalf_of, via, act, "
+    "mode, medium, said, said_precision, said_earliest, said_latest, said_basis, quote, start, "
+    "end, note",
+    "statement_addressees": "statement_id, actor_id",
+}
+
+
+def _table(root: Path, name: str) -> list[dict[str, str]]:
+    with (root / "build" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tables_have_the_contracted_columns(built: Path) -> None:
+    for name, columns in CONTRACT.items():
+        header = (built / "build" / f"{name}.csv").read_text(encoding="utf-8").split("\n")[0]
+        assert header == columns.replace(", ", ","), name
+
+
+def test_build_twice_changes_no_byte(built: Path) -> None:
+    first = tree(built)
+    assert invoke(built, "build").exit_code == 0
+    assert tree(built) == first
+
+
+def test_frictionless_finds_the_package_valid_without_warnings(built: Path) -> None:
+    report = frictionless.Package(str(built / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["type", "note"])
+    assert report.warnings == []
+    assert all(task.warnings == [] for task in report.tasks)
+    assert {task.name for task in report.tasks} >= set(CONTRACT)
+
+
+def test_frictionless_catches_a_broken_foreign_key_in_the_built_tables(built: Path) -> None:
+    """The descriptor's foreign keys are real constraints, not decoration."""
+    path = built / "build/mentions.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",ana-diaz,", ",nobody,"), "utf-8")
+    descriptor = json.loads((built / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        resource.pop("hash", None)
+        resource.pop("bytes", None)
+    (built / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    report = frictionless.Package(str(built / "datapackage.json")).validate()
+    assert not report.valid
+    assert "foreign-key" in {error.type for task in report.tasks for error in task.errors}
+
+
+def test_csv_conventions(built: Path) -> None:
+    for name in CONTRACT:
+        raw = (built / "build" / f"{name}.csv").read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf"), name
+        assert b"\r\n" not in raw, name
+        assert raw.endswith(b"\n"), name
+
+
+def test_rows_are_sorted_by_primary_key_and_bounds_follow_the_qualifier(built: Path) -> None:
+    figures = _table(built, "figures")
+    assert [f["figure_id"] for f in figures] == sorted(f["figure_id"] for f in figures)
+    detained = next(f for f in figures if f["figure_id"].endswith(":detained-40"))
+    assert (detained["qualifier"], detained["low"], detained["high"]) == ("more_than", "41", "")
+    died = next(f for f in figures if f["figure_id"].endswith(":died-2"))
+    assert (died["low"], died["high"]) == ("2", "")
+    assert (died["period_start"], died["period_end"]) == ("2018-01-01", "2018-03-12")
+
+
+def test_dates_carry_precision_and_bounds(built: Path) -> None:
+    edit(built, ARTICLE, lambda t: t.replace("published: 2018-03-12", "published: 2018-03"))
+    edit(
+        built,
+        ARTICLE,
+        lambda t: t.replace(
+            "published_basis: stated", "published_basis: inferred\npublished_note: From the byline."
+        ),
+    )
+    edit(built, ARTICLE, lambda t: t.replace("said: 2018-03-12", "said: 2018-03"))
+    assert invoke(built, "build").exit_code == 0
+    article = _table(built, "articles")[0]
+    assert (article["published"], article["published_precision"]) == ("2018-03", "month")
+    assert (article["published_earliest"], article["published_latest"]) == (
+        "2018-03-01",
+        "2018-03-31",
+    )
+
+
+def test_evidence_offsets_point_at_the_quote_in_the_seed(built: Path) -> None:
+    for name in ("mentions", "figures", "statements"):
+        for row in _table(built, name):
+            article = _table(built, "articles")[0]
+            seed = (built / article["seed_path"]).read_text(encoding="utf-8")
+            assert seed[int(row["start"]) : int(row["end"])] == row["quote"], row
+
+
+def test_json_output_is_valid_against_its_published_schema(built: Path) -> None:
+    schema = json.loads((built / "schema/dataset.schema.json").read_text(encoding="utf-8"))
+    document = json.loads((built / "build/chechnya-purges.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    assert list(validator.iter_errors(document)) == []
+    document["articles"][0]["figures"][0]["qualifier"] = "roughly"
+    assert list(validator.iter_errors(document)) != []
+
+
+def test_descriptor_hashes_match_the_files(built: Path) -> None:
+    import hashlib
+
+    descriptor = json.loads((built / "datapackage.json").read_text(encoding="utf-8"))
+    assert descriptor["version"]
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    for resource in descriptor["resources"]:
+        content = (built / resource["path"]).read_bytes()
+        assert resource["bytes"] == len(content)
+        assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+def test_check_passes_on_a_fresh_build(built: Path) -> None:
+    result = invoke(built, "check")
+    assert result.exit_code == 0, result.output
+
+
+def test_check_names_each_hand_edited_output(built: Path) -> None:
+    edits = {
+        "schema/article.schema.json": lambda t: t.replace('"title"', '"Title"', 1),
+        "datapackage.json": lambda t: t.replace('"CC-BY-4.0"', '"CC0-1.0"'),
+        "build/actors.csv": lambda t: t.replace("Ana Díaz", "Ana Diaz"),
+    }
+    for path, change in edits.items():
+        edit(built, path, change)
+    result = invoke(built, "check")
+    assert result.exit_code == 1
+    drifted = [line.split(":")[0] for line in result.stdout.splitlines() if "[drift]" in line]
+    assert drifted == sorted(edits)
+    assert "run `chechnya-purges build`" in result.stdout
+
+
+def test_check_reports_a_missing_and_a_stray_output(built: Path) -> None:
+    (built / "build/figures.csv").unlink()
+    (built / "build/notes.txt").write_text("scratch", encoding="utf-8")
+    result = invoke(built, "check")
+    assert result.exit_code == 1
+    assert "build/figures.csv:1:1: error[drift] is missing" in result.stdout
+    assert "build/notes.txt:1:1: error[drift] is not an output of build" in result.stdout
+
+
+def test_check_fails_when_a_model_field_changes(built: Path, tmp_path: Path) -> None:
+    """A changed field description alters the published schemas: check must notice."""
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "src", source)
+    models = source / "chechnya_purges" / "models.py"
+    text = models.read_text(encoding="utf-8")
+    changed = text.replace('description="Display name in English."', 'description="Name."')
+    assert changed != text
+    models.write_text(changed, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    result = subprocess.run(
+        [sys.executable, "-m", "chechnya_purges", "--root", str(built), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    drifted = {line.split(":")[0] for line in result.stdout.splitlines() if "[drift]" in line}
+    assert {"schema/actors.schema.json", "datapackage.json"} <= drifted
+
+
+def test_build_replaces_its_outputs_whole_and_leaves_no_staging_folder(built: Path) -> None:
+    (built / "build/notes.txt").write_text("scratch", encoding="utf-8")
+    assert invoke(built, "build").exit_code == 0
+    assert not (built / "build/notes.txt").exists()
+    assert not [p for p in built.iterdir() if p.name.startswith(".build-")]
+
+
+def test_validate_reports_json_for_tools_and_exit_codes(mini: Path, tmp_path: Path) -> None:
+    clean = invoke(mini, "validate", "--format", "json")
+    assert clean.exit_code == 0
+    assert json.loads(clean.stdout) == []
+    usage = invoke(tmp_path, "validate")
+    assert usage.exit_code == 2
+    assert "no data/actors.yaml" in usage.stderr
+
+
+def test_github_format_annotates_the_line(mini: Path) -> None:
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    result = invoke(mini, "validate", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"::error file={ARTICLE},line=")
+    assert ",title=unknown-choice::" in result.stdout
+
+
+def test_the_cli_runs_as_a_module(mini: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chechnya_purges", "--root", str(mini), "validate"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Valid: 1 articles" in result.stderr
+
+
+def test_the_repository_is_built_and_up_to_date() -> None:
+    """The committed dataset validates and its outputs match the code (what CI relies on)."""
+    result = invoke(REPO, "check")
+    assert result.exit_code == 0, result.output
