@@ -41,6 +41,14 @@ def _summary(dataset: Dataset) -> str:
     )
 
 
+def _root(ctx: click.Context) -> Path:
+    """The dataset root: --root, else the nearest folder above the working directory."""
+    try:
+        return find_root(ctx.obj or Path.cwd())
+    except RootNotFound as exc:
+        raise click.UsageError(f"{exc}; run inside the dataset or pass --root") from exc
+
+
 def _command(function: Callable[..., int]) -> Callable[..., None]:
     """Shared options and the root lookup, so every command behaves alike."""
 
@@ -55,12 +63,7 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
     )
     @click.pass_context
     def wrapper(ctx: click.Context, /, fmt: str, **kwargs: Any) -> None:
-        start = ctx.obj or Path.cwd()
-        try:
-            root = find_root(start)
-        except RootNotFound as exc:
-            raise click.UsageError(f"{exc}; run inside the dataset or pass --root") from exc
-        ctx.exit(function(root, fmt, **kwargs))
+        ctx.exit(function(_root(ctx), fmt, **kwargs))
 
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__
@@ -152,6 +155,21 @@ def check(root: Path, fmt: str) -> int:
     if status == 0:
         click.echo(f"Up to date and conformant: {_summary(dataset)}.", err=True)
     return status
+
+
+@cli.command()
+@click.pass_context
+def summary(ctx: click.Context) -> None:
+    """Print the per-article table of README.md, computed from build/.
+
+    \b
+    Example:
+        $ chechnya-purges summary
+        | article | publisher | published | figures | statements | actors |
+    """
+    from .summary import article_table
+
+    click.echo(article_table(_root(ctx)), nl=False)
 
 
 def main() -> None:

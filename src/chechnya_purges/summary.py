@@ -1,0 +1,42 @@
+"""What the README says about each article, computed from the published tables.
+
+The per-article table in README.md is generated, never typed: ``chechnya-purges summary``
+prints it from ``build/``, and a test fails when the README and the build disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+__all__ = ["MARKERS", "article_table"]
+
+MARKERS = ("<!-- articles:start -->", "<!-- articles:end -->")
+
+
+def _read(root: Path, name: str) -> list[dict[str, str]]:
+    with (root / "build" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def article_table(root: Path) -> str:
+    """A Markdown table: one row per article with its publisher, date and counts."""
+    names = {row["actor_id"]: row["name"] for row in _read(root, "actors")}
+    counts = {
+        name: Counter(row["article_id"] for row in _read(root, name))
+        for name in ("figures", "statements", "mentions")
+    }
+    lines = [
+        "| article | publisher | published | figures | statements | actors |",
+        "|---|---|---|--:|--:|--:|",
+    ]
+    for row in _read(root, "articles"):
+        article = row["article_id"]
+        publisher = names.get(row["publisher_id"], "not stated")
+        lines.append(
+            f"| `{article}` | {publisher} | {row['published']} ({row['published_basis']}) "
+            f"| {counts['figures'][article]} | {counts['statements'][article]} "
+            f"| {counts['mentions'][article]} |"
+        )
+    return "\n".join(lines) + "\n"
