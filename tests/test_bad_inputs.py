@@ -403,3 +403,12 @@ def test_occurrence_past_the_last_is_an_error(mini: Path) -> None:
     assert result.exit_code == 1
     assert "error[quote-ambiguous]" in result.stdout
     assert "occurrence 3 asked for, but the quote occurs 2 time(s)" in result.stdout
+
+
+def test_an_actor_no_article_uses_is_a_warning_not_an_error(built: Path) -> None:
+    edit(built, ACTORS, lambda t: t + "- id: nobody-at-all\n  name: Nobody\n  kind: person\n")
+    result = invoke(built, "validate")
+    assert result.exit_code == 0, result.output
+    line = len((built / ACTORS).read_text(encoding="utf-8").splitlines()) - 2
+    assert result.stdout.startswith(f"{ACTORS}:{line}:7: warning[actor-unused] ")
+    assert invoke(built, "build").exit_code == 0

@@ -15,7 +15,7 @@ from .checks import CheckedArticle, check_actors, check_article
 from .diagnostics import Diagnostic
 from .models import Actor
 from .parse import parse_actors, parse_article
-from .reader import read_yaml
+from .reader import Document, read_yaml
 
 __all__ = ["ACTORS", "ARTICLES", "Dataset", "RootNotFound", "find_root", "load"]
 
@@ -48,17 +48,42 @@ def find_root(start: Path) -> Path:
     raise RootNotFound(f"no {ACTORS} in {start} or any folder above it")
 
 
+def _unused(
+    doc: Document, actors: list[tuple[int, Actor]], articles: list[CheckedArticle]
+) -> list[Diagnostic]:
+    """Registry entries nothing refers to: usually a mention forgotten in an article."""
+    used = {org.org for _, actor in actors for org in actor.affiliations}
+    for article in articles:
+        used |= set(article.record.mentions) | {article.record.publisher or ""}
+    found = []
+    for index, actor in actors:
+        if actor.id not in used:
+            pos = doc.position((index, "id"))
+            found.append(
+                Diagnostic(
+                    doc.path,
+                    pos.line,
+                    pos.col,
+                    "actor-unused",
+                    f"[{index}].id: no article mentions {actor.id!r}",
+                    "add a mentions entry where an article names the actor, or remove it",
+                    severity="warning",
+                )
+            )
+    return found
+
+
 def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
     """Read, parse and check the whole dataset; every problem found, sorted."""
     problems: list[Diagnostic] = []
-    doc, found = read_yaml(root / ACTORS, ACTORS)
+    registry_doc, found = read_yaml(root / ACTORS, ACTORS)
     problems += found
-    parsed, found = ([], []) if {d.code for d in found} & _FATAL else parse_actors(doc)
-    problems += found + check_actors(doc, parsed)
+    parsed, found = ([], []) if {d.code for d in found} & _FATAL else parse_actors(registry_doc)
+    problems += found + check_actors(registry_doc, parsed)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
     known = set(actors) | {
         item["id"]
-        for item in (doc.data if isinstance(doc.data, list) else [])
+        for item in (registry_doc.data if isinstance(registry_doc.data, list) else [])
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
     articles = []
@@ -88,5 +113,8 @@ def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
         problems += found
         if checked is not None:
             articles.append(checked)
+    if not any(p.severity == "error" for p in problems):
+        # Only on clean data: an article that failed to parse would leave its actors unused.
+        problems += _unused(registry_doc, parsed, articles)
     registry = sorted(actors.values(), key=lambda actor: actor.id)
     return Dataset(root, registry, articles), sorted(set(problems))

@@ -134,6 +134,10 @@ CODES: dict[str, Code] = {
         "A figure's value does not appear in its quote, or contradicts its qualifier.",
         "Quote the passage that gives the number, as digits or words.",
     ),
+    "actor-unused": Code(
+        "Warning: no article mentions or publishes the actor, and no affiliation names it.",
+        "Add a mentions entry where an article names the actor, or remove the entry.",
+    ),
     "drift": Code(
         "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
         "Run `chechnya-purges build` and commit the result.",

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -199,6 +200,13 @@ def _no_formula(value: str) -> str:
     return value
 
 
+def _year_as_text(value: Any) -> Any:
+    """A year written plainly (``said: 2017``) is a date, not a count: keep it as text."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return str(value)
+    return value
+
+
 def _valid_date_prefix(value: str) -> str:
     match = _DATE_PREFIX.match(value)
     if match is None:
@@ -235,13 +243,14 @@ ActorId = Annotated[
 LocalId = Annotated[str, Field(pattern=LOCAL_ID_PATTERN)]
 DateText = Annotated[
     str,
+    BeforeValidator(_year_as_text),
     AfterValidator(_valid_date_prefix),
     WithJsonSchema(
         {
-            "type": "string",
             "anyOf": [
-                {"pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]))?$"},
-                {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
+                {"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]))?$"},
+                {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
             ],
         }
     ),
