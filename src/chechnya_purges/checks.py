@@ -8,19 +8,31 @@ so what was checked and what is published cannot differ.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Severity
 from .evidence import Seed, Span
-from .models import Actor, Article, Figure, Mode, Qualifier, Statement, date_bounds, line_range
+from .models import (
+    Actor,
+    ActorKind,
+    Article,
+    Figure,
+    Mode,
+    Qualifier,
+    Statement,
+    date_bounds,
+    line_range,
+)
 from .parse import dotted, suggest
 from .reader import Document, Key, read_text
 
-__all__ = ["CheckedArticle", "check_actors", "check_article", "numbers_in"]
+__all__ = ["CheckedArticle", "check_actors", "check_article", "name_key", "numbers_in"]
 
 
 @dataclass
@@ -54,10 +66,19 @@ class _Reporter:
         self.found: list[Diagnostic] = []
 
     def __call__(
-        self, loc: Key, code: str, message: str, hint: str | None = None, *, key: bool = False
+        self,
+        loc: Key,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+        severity: Severity = "error",
     ) -> None:
         pos = self.doc.position(loc, prefer_key=key)
-        self.found.append(Diagnostic(self.doc.path, pos.line, pos.col, code, message, hint))
+        self.found.append(
+            Diagnostic(self.doc.path, pos.line, pos.col, code, message, hint, severity)
+        )
 
 
 def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnostic]:
@@ -81,7 +102,71 @@ def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnos
             if affiliation.org not in ids:
                 _unknown_actor(report, (*loc, "org"), affiliation.org, ids)
             _check_order(report, loc, affiliation.start, affiliation.end)
+    _near_duplicates(report, actors)
     return report.found
+
+
+_STOP = frozenset({"the", "of", "and", "for", "in", "on"})
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """Words of a name, case- and accent-folded, to compare names across spellings."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return tuple(word for word in re.findall(r"[a-z0-9]+", folded) if word not in _STOP)
+
+
+def _close(a: tuple[str, ...], b: tuple[str, ...], people: bool) -> bool:
+    """Whether two folded names probably name one actor.
+
+    Same words in any order, or a near-identical spelling; for two people also one name's
+    words inside the other's ("Rex Tillerson", "Rex W. Tillerson") or a bare surname. Looser
+    rules would flag the many bodies whose names differ by one word ("Ministry of Foreign
+    Affairs" and "Ministry of Internal Affairs").
+    """
+    if set(a) == set(b):
+        return True
+    if people:
+        small, large = sorted((set(a), set(b)), key=len)
+        if small <= large and (len(small) >= 2 or a[-1:] == b[-1:]):
+            return True
+    return difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio() >= 0.92
+
+
+def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None:
+    """Warn when a later entry's name is close to an earlier one's.
+
+    Only names that share their last word (for people, also their first) are compared, so
+    the registry can grow without a quadratic scan.
+    """
+    buckets: dict[str, list[tuple[int, Actor, tuple[str, ...]]]] = {}
+    warned: set[str] = set()
+    for index, actor in actors:
+        person = actor.kind is ActorKind.person
+        keys = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
+        for key in sorted(keys):
+            words = {key[-1], key[0]} if person else {key[-1]}
+            candidates = {id(c): c for word in words for c in buckets.get(word, [])}
+            for other_index, other, other_key in candidates.values():
+                people = person and other.kind is ActorKind.person
+                if other.id == actor.id or actor.id in warned:
+                    continue
+                if _close(key, other_key, people):
+                    warned.add(actor.id)
+                    _warn_near(report, index, actor, other_index, other)
+            for word in words:
+                buckets.setdefault(word, []).append((index, actor, key))
+
+
+def _warn_near(report: _Reporter, index: int, actor: Actor, other_index: int, other: Actor) -> None:
+    line = report.doc.position((other_index, "id")).line
+    report(
+        (index, "name"),
+        "actor-near-duplicate",
+        f"[{index}]: {actor.name!r} is close to {other.name!r} ({other.id}, line {line})",
+        f"if they are one actor, use {other.id} and add this name as an alias; if not, make "
+        "the names tell them apart",
+        severity="warning",
+    )
 
 
 def _unknown_actor(report: _Reporter, loc: Key, actor_id: str, ids: set[str]) -> None:

@@ -172,6 +172,154 @@ def summary(ctx: click.Context) -> None:
     click.echo(article_table(_root(ctx)), nl=False)
 
 
+@cli.command()
+@click.argument("code", required=False)
+def codes(code: str | None) -> None:
+    """Explain an error code, or list them all as the Markdown table in CONTRIBUTING.md.
+
+    \b
+    Example:
+        $ chechnya-purges codes quote-not-found
+        quote-not-found: A quote is not in the seed, even forgiving whitespace, ...
+    """
+    from .diagnostics import CODES, codes_markdown
+    from .parse import suggest
+
+    if code is None:
+        click.echo(codes_markdown(), nl=False)
+        return
+    if code not in CODES:
+        hint = suggest(code, CODES) or "run `chechnya-purges codes` for the list"
+        raise click.UsageError(f"no error code {code!r}; {hint}")
+    click.echo(f"{code}: {CODES[code].title}\n  fix: {CODES[code].fix}")
+
+
+@cli.command()
+@click.argument("seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def new(ctx: click.Context, seed_file: Path) -> None:
+    """Start the record of a new article: data/articles/<seed name>.yaml.
+
+    Copies SEED_FILE into seeds/ when it is not there yet, records its SHA-256, and reads the
+    title, dateline and byline it can find. Never overwrites a record.
+
+    \b
+    Example:
+        $ chechnya-purges new seeds/005_example.txt
+        Wrote data/articles/005_example.yaml: fill it in, then run chechnya-purges validate.
+    """
+    from .contrib import ContribError, scaffold
+
+    root = _root(ctx)
+    try:
+        record, copied = scaffold(root, seed_file)
+    except ContribError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if copied:
+        click.echo(f"Copied {seed_file} to seeds/{seed_file.name}.", err=True)
+    where = record.relative_to(root).as_posix()
+    click.echo(f"Wrote {where}: fill it in, then run chechnya-purges validate.")
+
+
+@cli.command()
+@click.argument("article")
+@click.argument("text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+@click.pass_context
+def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
+    """Show where TEXT would anchor in ARTICLE's seed (an article id or file name).
+
+    Exits 1 when the text is not found (the closest passage is shown) and lists every place,
+    with the occurrence number to use, when it is found more than once.
+
+    \b
+    Example:
+        $ chechnya-purges locate 000_3d094facfdf72bcd "more than 100 gay men"
+        seeds/000_3d094facfdf72bcd.txt:11:56: occurrence 1, offsets [688, 709)
+    """
+    import json as json_module
+    from dataclasses import asdict
+
+    from .contrib import ContribError
+    from .contrib import locate as locate_quote
+
+    try:
+        seed_path, found, closest = locate_quote(_root(ctx), article, text)
+    except ContribError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json_module.dumps([asdict(f) for f in found], ensure_ascii=False, indent=2))
+    for place in found if fmt == "text" else []:
+        note = f" (in an excluded region: {place.excluded})" if place.excluded else ""
+        click.echo(
+            f"{seed_path}:{place.line}:{place.col}: occurrence {place.occurrence}, "
+            f"offsets [{place.start}, {place.end}){note}"
+        )
+        click.echo(f"  {place.context}")
+        click.echo(f"  {' ' * (place.col - 1)}{'^' * max(len(place.text.splitlines()[0]), 1)}")
+    if closest:
+        click.echo(f"{seed_path}: not found; {closest}", err=True)
+        ctx.exit(1)
+    inside = [place for place in found if not place.excluded]
+    if len(inside) > 1:
+        message = f"Found {len(inside)} times in the article: a figure or statement needs "
+        click.echo(message + "`occurrence: N`.", err=True)
+    elif len(found) > 1 and inside:
+        message = f"Anchors to occurrence {inside[0].occurrence}; the others lie in excluded "
+        click.echo(message + "regions.", err=True)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+@click.pass_context
+def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
+    """Find registry entries by id, name or alias, so that existing actors are reused.
+
+    Exits 1 when nothing matches.
+
+    \b
+    Example:
+        $ chechnya-purges actors tillerson
+        rex-tillerson  person  Rex Tillerson
+    """
+    import json as json_module
+
+    from .contrib import ContribError, find_actors
+
+    try:
+        found = find_actors(_root(ctx), query)
+    except ContribError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "json":
+        click.echo(
+            json_module.dumps(
+                [a.model_dump(mode="json") for a in found], ensure_ascii=False, indent=2
+            )
+        )
+    else:
+        for actor in found:
+            aliases = f"  (also: {', '.join(actor.aliases)})" if actor.aliases else ""
+            click.echo(f"{actor.id}  {actor.kind.value}  {actor.name}{aliases}")
+    if not found:
+        click.echo(f"No actor matches {query!r}: add one to data/actors.yaml.", err=True)
+        ctx.exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="chechnya-purges")

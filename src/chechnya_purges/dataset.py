@@ -17,12 +17,12 @@ from .models import Actor
 from .parse import parse_actors, parse_article
 from .reader import Document, read_yaml
 
-__all__ = ["ACTORS", "ARTICLES", "Dataset", "RootNotFound", "find_root", "load"]
+__all__ = ["ACTORS", "ARTICLES", "ARTICLE_ID", "Dataset", "RootNotFound", "find_root", "load"]
 
 ACTORS = "data/actors.yaml"
 ARTICLES = "data/articles"
 # Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
-_ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FATAL = frozenset({"yaml-syntax", "invalid-utf8"})
 
 
@@ -89,7 +89,7 @@ def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
     articles = []
     for path in sorted((root / ARTICLES).glob("*.yaml")):
         display = f"{ARTICLES}/{path.name}"
-        if not _ARTICLE_ID.match(path.stem):
+        if not ARTICLE_ID.match(path.stem):
             problems.append(
                 Diagnostic(
                     display,

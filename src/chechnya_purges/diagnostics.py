@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-__all__ = ["CODES", "RENDERERS", "Code", "Diagnostic", "render"]
+__all__ = ["CODES", "RENDERERS", "Code", "Diagnostic", "Severity", "codes_markdown", "render"]
 
 Severity = Literal["error", "warning"]
 
@@ -53,7 +53,7 @@ CODES: dict[str, Code] = {
         "Check the spelling against the field list in CONTRIBUTING.md.",
     ),
     "missing-field": Code(
-        "A required field is absent.",
+        "A required field is absent or empty.",
         "Add the field.",
     ),
     "wrong-type": Code(
@@ -138,6 +138,11 @@ CODES: dict[str, Code] = {
         "Warning: no article mentions or publishes the actor, and no affiliation names it.",
         "Add a mentions entry where an article names the actor, or remove the entry.",
     ),
+    "actor-near-duplicate": Code(
+        "Warning: an actor's name or alias is close to another actor's.",
+        "If they are the same actor, keep one entry (add the other name as an alias); if not, "
+        "make the names tell them apart.",
+    ),
     "drift": Code(
         "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
         "Run `chechnya-purges build` and commit the result.",
@@ -203,3 +208,11 @@ RENDERERS: dict[str, Callable[[list[Diagnostic]], str]] = {
 def render(diagnostics: Iterable[Diagnostic], fmt: str) -> str:
     """All diagnostics, sorted, in one output format."""
     return RENDERERS[fmt](sorted(set(diagnostics)))
+
+
+def codes_markdown() -> str:
+    """The table of codes as CONTRIBUTING.md shows it (generated, so never out of date)."""
+    lines = ["| code | what it means | how to fix it |", "|---|---|---|"]
+    for name, code in sorted(CODES.items()):
+        lines.append(f"| `{name}` | {code.title} | {code.fix} |")
+    return "\n".join(lines) + "\n"

@@ -133,7 +133,9 @@ class Seed:
         stop = min(at + len(needle), len(self.folded))
         start = self._origin[at] if self._origin else 0
         end = self._origin[stop - 1] + 1 if stop > at else start
-        return self.line_of(start)[0], self.text[start:end]
+        line = self.line_of(start)[0]
+        end = min(end, self.lines_span(line, line)[1])
+        return line, self.text[start:end].rstrip()
 
     @cached_property
     def _quoted(self) -> list[tuple[int, int]]:

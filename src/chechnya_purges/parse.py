@@ -97,6 +97,11 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
             hint = "known fields: " + ", ".join(holder.model_fields)
     elif kind == "missing":
         message = f"{where}: required field is missing"
+    elif value is None and "input" in error:
+        code = "missing-field"
+        message = f"{where}: required field is empty"
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        hint = "one of: " + ", ".join(expected) if expected else None
     elif code == "unknown-choice":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         message = f"{where}: {value!r} is not one of {', '.join(expected)}"

@@ -1,0 +1,60 @@
+"""Every error code the tool can emit is exercised by a test that asserts it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import test_bad_inputs
+import test_build
+import test_contributing
+from test_bad_inputs import CASES
+
+from chechnya_purges.conform import conform
+from chechnya_purges.diagnostics import CODES
+
+# Codes outside the bad-input corpus, and the test that asserts each.
+ELSEWHERE = {
+    "actor-near-duplicate": test_contributing.test_a_close_new_actor_name_is_a_warning,
+    "actor-unused": test_bad_inputs.test_an_actor_no_article_uses_is_a_warning_not_an_error,
+    "drift": test_build.test_check_names_each_hand_edited_output,
+    "invalid-utf8": test_bad_inputs.test_invalid_utf8_points_at_the_byte,
+}
+
+
+def test_every_code_is_exercised() -> None:
+    covered = {case.code for case in CASES} | set(ELSEWHERE) | {"nonconformant"}
+    assert covered == set(CODES)
+
+
+def _rehash(root: Path, relative: str) -> None:
+    """Keep the descriptor's bytes and hash true, so only the content is at fault."""
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    content = (root / relative).read_bytes()
+    for resource in descriptor["resources"]:
+        if resource["path"] == relative:
+            resource["bytes"] = len(content)
+            resource["hash"] = "sha256:" + hashlib.sha256(content).hexdigest()
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+def test_nonconformant_table_is_reported_by_frictionless(built: Path) -> None:
+    path = built / "build/figures.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",more_than,", ",lots,"), "utf-8")
+    _rehash(built, "build/figures.csv")
+    problems = conform(built)
+    assert [p.code for p in problems] == ["nonconformant"]
+    assert problems[0].path == "build/figures.csv"
+    assert "constraint-error" in problems[0].message
+
+
+def test_nonconformant_json_is_reported_by_jsonschema(built: Path) -> None:
+    path = built / "build/chechnya-purges.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["articles"][0]["published_earliest"] = "March 2018"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    _rehash(built, "build/chechnya-purges.json")
+    problems = conform(built)
+    assert [(p.code, p.path) for p in problems] == [("nonconformant", "build/chechnya-purges.json")]
+    assert "at /articles/0/published_earliest: 'March 2018' is not a 'date'" in problems[0].message
