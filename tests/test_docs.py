@@ -48,3 +48,19 @@ def test_one_version_everywhere() -> None:
     assert citation["version"] == descriptor["version"] == document["version"] == __version__
     assert f"version {__version__}" in README
     assert f"## {__version__}" in (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_citation_is_valid_citation_file_format() -> None:
+    """Against the Citation File Format's own JSON Schema, version 1.2.0 (tests/data)."""
+    import jsonschema
+
+    schema = json.loads(
+        (REPO / "tests/data/citation-file-format-1.2.0.schema.json").read_text(encoding="utf-8")
+    )
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(
+        schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    assert [e.message for e in validator.iter_errors(citation)] == []
+    citation["license"] = "CC-BY-4"
+    assert list(validator.iter_errors(citation)) != []

@@ -136,7 +136,9 @@ def build(root: Path, fmt: str) -> int:
 def check(root: Path, fmt: str) -> int:
     """Validate, then fail if any committed output differs from what build would write.
 
-    Also runs frictionless on the committed package and jsonschema on the committed JSON.
+    Also runs frictionless on the committed package and jsonschema on the committed JSON,
+    and, when releases/ holds the last release's snapshot, fails if the changes since then
+    need a higher version than __version__ or CHANGELOG.md has no entry for it.
 
     \b
     Example:
@@ -148,9 +150,13 @@ def check(root: Path, fmt: str) -> int:
     dataset, problems = load(root)
     if _emit(problems, fmt):
         return 1
-    problems = drift(root, render_files(dataset, __version__))
+    from .compat import release_problems
+
+    files = render_files(dataset, __version__)
+    problems = drift(root, files)
     if not problems:
         problems = conform(root)
+    problems += release_problems(root, files, __version__)
     status = _emit(problems, fmt)
     if status == 0:
         click.echo(f"Up to date and conformant: {_summary(dataset)}.", err=True)
@@ -318,6 +324,155 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
     if not found:
         click.echo(f"No actor matches {query!r}: add one to data/actors.yaml.", err=True)
         ctx.exit(1)
+
+
+def _current(root: Path) -> dict[str, bytes]:
+    """The package build would write now, in memory; a usage error if the data is invalid."""
+    from .write import render as render_files
+
+    dataset, problems = load(root)
+    if any(p.severity == "error" for p in problems):
+        raise click.ClickException("the data does not validate: run `chechnya-purges validate`")
+    return render_files(dataset, __version__)
+
+
+@cli.command()
+@click.argument("old", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+@click.pass_context
+def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> None:
+    """Compare two versions of the package and classify each change as MAJOR, MINOR or PATCH.
+
+    OLD and NEW are release snapshots (releases/X.Y.Z.json), package folders or release
+    zips. Without them: the last release's snapshot against what build would write now.
+
+    \b
+    Example:
+        $ chechnya-purges diff
+        MINOR  figures  000_3d094facfdf72bcd:killed-3: record added
+        Level: MINOR; 1.0.0 needs at least 1.1.0
+    """
+    import json as json_module
+
+    from .compat import (
+        SnapshotError,
+        classify,
+        latest_snapshot,
+        load_snapshot,
+        required_version,
+        snapshot,
+    )
+    from .compat import diff as compare
+
+    root = _root(ctx)
+    try:
+        if old is None:
+            old = latest_snapshot(root)
+            if old is None:
+                raise click.UsageError("no release snapshot in releases/: name OLD")
+        before = load_snapshot(old)
+        after = load_snapshot(new) if new else snapshot(_current(root))
+    except SnapshotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    changes = compare(before, after)
+    level = classify(changes)
+    if fmt == "json":
+        report = {
+            "old": before["version"],
+            "new": after["version"],
+            "level": level.name,
+            "changes": [c.as_dict() for c in sorted(changes, reverse=True)],
+        }
+        click.echo(json_module.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for change in sorted(changes, key=lambda c: (-c.level, c.table, c.subject)):
+        click.echo(f"{change.level.name:<5}  {change.table}  {change.subject}: {change.detail}")
+    needed = required_version(before["version"], level)
+    click.echo(
+        f"Level: {level.name}; {before['version']} needs at least {needed}; "
+        f"this is {after['version']}.",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to print problems.",
+)
+@click.pass_context
+def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
+    """Check a copy of the package (a folder or a release zip) against its descriptor.
+
+    Every listed file must be present with the size and SHA-256 the descriptor states.
+
+    \b
+    Example:
+        $ chechnya-purges verify dist/chechnya-purges-1.0.0.zip
+        Verified chechnya-purges 1.0.0: 9 files.
+    """
+    import json as json_module
+
+    from .compat import read_package
+    from .release import verify as verify_package
+
+    target = path or _root(ctx)
+    status = _emit(verify_package(target), fmt)
+    if status == 0:
+        descriptor = json_module.loads(read_package(target)["datapackage.json"])
+        count = len(descriptor["resources"])
+        click.echo(f"Verified chechnya-purges {descriptor['version']}: {count} files.", err=True)
+    ctx.exit(status)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder for the archive.",
+)
+@click.pass_context
+def release(ctx: click.Context, out: Path) -> None:
+    """Write the release archive and keep the release's snapshot in releases/.
+
+    The archive, chechnya-purges-X.Y.Z.zip, holds datapackage.json, build/, schema/,
+    CITATION.cff and LICENSE-DATA, and is byte-identical every time it is made from the same
+    outputs. Refuses when check would fail.
+
+    \b
+    Example:
+        $ chechnya-purges release
+        dist/chechnya-purges-1.0.0.zip  sha256:…
+    """
+    from .compat import release_problems
+    from .conform import drift
+    from .release import ReleaseError, publish
+
+    root = _root(ctx)
+    files = _current(root)
+    if _emit(drift(root, files) + release_problems(root, files, __version__), "text"):
+        raise click.ClickException("not releasable: fix the problems above first")
+    try:
+        path, digest = publish(root, files, __version__, out)
+    except ReleaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    click.echo(f"{shown}  sha256:{digest}")
 
 
 def main() -> None:

@@ -130,7 +130,7 @@ def drift(root: Path, files: dict[str, bytes]) -> list[Diagnostic]:
             )
     for name in OUTPUT_ROOTS:
         folder = root / name
-        if folder.is_dir():
+        if folder.is_dir():  # the files build owns whole
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(root).as_posix()
                 if path.is_file() and relative not in files:

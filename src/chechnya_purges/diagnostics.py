@@ -143,6 +143,31 @@ CODES: dict[str, Code] = {
         "If they are the same actor, keep one entry (add the other name as an alias); if not, "
         "make the names tell them apart.",
     ),
+    "version-bump": Code(
+        "The data or schema changed since the last release more than the version says.",
+        "Raise __version__ in src/chechnya_purges/__init__.py to at least the version named, "
+        "and add its CHANGELOG.md entry.",
+    ),
+    "changelog-missing": Code(
+        "CHANGELOG.md has no entry for the current version.",
+        "Add a '## X.Y.Z' section that says what changed, breaking changes first.",
+    ),
+    "package-unreadable": Code(
+        "A package copy cannot be read (no datapackage.json, not a zip, broken JSON).",
+        "Point verify at the folder holding datapackage.json or at the release zip.",
+    ),
+    "package-version": Code(
+        "A package's descriptor states no version.",
+        "Use a released copy: every release states its version.",
+    ),
+    "package-file-missing": Code(
+        "A file the descriptor lists is not in the package copy.",
+        "Download or unpack the release again.",
+    ),
+    "package-file-altered": Code(
+        "A file's size or SHA-256 differs from the descriptor's: truncated or altered.",
+        "Download or unpack the release again; never edit released files.",
+    ),
     "drift": Code(
         "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
         "Run `chechnya-purges build` and commit the result.",

@@ -39,7 +39,16 @@ DATA_LICENSE = {
 }
 JSON_PATH = f"build/{JSON_NAME}"
 # What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = ("build", "schema", "datapackage.json")
+OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff")
+TITLE = "Chechnya purges: press reports and responses, 2017-2019"
+ABSTRACT = (
+    "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
+    "legislators, NGOs and officials responded: articles annotated by hand into actors, "
+    "reported figures and statements, each value tied to the exact words of its article by "
+    "code-point offsets."
+)
+KEYWORDS = ["chechnya", "lgbt", "human rights", "press", "event data"]
+CREATOR = "chechnya-purges contributors"
 
 
 def _cell(value: Value) -> str:
@@ -143,15 +152,12 @@ def _descriptor(dataset: Dataset, version: str, files: dict[str, bytes]) -> dict
     return {
         "$schema": f"{PROFILE}/datapackage.json",
         "name": "chechnya-purges",
-        "title": "Chechnya purges: press reports and responses, 2017-2019",
-        "description": "How the press reported the anti-gay purges in Chechnya (2017-2019) "
-        "and how governments, legislators, NGOs and officials responded: articles annotated "
-        "by hand into actors, reported figures and statements, each value tied to the exact "
-        "words of its article by code-point offsets.",
+        "title": TITLE,
+        "description": ABSTRACT,
         "version": version,
-        "keywords": ["chechnya", "lgbt", "human rights", "press", "event data"],
+        "keywords": KEYWORDS,
         "licenses": [DATA_LICENSE],
-        "contributors": [{"title": "chechnya-purges contributors", "roles": ["creator"]}],
+        "contributors": [{"title": CREATOR, "roles": ["creator"]}],
         "sources": [source(c) for c in dataset.articles],
         "resources": resources,
     }
@@ -178,6 +184,25 @@ def input_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+def _citation(version: str) -> bytes:
+    """CITATION.cff, written by build so that it always names the version being built."""
+    lines = [
+        "# Written by `chechnya-purges build`; edit write.py, not this file.",
+        "cff-version: 1.2.0",
+        'message: "If you use this dataset, please cite the version you used."',
+        "type: dataset",
+        f"title: {json.dumps(TITLE)}",
+        f"version: {json.dumps(version)}",
+        "authors:",
+        f"  - name: {json.dumps(CREATOR)}",
+        f"license: {DATA_LICENSE['name']}",
+        f"abstract: {json.dumps(ABSTRACT)}",
+        "keywords:",
+        *[f"  - {json.dumps(k)}" for k in KEYWORDS],
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def render(dataset: Dataset, version: str) -> dict[str, bytes]:
     """Every output file, by path relative to the dataset root, as the bytes to write."""
     files = {table.path: _csv(table, rows(dataset, table)) for table in TABLES}
@@ -185,6 +210,7 @@ def render(dataset: Dataset, version: str) -> dict[str, bytes]:
     files |= {path: _json(schema) for path, schema in input_schemas().items()}
     files["schema/dataset.schema.json"] = _json(document_schema())
     files["datapackage.json"] = _json(_descriptor(dataset, version, files))
+    files["CITATION.cff"] = _citation(version)
     return dict(sorted(files.items()))
 
 

@@ -1,0 +1,29 @@
+"""Ship the built Data Package inside the wheel, so that `chechnya_purges.load()` works
+wherever the library is installed, at exactly its version. Everything else is in
+pyproject.toml."""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).parent
+PACKAGED = ["datapackage.json", "CITATION.cff", "LICENSE-DATA", "build", "schema"]
+
+
+class BuildWithPackage(build_py):
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / "chechnya_purges" / "_package"
+        for name in PACKAGED:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, target / name, dirs_exist_ok=True)
+            elif source.is_file():
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target / name)
+
+
+# setuptools' own scratch folder defaults to build/, which is the dataset's output folder.
+setup(cmdclass={"build_py": BuildWithPackage}, options={"build": {"build_base": ".setuptools"}})
