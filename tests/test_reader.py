@@ -40,9 +40,10 @@ def test_positions_are_one_based_and_count_characters(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("name: Ana Díaz\nlist:\n  - ü: é\n", encoding="utf-8")
     doc, _ = read_yaml(path, "x.yaml")
-    assert doc.values[("name",)] == Position(1, 7)
-    assert doc.keys[("list", 0, "ü")] == Position(3, 5)
-    assert doc.values[("list", 0, "ü")] == Position(3, 8)
+    assert doc.position(("name",)) == Position(1, 7)
+    assert doc.position(("list", 0, "ü"), prefer_key=True) == Position(3, 5)
+    assert doc.position(("list", 0, "ü")) == Position(3, 8)
+    assert doc.position(("list", 5, "missing")) == Position(3, 3)
 
 
 def test_a_second_document_is_an_error(tmp_path: Path) -> None:

@@ -132,29 +132,34 @@ def _close(a: tuple[str, ...], b: tuple[str, ...], people: bool) -> bool:
     return difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio() >= 0.92
 
 
-def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None:
-    """Warn when a later entry's name is close to an earlier one's.
+def _buckets(key: tuple[str, ...], person: bool) -> set[tuple[str, ...]]:
+    """Keys that two close names share. A name's last word; for a person, also every pair
+    of its words ("rex w tillerson" and "rex tillerson" share (rex, tillerson)) and the
+    first three letters of each word, which survive most typos. Buckets stay small as the
+    registry grows, so no name is compared with every other."""
+    keys: set[tuple[str, ...]] = {("last", key[-1])}
+    if person:
+        keys |= {(a, b) for i, a in enumerate(key) for b in key[i + 1 :]}
+        keys.add(("prefix", *sorted(word[:3] for word in key)))
+    return keys
 
-    Only names that share their last word (for people, also their first) are compared, so
-    the registry can grow without a quadratic scan.
-    """
-    buckets: dict[str, list[tuple[int, Actor, tuple[str, ...]]]] = {}
-    warned: set[str] = set()
+
+def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None:
+    """Warn when a later entry's name is close to an earlier one's."""
+    buckets: dict[tuple[str, ...], list[tuple[int, Actor, tuple[str, ...]]]] = {}
     for index, actor in actors:
         person = actor.kind is ActorKind.person
-        keys = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
-        for key in sorted(keys):
-            words = {key[-1], key[0]} if person else {key[-1]}
-            candidates = {id(c): c for word in words for c in buckets.get(word, [])}
-            for other_index, other, other_key in candidates.values():
-                people = person and other.kind is ActorKind.person
-                if other.id == actor.id or actor.id in warned:
-                    continue
-                if _close(key, other_key, people):
-                    warned.add(actor.id)
-                    _warn_near(report, index, actor, other_index, other)
-            for word in words:
-                buckets.setdefault(word, []).append((index, actor, key))
+        names = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
+        match = None
+        for key in sorted(names):
+            for bucket in _buckets(key, person):
+                for other_index, other, other_key in buckets.get(bucket, []):
+                    people = person and other.kind is ActorKind.person
+                    if other.id != actor.id and _close(key, other_key, people):
+                        match = match or (other_index, other)
+                buckets.setdefault(bucket, []).append((index, actor, key))
+        if match:
+            _warn_near(report, index, actor, *match)
 
 
 def _warn_near(report: _Reporter, index: int, actor: Actor, other_index: int, other: Actor) -> None:

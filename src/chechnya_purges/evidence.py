@@ -10,6 +10,7 @@ code-point offsets, half-open, as the W3C TextPositionSelector counts them.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,24 +20,18 @@ _QUOTES = {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u02bc`\u00b4"} | {
     c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
 }
 _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-")
-_FOLD = _QUOTES | _DASHES
+# Every whitespace character becomes a plain space, one for one, so that offsets survive.
+_SPACES = dict.fromkeys((chr(c) for c in range(0x3100) if chr(c).isspace()), " ")
+_TABLE = str.maketrans(_QUOTES | _DASHES | _SPACES)
+_RUNS = re.compile(r"  +")
 _OPENING = "\u201c\u201e"
 _CLOSING = "\u201d"
-
-
-def _fold_char(char: str) -> str:
-    return " " if char.isspace() else _FOLD.get(char, char)
+_MARKS = re.compile(r'\n\s*|[\u201c\u201e\u201d"]')
 
 
 def fold(text: str) -> str:
     """The canonical form a quote is matched in (whitespace runs collapsed, ends stripped)."""
-    out: list[str] = []
-    for char in text:
-        folded = _fold_char(char)
-        if folded == " " and (not out or out[-1] == " "):
-            continue
-        out.append(folded)
-    return "".join(out).strip()
+    return _RUNS.sub(" ", text.translate(_TABLE)).strip()
 
 
 def _is_word(char: str) -> bool:
@@ -57,17 +52,26 @@ class Seed:
 
     def __init__(self, text: str):
         self.text = text
-        folded: list[str] = []
-        origin: list[int] = []
-        for index, char in enumerate(text):
-            char = _fold_char(char)
-            if char == " " and folded and folded[-1] == " ":
-                continue
-            folded.append(char)
-            origin.append(index)
-        self.folded = "".join(folded)
-        self._origin = origin
-        self._line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        translated = text.translate(_TABLE)
+        # Collapsing a run of n spaces shifts every later offset by n - 1; keep the shifts
+        # (few: one per paragraph break) rather than an offset for every character.
+        pieces: list[str] = []
+        self._at: list[int] = [0]
+        self._shift: list[int] = [0]
+        last = shift = 0
+        for run in _RUNS.finditer(translated):
+            pieces.append(translated[last : run.start() + 1])
+            shift += run.end() - run.start() - 1
+            last = run.end()
+            self._at.append(run.start() + 1 - (shift - (run.end() - run.start() - 1)))
+            self._shift.append(shift)
+        pieces.append(translated[last:])
+        self.folded = "".join(pieces)
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def _origin(self, index: int) -> int:
+        """The seed offset of a character of the folded text."""
+        return index + self._shift[bisect.bisect_right(self._at, index) - 1]
 
     @property
     def line_count(self) -> int:
@@ -92,8 +96,8 @@ class Seed:
         spans = []
         at = self.folded.find(needle)
         while at != -1:
-            start = self._origin[at]
-            end = self._origin[at + len(needle) - 1] + 1
+            start = self._origin(at)
+            end = self._origin(at + len(needle) - 1) + 1
             if self._bounded(start, end):
                 spans.append(Span(start, end, self.text[start:end]))
             at = self.folded.find(needle, at + 1)
@@ -131,8 +135,8 @@ class Seed:
         else:
             at = max(self.folded.find(needle[-tail:]) - (len(needle) - tail), 0)
         stop = min(at + len(needle), len(self.folded))
-        start = self._origin[at] if self._origin else 0
-        end = self._origin[stop - 1] + 1 if stop > at else start
+        start = self._origin(at) if self.folded else 0
+        end = self._origin(stop - 1) + 1 if stop > at else start
         line = self.line_of(start)[0]
         end = min(end, self.lines_span(line, line)[1])
         return line, self.text[start:end].rstrip()
@@ -147,24 +151,22 @@ class Seed:
         """
         regions: list[tuple[int, int]] = []
         opened: int | None = None
-        line_start = True
-        for index, char in enumerate(self.text):
+        text = self.text
+        for mark in _MARKS.finditer(text):
+            index, char = mark.start(), mark.group()[0]
             if char == "\n":
-                line_start = True
-                continue
-            if line_start and not char.isspace():
-                line_start = False
-                if opened is not None and char not in _OPENING and char != '"':
-                    regions.append((opened, index))
+                following = text[mark.end() : mark.end() + 1]
+                if opened is not None and following not in (*_OPENING, '"'):
+                    regions.append((opened, mark.end()))
                     opened = None
-            if char in _OPENING or (char == '"' and opened is None):
+            elif char in _OPENING or (char == '"' and opened is None):
                 if opened is None:
                     opened = index
-            elif (char in _CLOSING or char == '"') and opened is not None:
+            elif opened is not None:
                 regions.append((opened, index + 1))
                 opened = None
         if opened is not None:
-            regions.append((opened, len(self.text)))
+            regions.append((opened, len(text)))
         return regions
 
     def in_quotation(self, span: Span) -> bool:

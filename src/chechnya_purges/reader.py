@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -31,8 +31,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Key = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, order=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based line and column in a file."""
 
     line: int
@@ -41,20 +40,26 @@ class Position:
 
 @dataclass
 class Document:
-    """Plain data read from one file, with the position of every value and mapping key.
+    """Plain data read from one file, and where each value and mapping key was written.
 
     ``values[path]`` is where the value at ``path`` starts; ``keys[path]`` is where the key
     that names it starts. Paths are tuples of keys and list indices, the form pydantic uses
-    for error locations, so its errors map straight back to the file.
+    for error locations, so its errors map straight back to the file. Positions are recorded
+    on first use: most documents have no problem and never need them, and recording them
+    costs as much as parsing.
     """
 
     path: str
     data: Any = None
     values: dict[Key, Position] = field(default_factory=dict)
     keys: dict[Key, Position] = field(default_factory=dict)
+    text: str | None = None
 
     def position(self, loc: Key, *, prefer_key: bool = False) -> Position:
         """Where to point for a location: the value (or key), else the nearest ancestor."""
+        if self.text is not None:
+            _build(self, self.text, [], track=True)
+            self.text = None
         loc = tuple(loc)
         while True:
             if prefer_key and loc in self.keys:
@@ -66,104 +71,104 @@ class Document:
             loc = loc[:-1]
 
 
-class _Stop(Exception):
-    """The parser failed; the diagnostic is already recorded."""
-
-
-def _position(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
+class _Retrack(Exception):
+    """A problem whose message needs positions: read again, recording them."""
 
 
 class _Builder:
-    def __init__(self, doc: Document, events: Iterator[Any], problems: list[Diagnostic]):
+    """Plain data from parser events, recording where each key and value starts."""
+
+    def __init__(
+        self, doc: Document, events: Iterator[Any], problems: list[Diagnostic], track: bool
+    ):
         self.doc = doc
-        self.events = events
+        self.next = events.__next__
         self.problems = problems
+        self.values = doc.values
+        self.keys = doc.keys
+        self.track = track
 
     def problem(self, mark: Any, code: str, message: str, hint: str | None = None) -> None:
-        pos = _position(mark)
-        self.problems.append(Diagnostic(self.doc.path, pos.line, pos.col, code, message, hint))
-
-    def next(self) -> Any:
-        try:
-            return next(self.events)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-            if mark is None:
-                self.problems.append(
-                    Diagnostic(self.doc.path, 1, 1, "yaml-syntax", message or "invalid YAML")
-                )
-            else:
-                self.problem(mark, "yaml-syntax", message or "invalid YAML")
-            raise _Stop from exc
+        line, col = mark.line + 1, mark.column + 1
+        self.problems.append(Diagnostic(self.doc.path, line, col, code, message, hint))
 
     def node(self, event: Any, path: Key) -> Any:
-        self.doc.values[path] = _position(event.start_mark)
-        if isinstance(event, yaml.AliasEvent):
+        mark = event.start_mark
+        if self.track:
+            self.values[path] = Position(mark.line + 1, mark.column + 1)
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.tag is not None and not (event.tag == "!" and not event.implicit[0]):
+                self._tag(event)
+            return _scalar(event)
+        if kind is yaml.AliasEvent:
             # Only the alias is reported: an anchor nobody refers to changes nothing.
             self.problem(
-                event.start_mark,
+                mark,
                 "yaml-alias",
                 f"alias *{event.anchor} refers to another value",
                 "write the value out in full and remove the &anchor",
             )
             return None
-        if event.tag is not None and not (
-            isinstance(event, yaml.ScalarEvent) and event.tag == "!" and not event.implicit[0]
-        ):
-            self.problem(
-                event.start_mark,
-                "yaml-tag",
-                f"explicit tag {event.tag} is not allowed",
-                "remove the tag; put the value in quotes if it is text",
-            )
-        if isinstance(event, yaml.ScalarEvent):
-            return self.scalar(event)
-        if isinstance(event, yaml.SequenceStartEvent):
-            items: list[Any] = []
-            while not isinstance(item := self.next(), yaml.SequenceEndEvent):
-                items.append(self.node(item, (*path, len(items))))
-            return items
-        if isinstance(event, yaml.MappingStartEvent):
+        if event.tag is not None:
+            self._tag(event)
+        if kind is yaml.MappingStartEvent:
             return self.mapping(path)
-        raise AssertionError(f"unexpected YAML event {event!r}")
+        items: list[Any] = []
+        next_event, track = self.next, self.track
+        while type(item := next_event()) is not yaml.SequenceEndEvent:
+            items.append(self.node(item, (*path, len(items)) if track else path))
+        return items
+
+    def _tag(self, event: Any) -> None:
+        self.problem(
+            event.start_mark,
+            "yaml-tag",
+            f"explicit tag {event.tag} is not allowed",
+            "remove the tag; put the value in quotes if it is text",
+        )
 
     def mapping(self, path: Key) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        while not isinstance(key_event := self.next(), yaml.MappingEndEvent):
-            key_pos = _position(key_event.start_mark)
-            if isinstance(key_event, yaml.ScalarEvent) and key_event.anchor is None:
-                key = self.scalar(key_event)
+        next_event, track = self.next, self.track
+        while type(key_event := next_event()) is not yaml.MappingEndEvent:
+            mark = key_event.start_mark
+            if type(key_event) is yaml.ScalarEvent and key_event.anchor is None:
+                key = _scalar(key_event)
             else:
-                self.problem(key_event.start_mark, "wrong-type", "a key must be plain text")
-                key = self.node(key_event, (*path, "<key>"))
-                key = repr(key)
+                self.problem(mark, "wrong-type", "a key must be plain text")
+                key = repr(self.node(key_event, (*path, "<key>")))
             key = "" if key is None else str(key)
-            value_event = self.next()
+            value_event = next_event()
             if key in result:
-                first = self.doc.keys[(*path, key)]
+                if not track:
+                    raise _Retrack
+                first = self.keys[(*path, key)]
                 self.problem(
-                    key_event.start_mark,
+                    mark,
                     "duplicate-key",
                     f"key {key!r} appears twice in this mapping (first at line {first.line})",
                     "remove or rename one of them; YAML would keep only the last",
                 )
                 self.node(value_event, (*path, "<duplicate>"))
                 continue
-            self.doc.keys[(*path, key)] = key_pos
-            result[key] = self.node(value_event, (*path, key))
+            if track:
+                child = (*path, key)
+                self.keys[child] = Position(mark.line + 1, mark.column + 1)
+                result[key] = self.node(value_event, child)
+            else:
+                result[key] = self.node(value_event, path)
         return result
 
-    @staticmethod
-    def scalar(event: Any) -> Any:
-        value: str = event.value
-        if event.implicit[0] and not event.style:
-            if value in _NULLS:
-                return None
-            if _INT.match(value):
-                return int(value)
-        return value
+
+def _scalar(event: Any) -> Any:
+    value: str = event.value
+    if event.implicit[0] and not event.style:
+        if value in _NULLS:
+            return None
+        if _INT.match(value):
+            return int(value)
+    return value
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
@@ -199,21 +204,36 @@ def read_yaml(path: Path, display: str) -> tuple[Document, list[Diagnostic]]:
     text, problems = read_text(path, display)
     if text is None:
         return doc, problems
-    builder = _Builder(doc, iter(yaml.parse(text, Loader=_Loader)), problems)
+    before = len(problems)
+    try:
+        _build(doc, text, problems, track=False)
+        doc.text = text
+    except _Retrack:
+        del problems[before:]
+        _build(doc, text, problems, track=True)
+    return doc, problems
+
+
+def _build(doc: Document, text: str, problems: list[Diagnostic], *, track: bool) -> None:
+    """Fill ``doc.data`` (and, when tracking, its positions) from the YAML text."""
+    builder = _Builder(doc, iter(yaml.parse(text, Loader=_Loader)), problems, track)
     try:
         builder.next()  # stream start
         event = builder.next()
-        if isinstance(event, yaml.DocumentStartEvent):
+        if type(event) is yaml.DocumentStartEvent:
             doc.data = builder.node(builder.next(), ())
             builder.next()  # document end
             extra = builder.next()
-            if isinstance(extra, yaml.DocumentStartEvent):
+            if type(extra) is yaml.DocumentStartEvent:
                 builder.problem(
                     extra.start_mark,
                     "yaml-syntax",
                     "a second YAML document in one file",
                     "keep one document per file; remove the '---' line",
                 )
-    except _Stop:
+    except yaml.MarkedYAMLError as exc:
         doc.data = None
-    return doc, problems
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(Diagnostic(doc.path, line, col, "yaml-syntax", message))
