@@ -25,11 +25,14 @@ def invoke(root: Path, *args: str) -> Result:
 
 
 def tree(root: Path) -> dict[str, str]:
-    """sha256 of every file below root, to prove what a command did or did not change."""
+    """sha256 of every file below root, to prove what a command did or did not change.
+
+    validate's cache (.cache/) is left out: it is not part of the dataset, like __pycache__.
+    """
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(root).parts[0] != ".cache"
     }
 
 

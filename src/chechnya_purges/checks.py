@@ -235,13 +235,14 @@ def check_article(
     article: Article,
     origin: dict[str, list[int]],
     root: Path,
-    actors: dict[str, Actor],
+    names: dict[str, str],
     known: set[str],
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
     """Every cross-record rule of one article; the anchored article when the seed is there.
 
-    ``known`` holds every actor id the registry declares, including those of entries that
-    failed to parse: their own error is reported once, not again at every reference.
+    ``names`` maps the id of every valid registry entry to its name; ``known`` holds every
+    id the registry declares, including those of entries that failed to parse: their own
+    error is reported once, not again at every reference.
     """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
@@ -269,7 +270,7 @@ def check_article(
             "seed_sha256",
         )
     checked = CheckedArticle(article_id, article, seed_path, Seed(text), digest, origin=origin)
-    _check_references(report, checked, actors, known)
+    _check_references(report, checked, names, known)
     _check_regions(report, checked)
     _check_evidence(report, checked)
     _check_dates(report, checked)
@@ -302,18 +303,18 @@ def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
 
 
 def _check_references(
-    report: _Reporter, checked: CheckedArticle, actors: dict[str, Actor], known: set[str]
+    report: _Reporter, checked: CheckedArticle, names: dict[str, str], known: set[str]
 ) -> None:
     article = checked.record
     for loc, actor_id, must_mention in _references(checked):
         if actor_id not in known:
             _unknown_actor(report, loc, actor_id, known)
-        elif must_mention and actor_id not in article.mentions and actor_id in actors:
+        elif must_mention and actor_id not in article.mentions and actor_id in names:
             report(
                 loc,
                 "actor-not-mentioned",
                 f"{dotted(loc)}: {actor_id!r} is not in this article's mentions",
-                f"add to mentions: '{actor_id}: <where the article names {actors[actor_id].name}>'",
+                f"add to mentions: '{actor_id}: <where the article names {names[actor_id]}>'",
             )
     seen: dict[str, str] = {}
     for kind in _ACTOR_FIELDS:

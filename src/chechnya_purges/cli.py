@@ -85,8 +85,13 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check everything again, ignoring and keeping no cache (.cache/ under the dataset root).",
+)
 @_command
-def validate(root: Path, fmt: str) -> int:
+def validate(root: Path, fmt: str, no_cache: bool) -> int:
     """Check every record and report all problems, one per line.
 
     \b
@@ -94,16 +99,24 @@ def validate(root: Path, fmt: str) -> int:
         $ chechnya-purges validate
         data/articles/001_x.yaml:14:7: error[quote-not-found] statements[2].quote: ...
     """
-    dataset, problems = load(root)
+    from .dataset import validate as validate_dataset
+
+    dataset, problems = validate_dataset(root, use_cache=not no_cache)
     status = _emit(problems, fmt)
     if status == 0:
-        click.echo(f"Valid: {_summary(dataset)}.", err=True)
+        click.echo(f"Valid: {dataset.checked} articles, {len(dataset.actors)} actors.", err=True)
     return status
 
 
 @cli.command()
+@click.option(
+    "--no-frictionless",
+    is_flag=True,
+    help="Skip the frictionless pass over the "
+    "written package (for measuring the build itself; check always runs it).",
+)
 @_command
-def build(root: Path, fmt: str) -> int:
+def build(root: Path, fmt: str, no_frictionless: bool) -> int:
     """Validate, then write build/, schema/ and datapackage.json.
 
     The outputs are written to a staging folder, checked with frictionless and jsonschema,
@@ -123,7 +136,7 @@ def build(root: Path, fmt: str) -> int:
         return 1
     files = render_files(dataset, __version__)
     with staging(root, files) as folder:
-        if _emit(conform(folder), fmt):
+        if _emit(conform(folder, frictionless=not no_frictionless), fmt):
             click.echo("Nothing was written.", err=True)
             return 1
         swap_in(root, folder)

@@ -7,9 +7,14 @@ cross-reference is resolved against the whole registry, whatever the order of th
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .checks import CheckedArticle, check_actors, check_article
 from .diagnostics import Diagnostic
@@ -17,7 +22,17 @@ from .models import Actor
 from .parse import parse_actors, parse_article
 from .reader import Document, read_yaml
 
-__all__ = ["ACTORS", "ARTICLES", "ARTICLE_ID", "Dataset", "RootNotFound", "find_root", "load"]
+__all__ = [
+    "ACTORS",
+    "ARTICLES",
+    "ARTICLE_ID",
+    "Dataset",
+    "RootNotFound",
+    "check_file",
+    "find_root",
+    "load",
+    "validate",
+]
 
 ACTORS = "data/actors.yaml"
 ARTICLES = "data/articles"
@@ -37,6 +52,7 @@ class Dataset:
     root: Path
     actors: list[Actor]
     articles: list[CheckedArticle]
+    checked: int = 0  # article files checked (load(keep=False) keeps none of them)
 
 
 def find_root(start: Path) -> Path:
@@ -48,24 +64,19 @@ def find_root(start: Path) -> Path:
     raise RootNotFound(f"no {ACTORS} in {start} or any folder above it")
 
 
-def _unused(
-    doc: Document, actors: list[tuple[int, Actor]], articles: list[CheckedArticle]
-) -> list[Diagnostic]:
+def _unused(doc: Document, entries: list[tuple[int, str]], used: set[str]) -> list[Diagnostic]:
     """Registry entries nothing refers to: usually a mention forgotten in an article."""
-    used = {org.org for _, actor in actors for org in actor.affiliations}
-    for article in articles:
-        used |= set(article.record.mentions) | {article.record.publisher or ""}
     found = []
-    for index, actor in actors:
-        if actor.id not in used:
-            pos = doc.position((index, "id"))
+    for index, actor_id in entries:
+        if actor_id not in used:
+            line, col = doc.position((index, "id"))
             found.append(
                 Diagnostic(
                     doc.path,
-                    pos.line,
-                    pos.col,
+                    line,
+                    col,
                     "actor-unused",
-                    f"[{index}].id: no article mentions {actor.id!r}",
+                    f"[{index}].id: no article mentions {actor_id!r}",
                     "add a mentions entry where an article names the actor, or remove it",
                     severity="warning",
                 )
@@ -73,48 +84,171 @@ def _unused(
     return found
 
 
-def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
-    """Read, parse and check the whole dataset; every problem found, sorted."""
-    problems: list[Diagnostic] = []
-    registry_doc, found = read_yaml(root / ACTORS, ACTORS)
-    problems += found
-    parsed, found = ([], []) if {d.code for d in found} & _FATAL else parse_actors(registry_doc)
-    problems += found + check_actors(registry_doc, parsed)
+@dataclass(frozen=True)
+class _Registry:
+    """What every article's checks need from the registry (sent once to each worker)."""
+
+    root: Path
+    names: dict[str, str]
+    known: set[str]
+
+
+@dataclass
+class _RegistryResult:
+    """The registry read and checked: its problems, its actors, what articles need of it."""
+
+    problems: list[Diagnostic]
+    actors: list[Actor]
+    registry: _Registry
+    doc: Document  # for the unused check: where each entry is
+    entries: list[tuple[int, str]]  # each valid entry's index and id
+    affiliated: set[str]  # ids named by affiliations count as used
+
+
+def _read_registry(root: Path) -> _RegistryResult:
+    doc, problems = read_yaml(root / ACTORS, ACTORS)
+    parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
+    problems += found + check_actors(doc, parsed)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
     known = set(actors) | {
         item["id"]
-        for item in (registry_doc.data if isinstance(registry_doc.data, list) else [])
+        for item in (doc.data if isinstance(doc.data, list) else [])
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
-    articles = []
-    for path in sorted((root / ARTICLES).glob("*.yaml")):
-        display = f"{ARTICLES}/{path.name}"
-        if not ARTICLE_ID.match(path.stem):
-            problems.append(
-                Diagnostic(
-                    display,
-                    1,
-                    1,
-                    "invalid-format",
-                    f"article file name {path.name!r} is not a safe article id",
-                    "use letters, digits, '-', '_' and '.', as the seed's file name does",
-                )
-            )
-            continue
-        doc, found = read_yaml(path, display)
-        problems += found
-        if {d.code for d in found} & _FATAL:
-            continue
-        article, origin, found = parse_article(doc)
-        problems += found
-        if article is None:
-            continue
-        checked, found = check_article(doc, article, origin, root, actors, known)
-        problems += found
-        if checked is not None:
-            articles.append(checked)
+    names = {actor_id: actor.name for actor_id, actor in actors.items()}
+    entries = [(index, actor.id) for index, actor in parsed]
+    affiliated = {org.org for actor in actors.values() for org in actor.affiliations}
+    return _RegistryResult(
+        problems,
+        sorted(actors.values(), key=lambda actor: actor.id),
+        _Registry(root, names, known),
+        doc,
+        entries,
+        affiliated,
+    )
+
+
+Outcome = tuple[list[Diagnostic], CheckedArticle | None, set[str]]
+
+
+def check_file(registry: _Registry, path: Path, keep: bool = True) -> Outcome:
+    """One article file read, parsed and checked: its problems, the checked article (when
+    ``keep`` and it passed), and the actor ids it uses (for the registry's unused check)."""
+    display = f"{ARTICLES}/{path.name}"
+    if not ARTICLE_ID.match(path.stem):
+        problem = Diagnostic(
+            display,
+            1,
+            1,
+            "invalid-format",
+            f"article file name {path.name!r} is not a safe article id",
+            "use letters, digits, '-', '_' and '.', as the seed's file name does",
+        )
+        return [problem], None, set()
+    doc, problems = read_yaml(path, display)
+    if {d.code for d in problems} & _FATAL:
+        return problems, None, set()
+    article, origin, found = parse_article(doc)
+    problems += found
+    if article is None:
+        return problems, None, set()
+    checked, found = check_article(
+        doc, article, origin, registry.root, registry.names, registry.known
+    )
+    used = set(article.mentions) | ({article.publisher} if article.publisher else set())
+    return problems + found, checked if keep else None, used
+
+
+_WORKER: dict[str, Any] = {}
+# Below this many articles, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+
+
+def _start_worker(registry: _Registry, keep: bool) -> None:
+    _WORKER.update(registry=registry, keep=keep)
+
+
+def _check_in_worker(path: Path) -> Outcome:
+    return check_file(_WORKER["registry"], path, _WORKER["keep"])
+
+
+def _check_all(registry: _Registry, paths: list[Path], keep: bool) -> Iterator[Outcome]:
+    """Every article's outcome, in order; spread over the machine's cores when it pays."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(paths) < PARALLEL_FROM:
+        yield from (check_file(registry, path, keep) for path in paths)
+        return
+    chunk = max(1, len(paths) // (workers * 8))
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, keep)) as pool:
+        yield from pool.map(_check_in_worker, paths, chunksize=chunk)
+
+
+def _finish(
+    registry: _RegistryResult, problems: list[Diagnostic], used: set[str]
+) -> list[Diagnostic]:
+    problems = registry.problems + problems
     if not any(p.severity == "error" for p in problems):
         # Only on clean data: an article that failed to parse would leave its actors unused.
-        problems += _unused(registry_doc, parsed, articles)
-    registry = sorted(actors.values(), key=lambda actor: actor.id)
-    return Dataset(root, registry, articles), sorted(set(problems))
+        problems += _unused(registry.doc, registry.entries, used | registry.affiliated)
+    return sorted(set(problems))
+
+
+def _article_paths(root: Path) -> list[Path]:
+    return sorted((root / ARTICLES).glob("*.yaml"))
+
+
+def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
+    """Read, parse and check the whole dataset: the checked articles and every problem."""
+    registry = _read_registry(root)
+    paths = _article_paths(root)
+    articles: list[CheckedArticle] = []
+    problems: list[Diagnostic] = []
+    used: set[str] = set()
+    for found, checked, uses in _check_all(registry.registry, paths, keep=True):
+        problems += found
+        used |= uses
+        if checked is not None:
+            articles.append(checked)
+    dataset = Dataset(root, registry.actors, articles, len(paths))
+    return dataset, _finish(registry, problems, used)
+
+
+def validate(root: Path, *, use_cache: bool = True) -> tuple[Dataset, list[Diagnostic]]:
+    """Every problem of the dataset, re-checking only what changed since the last run.
+
+    The dataset returned holds the registry and the count of articles, not the articles:
+    ``validate`` reports, and does not need them.
+    """
+    from .cache import Cache, code_fingerprint
+
+    cache = Cache.open(root) if use_cache else Cache(code_fingerprint())
+    registry_key = _key(cache.fingerprint, cache.content(root / ACTORS))
+    if cache.registry is not None and cache.registry[0] == registry_key:
+        registry: _RegistryResult = cache.registry[1]
+    else:
+        registry = _read_registry(root)
+        cache.registry = (registry_key, registry)
+    paths = _article_paths(root)
+    keys = [
+        _key(registry_key, cache.content(path), cache.content(root / "seeds" / f"{path.stem}.txt"))
+        for path in paths
+    ]
+    pending = [
+        (path, key) for path, key in zip(paths, keys, strict=True) if key not in cache.results
+    ]
+    outcomes = _check_all(registry.registry, [path for path, _ in pending], keep=False)
+    for (_, key), (found, _, uses) in zip(pending, outcomes, strict=True):
+        cache.results[key] = (found, uses)
+    cache.results = {key: cache.results[key] for key in keys}
+    problems: list[Diagnostic] = []
+    used: set[str] = set()
+    for found, uses in cache.results.values():
+        problems += found
+        used |= uses
+    if use_cache:
+        cache.save(root)
+    return Dataset(root, registry.actors, [], len(paths)), _finish(registry, problems, used)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -408,6 +408,8 @@ def rows(dataset: Dataset, table: Table) -> list[tuple[Value, ...]]:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) is str or value is None or type(value) is int:
+        return value
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, date):
@@ -425,34 +427,40 @@ def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
     return {"lines": lines, "start": span[0], "end": span[1]}
 
 
-def document(dataset: Dataset, version: str) -> dict[str, Any]:
-    """The whole dataset nested by article, for readers who want one JSON file."""
+def document(
+    dataset: Dataset, version: str, tabulated: dict[str, list[tuple[Value, ...]]] | None = None
+) -> dict[str, Any]:
+    """The whole dataset nested by article, for readers who want one JSON file.
+
+    ``tabulated`` is every table's rows when the caller has them already.
+    """
     table = {t.name: t for t in TABLES}
+    tabulated = tabulated or {t.name: rows(dataset, t) for t in TABLES}
     by_article: dict[str, dict[str, list[dict[str, Any]]]] = {
         c.id: {"mentions": [], "figures": [], "statements": []} for c in dataset.articles
     }
     addressees: dict[str, list[str]] = {}
-    for statement_id, actor_id in rows(dataset, table["statement_addressees"]):
+    for statement_id, actor_id in tabulated["statement_addressees"]:
         addressees.setdefault(str(statement_id), []).append(str(actor_id))
     for name in ("mentions", "figures", "statements"):
-        for row in rows(dataset, table[name]):
+        for row in tabulated[name]:
             item = _as_object(table[name], row, drop=("article_id",))
             if name == "statements":
                 item["addressees"] = addressees.get(item["statement_id"], [])
             by_article[str(row[1] if name != "mentions" else row[0])][name].append(item)
     affiliations: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(dataset, table["affiliations"]):
+    for row in tabulated["affiliations"]:
         item = _as_object(table["affiliations"], row, drop=("actor_id",))
         affiliations.setdefault(str(row[0]), []).append(item)
     actors = []
-    for actor, row in zip(dataset.actors, rows(dataset, table["actors"]), strict=True):
+    for actor, row in zip(dataset.actors, tabulated["actors"], strict=True):
         item = _as_object(table["actors"], row)
         item["aliases"] = list(actor.aliases)
         item["affiliations"] = affiliations.get(actor.id, [])
         actors.append(item)
     records = {c.id: c for c in dataset.articles}
     articles = []
-    for row in rows(dataset, table["articles"]):
+    for row in tabulated["articles"]:
         c = records[str(row[0])]
         item = _as_object(table["articles"], row)
         item["authors"] = list(c.record.authors)

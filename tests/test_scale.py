@@ -1,0 +1,120 @@
+"""validate at scale: the incremental cache re-checks what an edit can affect and never hides
+a problem; the parallel path finds exactly what the sequential one does; the synthetic
+benchmark corpus is valid."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE, REPO, SEED, edit, invoke
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
+
+from chechnya_purges.dataset import PARALLEL_FROM, _read_registry, check_file, validate
+from chechnya_purges.diagnostics import Diagnostic
+
+CACHE = ".cache/chechnya-purges/validate.pickle"
+
+
+def _codes(root: Path, *args: str) -> list[str]:
+    result = invoke(root, "validate", "--format", "json", *args)
+    return [p["code"] for p in json.loads(result.stdout)]
+
+
+def test_a_cached_run_still_reports_an_edit(mini: Path) -> None:
+    assert _codes(mini) == []
+    assert (mini / CACHE).is_file()
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    assert _codes(mini) == ["unknown-choice"]
+    edit(mini, ARTICLE, lambda t: t.replace("act: condem", "act: condemn"))
+    assert _codes(mini) == []
+
+
+def test_a_registry_change_rechecks_the_articles(mini: Path) -> None:
+    assert _codes(mini) == []
+    edit(mini, "data/actors.yaml", lambda t: t.replace("- id: rights-groups", "- id: rights"))
+    assert _codes(mini) == ["unknown-actor", "unknown-actor"]
+
+
+def test_a_seed_change_rechecks_its_article(mini: Path) -> None:
+    assert _codes(mini) == []
+    edit(mini, SEED, lambda t: t.replace("has learned", "learned"))
+    assert _codes(mini) == ["seed-changed"]
+
+
+def test_the_cache_is_used_and_a_code_change_discards_it(mini: Path, tmp_path: Path) -> None:
+    """Plant a result in the cache: the same code reports it, other code ignores it."""
+    assert _codes(mini) == []
+    path = mini / CACHE
+    cache = pickle.loads(path.read_bytes())
+    (key,) = cache.results
+    planted = [Diagnostic(ARTICLE, 1, 1, "invalid-format", "planted in the cache")]
+    cache.results[key] = (planted, cache.results[key][1])
+    path.write_bytes(pickle.dumps(cache))
+    assert _codes(mini) == ["invalid-format"]  # served from the cache
+    assert _codes(mini, "--no-cache") == []
+
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "src", source)
+    module = source / "chechnya_purges" / "summary.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    result = subprocess.run(
+        [sys.executable, "-m", "chechnya_purges", "--root", str(mini), "validate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_cache_writes_no_cache(mini: Path) -> None:
+    assert _codes(mini, "--no-cache") == []
+    assert not (mini / ".cache").exists()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    generate(PARALLEL_FROM + 50, root)
+    return root
+
+
+def test_the_synthetic_corpus_is_valid_and_exercises_every_kind_of_record(corpus: Path) -> None:
+    result = invoke(corpus, "validate", "--no-cache", "--format", "json")
+    assert result.exit_code == 0, result.stdout[:2000]
+    assert [p for p in json.loads(result.stdout) if p["severity"] == "error"] == []
+    record = (corpus / "data/articles/00000_synthetic.yaml").read_text(encoding="utf-8")
+    assert "mode: direct" in record and "mode: indirect" in record
+    assert "excluded:" in record and "block_quotes:" in record
+    seed = (corpus / "seeds/00000_synthetic.txt").read_text(encoding="utf-8")
+    assert "\u00a0" in seed and "\u201c" in seed and "\u2019" in seed
+    assert 4000 <= len(seed.encode()) <= 6000
+
+
+def test_parallel_and_sequential_checks_find_the_same_problems(
+    corpus: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "broken"
+    shutil.copytree(corpus, root)
+    articles = sorted((root / "data/articles").glob("*.yaml"))
+    for path in articles[::60]:
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("act: condemn", "act: condem", 1),
+            encoding="utf-8",
+        )
+    registry = _read_registry(root).registry
+    sequential = sorted(p for path in articles for p in check_file(registry, path, False)[0])
+    _, parallel = validate(root, use_cache=False)
+    assert len(articles) >= PARALLEL_FROM
+    assert [p for p in parallel if p.severity == "error"] == sequential
+    assert len(sequential) == len(articles[::60])
