@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .checks import CheckedArticle, check_actors, check_article
 from .diagnostics import Diagnostic
@@ -41,18 +41,21 @@ ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FATAL = frozenset({"yaml-syntax", "invalid-utf8"})
 
 
+T = TypeVar("T")
+
+
 class RootNotFound(Exception):
     """No dataset root (a folder holding data/actors.yaml) at or above the given folder."""
 
 
 @dataclass
-class Dataset:
-    """Everything that passed its checks, ready to tabulate."""
+class Dataset(Generic[T]):
+    """The registry and every article that passed its checks, as ``load`` prepared it."""
 
     root: Path
     actors: list[Actor]
-    articles: list[CheckedArticle]
-    checked: int = 0  # article files checked (load(keep=False) keeps none of them)
+    articles: list[T]
+    checked: int = 0  # article files checked (validate keeps none of them)
 
 
 def find_root(start: Path) -> Path:
@@ -128,12 +131,15 @@ def _read_registry(root: Path) -> _RegistryResult:
     )
 
 
-Outcome = tuple[list[Diagnostic], CheckedArticle | None, set[str]]
+Outcome = tuple[list[Diagnostic], Any, set[str]]
+Prepare = Callable[[CheckedArticle], Any]
 
 
-def check_file(registry: _Registry, path: Path, keep: bool = True) -> Outcome:
-    """One article file read, parsed and checked: its problems, the checked article (when
-    ``keep`` and it passed), and the actor ids it uses (for the registry's unused check)."""
+def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) -> Outcome:
+    """One article file read, parsed and checked: its problems, ``prepare`` of the checked
+    article (when given and the article has no error), and the actor ids it uses (for the
+    registry's unused check). ``prepare`` runs where the check ran, in a worker process when
+    there are many articles, so that what comes back is only what the caller needs."""
     display = f"{ARTICLES}/{path.name}"
     if not ARTICLE_ID.match(path.stem):
         problem = Diagnostic(
@@ -156,7 +162,10 @@ def check_file(registry: _Registry, path: Path, keep: bool = True) -> Outcome:
         doc, article, origin, registry.root, registry.names, registry.known
     )
     used = set(article.mentions) | ({article.publisher} if article.publisher else set())
-    return problems + found, checked if keep else None, used
+    problems += found
+    clean = not any(p.severity == "error" for p in problems)
+    kept = prepare(checked) if prepare is not None and checked is not None and clean else None
+    return problems, kept, used
 
 
 _WORKER: dict[str, Any] = {}
@@ -164,22 +173,26 @@ _WORKER: dict[str, Any] = {}
 PARALLEL_FROM = 200
 
 
-def _start_worker(registry: _Registry, keep: bool) -> None:
-    _WORKER.update(registry=registry, keep=keep)
+def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
+    _WORKER.update(registry=registry, prepare=prepare)
 
 
 def _check_in_worker(path: Path) -> Outcome:
-    return check_file(_WORKER["registry"], path, _WORKER["keep"])
+    return check_file(_WORKER["registry"], path, _WORKER["prepare"])
 
 
-def _check_all(registry: _Registry, paths: list[Path], keep: bool) -> Iterator[Outcome]:
+def _check_all(
+    registry: _Registry, paths: list[Path], prepare: Prepare | None
+) -> Iterator[Outcome]:
     """Every article's outcome, in order; spread over the machine's cores when it pays."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        yield from (check_file(registry, path, keep) for path in paths)
+        yield from (check_file(registry, path, prepare) for path in paths)
         return
     chunk = max(1, len(paths) // (workers * 8))
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, keep)) as pool:
+    with ProcessPoolExecutor(
+        workers, initializer=_start_worker, initargs=(registry, prepare)
+    ) as pool:
         yield from pool.map(_check_in_worker, paths, chunksize=chunk)
 
 
@@ -197,23 +210,24 @@ def _article_paths(root: Path) -> list[Path]:
     return sorted((root / ARTICLES).glob("*.yaml"))
 
 
-def load(root: Path) -> tuple[Dataset, list[Diagnostic]]:
-    """Read, parse and check the whole dataset: the checked articles and every problem."""
+def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
+    """Read, parse and check the whole dataset: every article that passed, as ``prepare``
+    makes it, and every problem."""
     registry = _read_registry(root)
     paths = _article_paths(root)
-    articles: list[CheckedArticle] = []
+    articles: list[T] = []
     problems: list[Diagnostic] = []
     used: set[str] = set()
-    for found, checked, uses in _check_all(registry.registry, paths, keep=True):
+    for found, kept, uses in _check_all(registry.registry, paths, prepare):
         problems += found
         used |= uses
-        if checked is not None:
-            articles.append(checked)
+        if kept is not None:
+            articles.append(kept)
     dataset = Dataset(root, registry.actors, articles, len(paths))
     return dataset, _finish(registry, problems, used)
 
 
-def validate(root: Path, *, use_cache: bool = True) -> tuple[Dataset, list[Diagnostic]]:
+def validate(root: Path, *, use_cache: bool = True) -> tuple[Dataset[None], list[Diagnostic]]:
     """Every problem of the dataset, re-checking only what changed since the last run.
 
     The dataset returned holds the registry and the count of articles, not the articles:
@@ -236,7 +250,7 @@ def validate(root: Path, *, use_cache: bool = True) -> tuple[Dataset, list[Diagn
     pending = [
         (path, key) for path, key in zip(paths, keys, strict=True) if key not in cache.results
     ]
-    outcomes = _check_all(registry.registry, [path for path, _ in pending], keep=False)
+    outcomes = _check_all(registry.registry, [path for path, _ in pending], None)
     for (_, key), (found, _, uses) in zip(pending, outcomes, strict=True):
         cache.results[key] = (found, uses)
     cache.results = {key: cache.results[key] for key in keys}

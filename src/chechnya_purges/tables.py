@@ -9,6 +9,7 @@ from these specs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .checks import CheckedArticle
 from .dataset import Dataset
 from .evidence import Span
 from .models import (
@@ -34,7 +36,17 @@ from .models import (
     field_description,
 )
 
-__all__ = ["JSON_NAME", "TABLES", "Column", "Table", "document", "document_schema", "rows"]
+__all__ = [
+    "JSON_NAME",
+    "TABLES",
+    "Column",
+    "Table",
+    "Tabulated",
+    "document",
+    "document_schema",
+    "rows",
+    "tabulate",
+]
 
 JSON_NAME = "chechnya-purges.json"
 Value = str | int | date | None
@@ -297,12 +309,12 @@ def _low_high(figure: Figure) -> tuple[int | None, int | None]:
     }[figure.qualifier]
 
 
-def _actor_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+def _actor_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
     for a in dataset.actors:
         yield a.id, a.name, a.kind, a.country, a.wikidata, a.description
 
 
-def _affiliation_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
+def _affiliation_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
     for a in dataset.actors:
         for f in a.affiliations:
             start = date_bounds(f.start)[1] if f.start else None
@@ -310,101 +322,121 @@ def _affiliation_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
             yield a.id, f.org, f.role, start, end
 
 
-def _article_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
-    for c in dataset.articles:
-        r = c.record
+def _article_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
+    r = c.record
+    yield (
+        c.id,
+        r.publisher,
+        r.kind,
+        r.title,
+        "; ".join(r.authors),
+        r.language,
+        r.url,
+        *_bounds(r.published),
+        r.published_basis,
+        c.seed_path,
+        c.seed_sha256,
+    )
+
+
+def _mention_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
+    for actor_id, span in c.mentions.items():
+        yield c.id, actor_id, *_evidence_values(span)
+
+
+def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
+    for f, span in zip(c.record.figures, c.figures, strict=True):
+        period = f.period
+        start = date_bounds(period.start)[1] if period and period.start else None
+        end = date_bounds(period.end)[2] if period and period.end else None
         yield (
+            f"{c.id}:{f.id}",
             c.id,
-            r.publisher,
-            r.kind,
-            r.title,
-            "; ".join(r.authors),
-            r.language,
-            r.url,
-            *_bounds(r.published),
-            r.published_basis,
-            c.seed_path,
-            c.seed_sha256,
+            f.category,
+            f.value,
+            f.qualifier,
+            *_low_high(f),
+            f.unit,
+            f.subject,
+            f.place,
+            start,
+            end,
+            f.reported_by,
+            f.via,
+            *_evidence_values(span),
+            f.note,
         )
 
 
-def _mention_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
-    for c in dataset.articles:
-        for actor_id, span in c.mentions.items():
-            yield c.id, actor_id, *_evidence_values(span)
+def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
+    for s, span in zip(c.record.statements, c.statements, strict=True):
+        said = _bounds(s.said)
+        yield (
+            f"{c.id}:{s.id}",
+            c.id,
+            s.speaker,
+            s.speaker_label,
+            s.on_behalf_of,
+            s.via,
+            s.act,
+            s.mode,
+            s.medium,
+            *said,
+            s.said_basis,
+            *_evidence_values(span),
+            s.note,
+        )
 
 
-def _figure_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
-    for c in dataset.articles:
-        for f, span in zip(c.record.figures, c.figures, strict=True):
-            period = f.period
-            start = date_bounds(period.start)[1] if period and period.start else None
-            end = date_bounds(period.end)[2] if period and period.end else None
-            yield (
-                f"{c.id}:{f.id}",
-                c.id,
-                f.category,
-                f.value,
-                f.qualifier,
-                *_low_high(f),
-                f.unit,
-                f.subject,
-                f.place,
-                start,
-                end,
-                f.reported_by,
-                f.via,
-                *_evidence_values(span),
-                f.note,
-            )
+def _addressee_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
+    for s in c.record.statements:
+        for actor_id in s.addressees:
+            yield f"{c.id}:{s.id}", actor_id
 
 
-def _statement_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
-    for c in dataset.articles:
-        for s, span in zip(c.record.statements, c.statements, strict=True):
-            said = _bounds(s.said)
-            yield (
-                f"{c.id}:{s.id}",
-                c.id,
-                s.speaker,
-                s.speaker_label,
-                s.on_behalf_of,
-                s.via,
-                s.act,
-                s.mode,
-                s.medium,
-                *said,
-                s.said_basis,
-                *_evidence_values(span),
-                s.note,
-            )
-
-
-def _addressee_rows(dataset: Dataset) -> Iterator[tuple[Value, ...]]:
-    for c in dataset.articles:
-        for s in c.record.statements:
-            for actor_id in s.addressees:
-                yield f"{c.id}:{s.id}", actor_id
-
-
-_ROWS: dict[str, Callable[[Dataset], Iterator[tuple[Value, ...]]]] = {
+_REGISTRY_ROWS: dict[str, Callable[[Dataset[Tabulated]], Iterator[tuple[Value, ...]]]] = {
     "actors": _actor_rows,
     "affiliations": _affiliation_rows,
+}
+_ARTICLE_ROWS: dict[str, Callable[[CheckedArticle], Iterator[tuple[Value, ...]]]] = {
     "articles": _article_rows,
     "mentions": _mention_rows,
     "figures": _figure_rows,
     "statements": _statement_rows,
     "statement_addressees": _addressee_rows,
 }
+_BY_NAME = {table.name: table for table in TABLES}
 
 
-def rows(dataset: Dataset, table: Table) -> list[tuple[Value, ...]]:
-    """A table's rows, sorted by primary key, so that every build lists them alike."""
+def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
+    """Rows by primary key, so that every build lists them alike."""
     keys = [i for i, c in enumerate(table.columns) if c.name in table.primary_key]
-    out = list(_ROWS[table.name](dataset))
-    for row in out:
+    for row in body:
         assert len(row) == len(table.columns), table.name
-    return sorted(out, key=lambda row: tuple(str(row[i]) for i in keys))
+    return sorted(body, key=lambda row: tuple(str(row[i]) for i in keys))
+
+
+@dataclass(frozen=True)
+class Tabulated:
+    """One article, ready to write: its rows of each article table, and its JSON record."""
+
+    id: str
+    rows: dict[str, list[tuple[Value, ...]]]
+    record: str
+
+
+def tabulate(c: CheckedArticle) -> Tabulated:
+    """An article's rows and nested JSON record; runs in the worker that checked it."""
+    tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
+    record = json.dumps(_article_object(c, tables), ensure_ascii=False)
+    return Tabulated(c.id, tables, record)
+
+
+def rows(dataset: Dataset[Tabulated], table: Table) -> list[tuple[Value, ...]]:
+    """A table's rows, sorted by primary key."""
+    if table.name in _REGISTRY_ROWS:
+        return _sorted(table, list(_REGISTRY_ROWS[table.name](dataset)))
+    return _sorted(table, [row for a in dataset.articles for row in a.rows[table.name]])
 
 
 def _plain(value: Any) -> Any:
@@ -427,56 +459,62 @@ def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
     return {"lines": lines, "start": span[0], "end": span[1]}
 
 
-def document(
-    dataset: Dataset, version: str, tabulated: dict[str, list[tuple[Value, ...]]] | None = None
+def _article_object(
+    c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]]
 ) -> dict[str, Any]:
-    """The whole dataset nested by article, for readers who want one JSON file.
-
-    ``tabulated`` is every table's rows when the caller has them already.
-    """
-    table = {t.name: t for t in TABLES}
-    tabulated = tabulated or {t.name: rows(dataset, t) for t in TABLES}
-    by_article: dict[str, dict[str, list[dict[str, Any]]]] = {
-        c.id: {"mentions": [], "figures": [], "statements": []} for c in dataset.articles
-    }
+    """One article as the nested JSON document holds it."""
+    (row,) = tables["articles"]
+    item = _as_object(_BY_NAME["articles"], row)
+    item["authors"] = list(c.record.authors)
+    item["published_note"] = c.record.published_note
+    item["note"] = c.record.note
+    item["excluded"] = [
+        {**_region(e.lines, span), "reason": e.reason.value}
+        for e, span in zip(c.record.excluded, c.excluded, strict=True)
+    ]
+    item["block_quotes"] = [
+        _region(lines, span)
+        for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
+    ]
     addressees: dict[str, list[str]] = {}
-    for statement_id, actor_id in tabulated["statement_addressees"]:
+    for statement_id, actor_id in tables["statement_addressees"]:
         addressees.setdefault(str(statement_id), []).append(str(actor_id))
     for name in ("mentions", "figures", "statements"):
-        for row in tabulated[name]:
-            item = _as_object(table[name], row, drop=("article_id",))
+        item[name] = []
+        for nested in tables[name]:
+            obj = _as_object(_BY_NAME[name], nested, drop=("article_id",))
             if name == "statements":
-                item["addressees"] = addressees.get(item["statement_id"], [])
-            by_article[str(row[1] if name != "mentions" else row[0])][name].append(item)
+                obj["addressees"] = addressees.get(obj["statement_id"], [])
+            item[name].append(obj)
+    return item
+
+
+def document(dataset: Dataset[Tabulated], version: str) -> bytes:
+    """The whole dataset nested by article, one actor or article per line.
+
+    Still one JSON value, but a change to one article is a one-line diff, and the records
+    are written by the standard library's C encoder (indentation would force its
+    pure-Python one, which dominates the build at thousands of articles).
+    """
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     affiliations: dict[str, list[dict[str, Any]]] = {}
-    for row in tabulated["affiliations"]:
-        item = _as_object(table["affiliations"], row, drop=("actor_id",))
+    for row in rows(dataset, _BY_NAME["affiliations"]):
+        item = _as_object(_BY_NAME["affiliations"], row, drop=("actor_id",))
         affiliations.setdefault(str(row[0]), []).append(item)
     actors = []
-    for actor, row in zip(dataset.actors, tabulated["actors"], strict=True):
-        item = _as_object(table["actors"], row)
+    for actor, row in zip(dataset.actors, rows(dataset, _BY_NAME["actors"]), strict=True):
+        item = _as_object(_BY_NAME["actors"], row)
         item["aliases"] = list(actor.aliases)
         item["affiliations"] = affiliations.get(actor.id, [])
-        actors.append(item)
-    records = {c.id: c for c in dataset.articles}
-    articles = []
-    for row in tabulated["articles"]:
-        c = records[str(row[0])]
-        item = _as_object(table["articles"], row)
-        item["authors"] = list(c.record.authors)
-        item["published_note"] = c.record.published_note
-        item["note"] = c.record.note
-        item["excluded"] = [
-            {**_region(e.lines, span), "reason": e.reason.value}
-            for e, span in zip(c.record.excluded, c.excluded, strict=True)
-        ]
-        item["block_quotes"] = [
-            _region(lines, span)
-            for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
-        ]
-        item.update(by_article[c.id])
-        articles.append(item)
-    return {"name": "chechnya-purges", "version": version, "actors": actors, "articles": articles}
+        actors.append(encode(item))
+    articles = [a.record for a in sorted(dataset.articles, key=lambda a: a.id)]
+
+    def listed(key: str, items: list[str]) -> str:
+        return f'"{key}": [\n' + ",\n".join(items) + "\n]" if items else f'"{key}": []'
+
+    head = f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'
+    body = listed("actors", actors) + ",\n" + listed("articles", articles)
+    return (head + body + "}\n").encode("utf-8")
 
 
 _JSON_TYPES = {"string": "string", "integer": "integer", "date": "string"}

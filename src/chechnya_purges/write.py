@@ -24,10 +24,19 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from .checks import CheckedArticle
 from .dataset import Dataset
 from .models import Actor, Article
-from .tables import JSON_NAME, TABLES, Column, Table, Value, document, document_schema, rows
+from .tables import (
+    JSON_NAME,
+    TABLES,
+    Column,
+    Table,
+    Tabulated,
+    Value,
+    document,
+    document_schema,
+    rows,
+)
 
 __all__ = ["DATA_LICENSE", "OUTPUT_ROOTS", "render", "staging", "swap_in"]
 
@@ -38,6 +47,7 @@ DATA_LICENSE = {
     "title": "Creative Commons Attribution 4.0 International",
 }
 JSON_PATH = f"build/{JSON_NAME}"
+ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
 # What build owns: these are replaced whole, and check reports anything else found in them.
 OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff")
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
@@ -75,24 +85,6 @@ def _json(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _records(document: dict[str, Any]) -> bytes:
-    """The nested document with one actor or article per line.
-
-    Still one JSON value, but a change to one article is a one-line diff, and the compact
-    records are written by the standard library's C encoder (indentation would force its
-    pure-Python one, which dominates the build at thousands of articles).
-    """
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    lines = []
-    for key, value in document.items():
-        if isinstance(value, list):
-            items = ",\n".join(encode(item) for item in value)
-            lines.append(f"{encode(key)}: [\n{items}\n]" if value else f"{encode(key)}: []")
-        else:
-            lines.append(f"{encode(key)}: {encode(value)}")
-    return ("{" + ",\n".join(lines) + "}\n").encode("utf-8")
-
-
 def _field(column: Column) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": column.name, "type": column.kind}
     if column.kind == "date":
@@ -125,14 +117,17 @@ def _file_facts(content: bytes) -> dict[str, Any]:
     return {"bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
 
 
-def _descriptor(dataset: Dataset, version: str, files: dict[str, bytes]) -> dict[str, Any]:
+def _descriptor(
+    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes]
+) -> dict[str, Any]:
     names = {actor.id: actor.name for actor in dataset.actors}
 
-    def source(c: CheckedArticle) -> dict[str, str]:
-        publisher = names.get(c.record.publisher or "", "publisher not stated")
+    def source(article: Tabulated) -> dict[str, str]:
+        row = dict(zip(ARTICLE_COLUMNS, article.rows["articles"][0], strict=True))
+        publisher = names.get(str(row["publisher_id"] or ""), "publisher not stated")
         return {
-            "title": f"{c.record.title} ({publisher}, {c.record.published})",
-            "path": c.record.url or c.seed_path,
+            "title": f"{row['title']} ({publisher}, {row['published']})",
+            "path": str(row["url"] or row["seed_path"]),
         }
 
     resources: list[dict[str, Any]] = [
@@ -178,7 +173,7 @@ def _descriptor(dataset: Dataset, version: str, files: dict[str, bytes]) -> dict
         "keywords": KEYWORDS,
         "licenses": [DATA_LICENSE],
         "contributors": [{"title": CREATOR, "roles": ["creator"]}],
-        "sources": [source(c) for c in dataset.articles],
+        "sources": [source(a) for a in sorted(dataset.articles, key=lambda a: a.id)],
         "resources": resources,
     }
 
@@ -223,11 +218,10 @@ def _citation(version: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render(dataset: Dataset, version: str) -> dict[str, bytes]:
+def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     """Every output file, by path relative to the dataset root, as the bytes to write."""
-    tabulated = {table.name: rows(dataset, table) for table in TABLES}
-    files = {table.path: _csv(table, tabulated[table.name]) for table in TABLES}
-    files[JSON_PATH] = _records(document(dataset, version, tabulated))
+    files = {table.path: _csv(table, rows(dataset, table)) for table in TABLES}
+    files[JSON_PATH] = document(dataset, version)
     files |= {path: _json(schema) for path, schema in input_schemas().items()}
     files["schema/dataset.schema.json"] = _json(document_schema())
     files["datapackage.json"] = _json(_descriptor(dataset, version, files))
