@@ -20,34 +20,127 @@ from datetime import date, timedelta
 from pathlib import Path
 
 NBSP = "\u00a0"
-FIRST = ("Ana Boris Chen Dara Elif Femi Galina Hugo Irina Jamal Kira Lev Maya Nadia Omar "
-         "Pavel Quinn Rosa Sami Tamar Umar Vera Wen Yara Zoya").split()
-LAST = ("Abbott Baranov Costa Dvorak Evans Farouk Grant Haddad Ivanova Jensen Kovacs Lindqvist "
-        "Moreau Novak Okafor Petrov Quispe Rahman Sato Tanaka Ueda Volkov Weber Yilmaz "
-        "Zhang").split()
-BODIES = ("Ministry of Justice|Human Rights Council|Refugee Agency|Press Union|Bar Association|"
-          "Helsinki Group|Memorial Society|Parliamentary Committee|Ombudsman Office").split("|")
-COUNTRIES = ("Arvania Belmont Corvia Dravania Estoria Fennmark Galdora Hestia Ilyria Jovania "
-             "Karsk Lumora").split()
-PLACES = ("Argun Gudermes Shali Urus-Martan Kurchaloy Achkhoy Naur Itum-Kali Vedeno Shelkovskaya "
-          "Nozhay-Yurt Sharoy").split()
-CATEGORIES = ["detained", "killed", "tortured", "disappeared", "released", "fled",
-              "granted_refuge"]
-QUALIFIERS = [("more than", "more_than"), ("at least", "at_least"), ("about", "approximately"),
-              ("up to", "at_most"), ("fewer than", "fewer_than"), ("", "exact")]
-VERBS = {"detained": "had been detained", "killed": "had been killed",
-         "tortured": "had been tortured", "disappeared": "had disappeared",
-         "released": "had been released", "fled": "had fled",
-         "granted_refuge": "had been granted refuge"}
-ACTS = [("condemn", "We condemn the detentions in {place} without reservation"),
-        ("express_concern", "We are deeply troubled by what we hear from {place}"),
-        ("urge_investigation", "We urge a prompt and credible investigation into events in "
-         "{place}"),
-        ("urge_action", "We call on the authorities to release everyone held in {place}"),
-        ("deny", "Nobody has been detained in {place} and the reports are false"),
-        ("dispute", "We doubt the official account of what happened in {place}"),
-        ("report", "Our monitors have documented the arrests in {place} since the spring"),
-        ("support", "We stand with the people of {place} and those who help them")]
+FIRST = [
+    "Ana",
+    "Boris",
+    "Chen",
+    "Dara",
+    "Elif",
+    "Femi",
+    "Galina",
+    "Hugo",
+    "Irina",
+    "Jamal",
+    "Kira",
+    "Lev",
+    "Maya",
+    "Nadia",
+    "Omar",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tamar",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Yara",
+    "Zoya",
+]
+LAST = [
+    "Abbott",
+    "Baranov",
+    "Costa",
+    "Dvorak",
+    "Evans",
+    "Farouk",
+    "Grant",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kovacs",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quispe",
+    "Rahman",
+    "Sato",
+    "Tanaka",
+    "Ueda",
+    "Volkov",
+    "Weber",
+    "Yilmaz",
+    "Zhang",
+]
+BODIES = [
+    "Ministry of Justice",
+    "Human Rights Council",
+    "Refugee Agency",
+    "Press Union",
+    "Bar Association",
+    "Helsinki Group",
+    "Memorial Society",
+    "Parliamentary Committee",
+    "Ombudsman Office",
+]
+COUNTRIES = [
+    "Arvania",
+    "Belmont",
+    "Corvia",
+    "Dravania",
+    "Estoria",
+    "Fennmark",
+    "Galdora",
+    "Hestia",
+    "Ilyria",
+    "Jovania",
+    "Karsk",
+    "Lumora",
+]
+PLACES = [
+    "Argun",
+    "Gudermes",
+    "Shali",
+    "Urus-Martan",
+    "Kurchaloy",
+    "Achkhoy",
+    "Naur",
+    "Itum-Kali",
+    "Vedeno",
+    "Shelkovskaya",
+    "Nozhay-Yurt",
+    "Sharoy",
+]
+CATEGORIES = ["detained", "killed", "tortured", "disappeared", "released", "fled", "granted_refuge"]
+QUALIFIERS = [
+    ("more than", "more_than"),
+    ("at least", "at_least"),
+    ("about", "approximately"),
+    ("up to", "at_most"),
+    ("fewer than", "fewer_than"),
+    ("", "exact"),
+]
+VERBS = {
+    "detained": "had been detained",
+    "killed": "had been killed",
+    "tortured": "had been tortured",
+    "disappeared": "had disappeared",
+    "released": "had been released",
+    "fled": "had fled",
+    "granted_refuge": "had been granted refuge",
+}
+ACTS = [
+    ("condemn", "We condemn the detentions in {place} without reservation"),
+    ("express_concern", "We are deeply troubled by what we hear from {place}"),
+    ("urge_investigation", "We urge a prompt and credible investigation into events in {place}"),
+    ("urge_action", "We call on the authorities to release everyone held in {place}"),
+    ("deny", "Nobody has been detained in {place} and the reports are false"),
+    ("dispute", "We doubt the official account of what happened in {place}"),
+    ("report", "Our monitors have documented the arrests in {place} since the spring"),
+    ("support", "We stand with the people of {place} and those who help them"),
+]
 
 
 def registry_size(n: int) -> int:
@@ -55,7 +148,28 @@ def registry_size(n: int) -> int:
     return 40 + n
 
 
-_SYLLABLES = "ka ro mi tu sel van dor lin bek ash vo ri zan mu pel tor gi nas el ub".split()
+_SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "tu",
+    "sel",
+    "van",
+    "dor",
+    "lin",
+    "bek",
+    "ash",
+    "vo",
+    "ri",
+    "zan",
+    "mu",
+    "pel",
+    "tor",
+    "gi",
+    "nas",
+    "el",
+    "ub",
+]
 
 
 def _surname(index: int) -> str:
@@ -96,8 +210,13 @@ def _actors_yaml(count: int) -> str:
 
 def _typed(text: str) -> str:
     """How a contributor types a passage: straight quotes, plain spaces, hyphens."""
-    for fancy, plain in (("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), (NBSP, " "),
-                         ("\u2014", "-")):
+    for fancy, plain in (
+        ("\u2019", "'"),
+        ("\u201c", '"'),
+        ("\u201d", '"'),
+        (NBSP, " "),
+        ("\u2014", "-"),
+    ):
         text = text.replace(fancy, plain)
     return text
 
@@ -118,13 +237,16 @@ def article(number: int, n_actors: int) -> tuple[str, str]:
     figures: list[str] = []
     statements: list[str] = []
 
-    paragraphs.append(f"Officials in {rng.choice(PLACES)} face questions over detentions "
-                      f"(report {number})")
+    paragraphs.append(
+        f"Officials in {rng.choice(PLACES)} face questions over detentions (report {number})"
+    )
     paragraphs.append(f"{published:%B} {published.day}, {published.year} | by {author}")
-    opening = (f"Rights monitors say the pressure on gay men in the region has not eased, and "
-               f"witnesses describe arrests at checkpoints, phones searched for names, and "
-               f"families told to keep silent.{NBSP}The reports could not be independently "
-               f"verified.")
+    opening = (
+        f"Rights monitors say the pressure on gay men in the region has not eased, and "
+        f"witnesses describe arrests at checkpoints, phones searched for names, and "
+        f"families told to keep silent.{NBSP}The reports could not be independently "
+        f"verified."
+    )
     paragraphs.append(opening)
 
     for k in range(10):
@@ -134,15 +256,22 @@ def article(number: int, n_actors: int) -> tuple[str, str]:
         category = CATEGORIES[k % len(CATEGORIES)]
         place = f"{PLACES[k % len(PLACES)]} district {k + 1}"
         counted = f"{words} {value}".strip()
-        sentence = (f"According to {names[speaker]}, {counted}{NBSP}people {VERBS[category]} "
-                    f"in {place} since the start of the month, a figure that local officials "
-                    f"have not disputed in public.")
+        sentence = (
+            f"According to {names[speaker]}, {counted}{NBSP}people {VERBS[category]} "
+            f"in {place} since the start of the month, a figure that local officials "
+            f"have not disputed in public."
+        )
         paragraphs.append(sentence)
         quote = f"{counted}{NBSP}people {VERBS[category]} in {place}"
         figures += [
-            f"  - id: figure-{k + 1}", f"    category: {category}", f"    value: {value}",
-            f"    qualifier: {qualifier}", "    unit: people", "    subject: people",
-            f"    place: {place}", f"    reported_by: {ids[speaker]}",
+            f"  - id: figure-{k + 1}",
+            f"    category: {category}",
+            f"    value: {value}",
+            f"    qualifier: {qualifier}",
+            "    unit: people",
+            "    subject: people",
+            f"    place: {place}",
+            f"    reported_by: {ids[speaker]}",
             f"    quote: {_quoted(_typed(quote))}",
         ]
 
@@ -153,36 +282,53 @@ def article(number: int, n_actors: int) -> tuple[str, str]:
         words = template.format(place=place)
         said = ""
         if k % 3 == 0:
-            text = (f"\u201c{words}, and we won\u2019t stop saying so,\u201d {names[speaker]} "
-                    f"told reporters. \u201cThe world is watching.\u201d")
+            text = (
+                f"\u201c{words}, and we won\u2019t stop saying so,\u201d {names[speaker]} "
+                f"told reporters. \u201cThe world is watching.\u201d"
+            )
             quote, mode = f"{words}, and we won\u2019t stop saying so,", "direct"
             said = f"    said: {published.isoformat()}\n    said_basis: stated"
         elif k % 3 == 1:
-            text = (f"In a statement, {names[speaker]} said \u2014 in words echoed by "
-                    f"others \u2014 that the situation in {place} was grave.")
-            quote, mode = f"{names[speaker]} said \u2014 in words echoed by others \u2014 that " \
-                          f"the situation in {place} was grave.", "indirect"
+            text = (
+                f"In a statement, {names[speaker]} said \u2014 in words echoed by "
+                f"others \u2014 that the situation in {place} was grave."
+            )
+            quote, mode = (
+                f"{names[speaker]} said \u2014 in words echoed by others \u2014 that "
+                f"the situation in {place} was grave.",
+                "indirect",
+            )
         else:
-            text = (f"\u201c{words}.\n\n\u201cWe will keep a record of every case,\u201d "
-                    f"{names[speaker]} wrote.")
+            text = (
+                f"\u201c{words}.\n\n\u201cWe will keep a record of every case,\u201d "
+                f"{names[speaker]} wrote."
+            )
             quote, mode = f"{words}.\n\n\u201cWe will keep a record of every case,", "direct"
         paragraphs.append(text)
         statements += [
-            f"  - id: statement-{k + 1}", f"    speaker: {ids[speaker]}", f"    act: {act}",
-            f"    mode: {mode}", "    medium: unknown",
+            f"  - id: statement-{k + 1}",
+            f"    speaker: {ids[speaker]}",
+            f"    act: {act}",
+            f"    mode: {mode}",
+            "    medium: unknown",
             f"    quote: {_quoted(_typed(quote))}",
         ]
         if said:
             statements.append(said)
 
     paragraphs.append("The committee\u2019s statement reads:")
-    block = (f"The committee has reviewed the accounts from {PLACES[number % len(PLACES)]} "
-             f"and asks the authorities to open every detention record to inspection.")
+    block = (
+        f"The committee has reviewed the accounts from {PLACES[number % len(PLACES)]} "
+        f"and asks the authorities to open every detention record to inspection."
+    )
     paragraphs.append(block)
     speaker = cast[14]
     statements += [
-        "  - id: statement-block", f"    speaker: {ids[speaker]}", "    act: urge_action",
-        "    mode: direct", "    medium: statement",
+        "  - id: statement-block",
+        f"    speaker: {ids[speaker]}",
+        "    act: urge_action",
+        "    mode: direct",
+        "    medium: statement",
         f"    quote: {_quoted('asks the authorities to open every detention record')}",
     ]
     furniture = [
@@ -197,27 +343,32 @@ def article(number: int, n_actors: int) -> tuple[str, str]:
     first_furniture = body.count("\n") + 3
 
     mentions = [f"  {ids[i]}: {_quoted(names[i])}" for i in cast]
-    record = "\n".join([
-        f"seed_sha256: {hashlib.sha256(text.encode()).hexdigest()}",
-        "kind: news_article",
-        f"title: {_quoted(paragraphs[0])}",
-        f"authors: [{_quoted(author)}]",
-        "language: en",
-        f"published: {published.isoformat()}",
-        "published_basis: stated",
-        "excluded:",
-        f"  - lines: {first_furniture}-{first_furniture + 1}",
-        "    reason: related_content",
-        f"  - lines: {first_furniture + 2}-{first_furniture + 3}",
-        "    reason: reader_comments",
-        f'block_quotes: ["{block_line}"]',
-        "mentions:",
-        *mentions,
-        "figures:",
-        *figures,
-        "statements:",
-        *statements,
-    ]) + "\n"
+    record = (
+        "\n".join(
+            [
+                f"seed_sha256: {hashlib.sha256(text.encode()).hexdigest()}",
+                "kind: news_article",
+                f"title: {_quoted(paragraphs[0])}",
+                f"authors: [{_quoted(author)}]",
+                "language: en",
+                f"published: {published.isoformat()}",
+                "published_basis: stated",
+                "excluded:",
+                f"  - lines: {first_furniture}-{first_furniture + 1}",
+                "    reason: related_content",
+                f"  - lines: {first_furniture + 2}-{first_furniture + 3}",
+                "    reason: reader_comments",
+                f'block_quotes: ["{block_line}"]',
+                "mentions:",
+                *mentions,
+                "figures:",
+                *figures,
+                "statements:",
+                *statements,
+            ]
+        )
+        + "\n"
+    )
     return text, record
 
 

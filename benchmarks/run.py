@@ -15,6 +15,7 @@ Correctness comes first: a command that fails stops the run.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import shutil
@@ -89,10 +90,10 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
 
 def _edit_one(root: Path) -> None:
     """A contributor's edit: one article's note changes (its quotes stay valid)."""
-    path = sorted((root / "data" / "articles").glob("*.yaml"))[len(list(
-        (root / "data" / "articles").glob("*.yaml"))) // 2]
-    path.write_text(path.read_text(encoding="utf-8") + 'note: "Checked again."\n',
-                    encoding="utf-8")
+    path = sorted((root / "data" / "articles").glob("*.yaml"))[
+        len(list((root / "data" / "articles").glob("*.yaml"))) // 2
+    ]
+    path.write_text(path.read_text(encoding="utf-8") + 'note: "Checked again."\n', encoding="utf-8")
 
 
 def bench(n: int, work: Path) -> dict[str, Run | float]:
@@ -108,8 +109,9 @@ def bench(n: int, work: Path) -> dict[str, Run | float]:
     result["validate_edit"] = measure([*cli, "validate"])
     result["build_nofl"] = measure([*cli, "build", "--no-frictionless"])
     result["build"] = measure([*cli, "build"])
-    result["frictionless"] = measure([str(BIN / "frictionless"), "validate",
-                                      str(root / "datapackage.json")])
+    result["frictionless"] = measure(
+        [str(BIN / "frictionless"), "validate", str(root / "datapackage.json")]
+    )
     annotations = n * (10 + 16 + 15)
     validate = result["validate"]
     assert isinstance(validate, Run)
@@ -141,15 +143,15 @@ def table(results: dict[int, dict[str, Run | float]]) -> str:
             f"| {b.seconds / fl.seconds:.2f} |"
         )
     sizes = sorted(results)
-    for small, large in zip(sizes, sizes[1:], strict=False):
+    for small, large in itertools.pairwise(sizes):
         if large == small * 10:
             lines.append("")
             lines.append(
                 f"Scaling {large:,} vs {small:,} articles: validate "
-                f"×{run(large, 'validate').seconds / run(small, 'validate').seconds:.1f}, "
+                f"x{run(large, 'validate').seconds / run(small, 'validate').seconds:.1f}, "
                 f"build without frictionless "
-                f"×{run(large, 'build_nofl').seconds / run(small, 'build_nofl').seconds:.1f} "
-                "(linear is ×10)."
+                f"x{run(large, 'build_nofl').seconds / run(small, 'build_nofl').seconds:.1f} "
+                "(linear is x10)."
             )
     lines += [
         "",

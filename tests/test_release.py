@@ -306,14 +306,18 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     )
     away = tmp_path / "elsewhere"
     away.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=away,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+
+    def load_elsewhere() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=away,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+
+    result = load_elsewhere()
     assert result.returncode == 0, result.stderr
     version, count, descriptor = result.stdout.split()
     assert version == __version__
@@ -324,13 +328,6 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     data = bytearray((packaged / "build/actors.csv").read_bytes())
     data[10] ^= 0x01
     (packaged / "build/actors.csv").write_bytes(bytes(data))
-    broken = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=away,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    broken = load_elsewhere()
     assert broken.returncode == 1
     assert "VerificationError" in broken.stderr

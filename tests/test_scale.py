@@ -112,9 +112,9 @@ def test_parallel_and_sequential_checks_find_the_same_problems(
             path.read_text(encoding="utf-8").replace("act: condemn", "act: condem", 1),
             encoding="utf-8",
         )
-    registry = _read_registry(root).registry
+    registry = _read_registry(root)[0].registry
     sequential = sorted(p for path in articles for p in check_file(registry, path)[0])
-    _, parallel = validate(root, use_cache=False)
+    parallel = validate(root, use_cache=False).problems
     assert len(articles) >= PARALLEL_FROM
     assert [p for p in parallel if p.severity == "error"] == sequential
     assert len(sequential) == len(articles[::60])

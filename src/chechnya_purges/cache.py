@@ -45,7 +45,7 @@ class Cache:
     results: dict[str, Any] = field(default_factory=dict)
     hashes: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     registry: tuple[str, Any] | None = None
-    used: set[str] = field(default_factory=set)
+    changed: bool = False
 
     @classmethod
     def open(cls, root: Path) -> Cache:
@@ -60,25 +60,33 @@ class Cache:
             return cls(fingerprint)
         return cache
 
-    def content(self, path: Path) -> str:
+    def content(self, path: str) -> str:
         """The sha256 of a file ("" when absent), from the stat-keyed memo when unchanged."""
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return ""
-        known = self.hashes.get(str(path))
-        if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            self.used.add(str(path))
+        known = self.hashes.get(path)
+        if known is not None and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
             return known[2]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        self.hashes[str(path)] = (stat.st_size, stat.st_mtime_ns, digest)
-        self.used.add(str(path))
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        self.hashes[path] = (stat.st_size, stat.st_mtime_ns, digest)
+        self.changed = True
         return digest
 
+    def keep_only(self, results: set[str], paths: set[str]) -> None:
+        """Forget results and files this run no longer needs."""
+        if len(results) != len(self.results) or len(paths) != len(self.hashes):
+            self.results = {k: v for k, v in self.results.items() if k in results}
+            self.hashes = {k: v for k, v in self.hashes.items() if k in paths}
+            self.changed = True
+
     def save(self, root: Path) -> None:
-        """Write the cache atomically, keeping only what this run looked at."""
-        self.hashes = {k: v for k, v in self.hashes.items() if k in self.used}
-        self.used = set()
+        """Write the cache atomically, when this run changed it."""
+        if not self.changed:
+            return
+        self.changed = False
         folder = root / _FOLDER
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
+# The output choice of the commands that report rather than validate.
+_report_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+
 # How many articles of the nested JSON build checks against its schema (check: all).
 JSON_SAMPLE = 200
 
@@ -107,10 +117,10 @@ def validate(root: Path, fmt: str, no_cache: bool) -> int:
     """
     from .dataset import validate as validate_dataset
 
-    dataset, problems = validate_dataset(root, use_cache=not no_cache)
-    status = _emit(problems, fmt)
+    result = validate_dataset(root, use_cache=not no_cache)
+    status = _emit(result.problems, fmt)
     if status == 0:
-        click.echo(f"Valid: {dataset.checked} articles, {len(dataset.actors)} actors.", err=True)
+        click.echo(f"Valid: {result.articles} articles, {result.actors} actors.", err=True)
     return status
 
 
@@ -252,14 +262,7 @@ def new(ctx: click.Context, seed_file: Path) -> None:
 @cli.command()
 @click.argument("article")
 @click.argument("text")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools.",
-)
+@_report_format
 @click.pass_context
 def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
     """Show where TEXT would anchor in ARTICLE's seed (an article id or file name).
@@ -306,14 +309,7 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools.",
-)
+@_report_format
 @click.pass_context
 def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
     """Find registry entries by id, name or alias, so that existing actors are reused.
@@ -362,14 +358,7 @@ def _current(root: Path) -> dict[str, bytes]:
 @cli.command()
 @click.argument("old", required=False, type=click.Path(exists=True, path_type=Path))
 @click.argument("new", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools.",
-)
+@_report_format
 @click.pass_context
 def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> None:
     """Compare two versions of the package and classify each change as MAJOR, MINOR or PATCH.

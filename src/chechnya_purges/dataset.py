@@ -20,7 +20,7 @@ from .checks import CheckedArticle, check_actors, check_article
 from .diagnostics import Diagnostic
 from .models import Actor
 from .parse import parse_actors, parse_article
-from .reader import Document, read_yaml
+from .reader import read_yaml
 
 __all__ = [
     "ACTORS",
@@ -28,6 +28,7 @@ __all__ = [
     "ARTICLE_ID",
     "Dataset",
     "RootNotFound",
+    "Validated",
     "check_file",
     "find_root",
     "load",
@@ -67,15 +68,14 @@ def find_root(start: Path) -> Path:
     raise RootNotFound(f"no {ACTORS} in {start} or any folder above it")
 
 
-def _unused(doc: Document, entries: list[tuple[int, str]], used: set[str]) -> list[Diagnostic]:
+def _unused(entries: list[tuple[int, str, int, int]], used: set[str]) -> list[Diagnostic]:
     """Registry entries nothing refers to: usually a mention forgotten in an article."""
     found = []
-    for index, actor_id in entries:
+    for index, actor_id, line, col in entries:
         if actor_id not in used:
-            line, col = doc.position((index, "id"))
             found.append(
                 Diagnostic(
-                    doc.path,
+                    ACTORS,
                     line,
                     col,
                     "actor-unused",
@@ -98,17 +98,18 @@ class _Registry:
 
 @dataclass
 class _RegistryResult:
-    """The registry read and checked: its problems, its actors, what articles need of it."""
+    """The registry read and checked: what articles need of it, and what validate reports.
+    Plain data only, so that validate's cache loads it quickly."""
 
     problems: list[Diagnostic]
-    actors: list[Actor]
     registry: _Registry
-    doc: Document  # for the unused check: where each entry is
-    entries: list[tuple[int, str]]  # each valid entry's index and id
+    entries: list[tuple[int, str, int, int]]  # index, id, line, col of each valid entry
     affiliated: set[str]  # ids named by affiliations count as used
+    count: int
 
 
-def _read_registry(root: Path) -> _RegistryResult:
+def _read_registry(root: Path) -> tuple[_RegistryResult, list[Actor]]:
+    """The registry's checked summary, and its valid actors sorted by id."""
     doc, problems = read_yaml(root / ACTORS, ACTORS)
     parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
     problems += found + check_actors(doc, parsed)
@@ -119,16 +120,12 @@ def _read_registry(root: Path) -> _RegistryResult:
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
     names = {actor_id: actor.name for actor_id, actor in actors.items()}
-    entries = [(index, actor.id) for index, actor in parsed]
+    entries = [(index, actor.id, *doc.position((index, "id"))) for index, actor in parsed]
     affiliated = {org.org for actor in actors.values() for org in actor.affiliations}
-    return _RegistryResult(
-        problems,
-        sorted(actors.values(), key=lambda actor: actor.id),
-        _Registry(root, names, known),
-        doc,
-        entries,
-        affiliated,
+    summary = _RegistryResult(
+        problems, _Registry(root, names, known), entries, affiliated, len(actors)
     )
+    return summary, sorted(actors.values(), key=lambda actor: actor.id)
 
 
 Outcome = tuple[list[Diagnostic], Any, set[str]]
@@ -202,18 +199,20 @@ def _finish(
     problems = registry.problems + problems
     if not any(p.severity == "error" for p in problems):
         # Only on clean data: an article that failed to parse would leave its actors unused.
-        problems += _unused(registry.doc, registry.entries, used | registry.affiliated)
+        problems += _unused(registry.entries, used | registry.affiliated)
     return sorted(set(problems))
 
 
 def _article_paths(root: Path) -> list[Path]:
-    return sorted((root / ARTICLES).glob("*.yaml"))
+    folder = root / ARTICLES
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml")) if folder.is_dir() else []
+    return [folder / name for name in names]
 
 
 def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
     makes it, and every problem."""
-    registry = _read_registry(root)
+    registry, actors = _read_registry(root)
     paths = _article_paths(root)
     articles: list[T] = []
     problems: list[Diagnostic] = []
@@ -223,45 +222,58 @@ def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T]
         used |= uses
         if kept is not None:
             articles.append(kept)
-    dataset = Dataset(root, registry.actors, articles, len(paths))
+    dataset = Dataset(root, actors, articles, len(paths))
     return dataset, _finish(registry, problems, used)
 
 
-def validate(root: Path, *, use_cache: bool = True) -> tuple[Dataset[None], list[Diagnostic]]:
-    """Every problem of the dataset, re-checking only what changed since the last run.
+@dataclass(frozen=True)
+class Validated:
+    """What validate found: every problem, and how much it looked at."""
 
-    The dataset returned holds the registry and the count of articles, not the articles:
-    ``validate`` reports, and does not need them.
-    """
+    problems: list[Diagnostic]
+    articles: int
+    actors: int
+
+
+def validate(root: Path, *, use_cache: bool = True) -> Validated:
+    """Every problem of the dataset, re-checking only what changed since the last run."""
     from .cache import Cache, code_fingerprint
 
     cache = Cache.open(root) if use_cache else Cache(code_fingerprint())
-    registry_key = _key(cache.fingerprint, cache.content(root / ACTORS))
+    registry_key = _key(cache.fingerprint, cache.content(str(root / ACTORS)))
     if cache.registry is not None and cache.registry[0] == registry_key:
         registry: _RegistryResult = cache.registry[1]
     else:
-        registry = _read_registry(root)
+        registry = _read_registry(root)[0]
         cache.registry = (registry_key, registry)
-    paths = _article_paths(root)
-    keys = [
-        _key(registry_key, cache.content(path), cache.content(root / "seeds" / f"{path.stem}.txt"))
-        for path in paths
-    ]
+        cache.changed = True
+    folder, seeds = str(root / ARTICLES), str(root / "seeds")
+    names = [path.name for path in _article_paths(root)]
+    files = {str(root / ACTORS)}
+    keys = []
+    for name in names:
+        article, seed = f"{folder}/{name}", f"{seeds}/{name[:-5]}.txt"
+        files |= {article, seed}
+        keys.append(_key(registry_key, cache.content(article), cache.content(seed)))
     pending = [
-        (path, key) for path, key in zip(paths, keys, strict=True) if key not in cache.results
+        (Path(folder, name), key)
+        for name, key in zip(names, keys, strict=True)
+        if key not in cache.results
     ]
     outcomes = _check_all(registry.registry, [path for path, _ in pending], None)
     for (_, key), (found, _, uses) in zip(pending, outcomes, strict=True):
         cache.results[key] = (found, uses)
-    cache.results = {key: cache.results[key] for key in keys}
+        cache.changed = True
+    cache.keep_only(set(keys), files)
     problems: list[Diagnostic] = []
     used: set[str] = set()
-    for found, uses in cache.results.values():
+    for key in keys:
+        found, uses = cache.results[key]
         problems += found
         used |= uses
     if use_cache:
         cache.save(root)
-    return Dataset(root, registry.actors, [], len(paths)), _finish(registry, problems, used)
+    return Validated(_finish(registry, problems, used), len(names), registry.count)
 
 
 def _key(*parts: str) -> str:
