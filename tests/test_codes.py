@@ -65,3 +65,17 @@ def test_nonconformant_json_is_reported_by_jsonschema(built: Path) -> None:
     problems = conform(built)
     assert [(p.code, p.path) for p in problems] == [("nonconformant", "build/chechnya-purges.json")]
     assert "at /articles/0/published_earliest: 'March 2018' is not a 'date'" in problems[0].message
+
+
+def test_nonconformant_article_line_is_found_in_the_one_record_per_line_file(
+    built: Path,
+) -> None:
+    path = built / "build/chechnya-purges.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    (index,) = [i for i, line in enumerate(lines) if line.startswith('{"article_id"')]
+    lines[index] = lines[index].replace('"kind": "news_article"', '"kind": "newsletter"')
+    path.write_text("\n".join(lines), encoding="utf-8")
+    _rehash(built, "build/chechnya-purges.json")
+    problems = conform(built)
+    assert [(p.code, p.path) for p in problems] == [("nonconformant", "build/chechnya-purges.json")]
+    assert problems[0].message.startswith("at /articles/0/kind: 'newsletter' is not one of")

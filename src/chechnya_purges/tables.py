@@ -422,13 +422,13 @@ class Tabulated:
 
     id: str
     rows: dict[str, list[tuple[Value, ...]]]
-    record: str
+    record: bytes
 
 
 def tabulate(c: CheckedArticle) -> Tabulated:
     """An article's rows and nested JSON record; runs in the worker that checked it."""
     tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
-    record = json.dumps(_article_object(c, tables), ensure_ascii=False)
+    record = json.dumps(_article_object(c, tables), ensure_ascii=False).encode("utf-8")
     return Tabulated(c.id, tables, record)
 
 
@@ -506,15 +506,16 @@ def document(dataset: Dataset[Tabulated], version: str) -> bytes:
         item = _as_object(_BY_NAME["actors"], row)
         item["aliases"] = list(actor.aliases)
         item["affiliations"] = affiliations.get(actor.id, [])
-        actors.append(encode(item))
+        actors.append(encode(item).encode("utf-8"))
     articles = [a.record for a in sorted(dataset.articles, key=lambda a: a.id)]
 
-    def listed(key: str, items: list[str]) -> str:
-        return f'"{key}": [\n' + ",\n".join(items) + "\n]" if items else f'"{key}": []'
+    def listed(key: str, items: list[bytes]) -> bytes:
+        if not items:
+            return f'"{key}": []'.encode()
+        return f'"{key}": [\n'.encode() + b",\n".join(items) + b"\n]"
 
-    head = f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'
-    body = listed("actors", actors) + ",\n" + listed("articles", articles)
-    return (head + body + "}\n").encode("utf-8")
+    head = f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'.encode()
+    return head + listed("actors", actors) + b",\n" + listed("articles", articles) + b"}\n"
 
 
 _JSON_TYPES = {"string": "string", "integer": "integer", "date": "string"}
