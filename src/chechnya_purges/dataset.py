@@ -239,7 +239,7 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
     """Every problem of the dataset, re-checking only what changed since the last run."""
     from .cache import Cache, code_fingerprint
 
-    cache = Cache.open(root) if use_cache else Cache(code_fingerprint())
+    cache = Cache.open(root) if use_cache else Cache(code_fingerprint(), hashing=False)
     registry_key = _key(cache.fingerprint, cache.content(str(root / ACTORS)))
     if cache.registry is not None and cache.registry[0] == registry_key:
         registry: _RegistryResult = cache.registry[1]
