@@ -118,3 +118,14 @@ def test_parallel_and_sequential_checks_find_the_same_problems(
     assert len(articles) >= PARALLEL_FROM
     assert [p for p in parallel if p.severity == "error"] == sequential
     assert len(sequential) == len(articles[::60])
+
+
+def test_identical_articles_under_two_names_are_cached_apart(mini: Path) -> None:
+    """The article id comes from the file name, so a cached result belongs to one name."""
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    (mini / "seeds/002_copy.txt").write_bytes((mini / SEED).read_bytes())
+    (mini / "data/articles/002_copy.yaml").write_bytes((mini / ARTICLE).read_bytes())
+    for _ in range(2):  # cold, then from the cache
+        result = invoke(mini, "validate", "--format", "json")
+        paths = sorted(p["path"] for p in json.loads(result.stdout))
+        assert paths == [ARTICLE, "data/articles/002_copy.yaml"]

@@ -254,7 +254,8 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
     for name in names:
         article, seed = f"{folder}/{name}", f"{seeds}/{name[:-5]}.txt"
         files |= {article, seed}
-        keys.append(_key(registry_key, cache.content(article), cache.content(seed)))
+        # The name is part of the key: the article id, and so every diagnostic, derives from it.
+        keys.append(_key(registry_key, name, cache.content(article), cache.content(seed)))
     pending = [
         (Path(folder, name), key)
         for name, key in zip(names, keys, strict=True)
