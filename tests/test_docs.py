@@ -64,3 +64,9 @@ def test_citation_is_valid_citation_file_format() -> None:
     assert [e.message for e in validator.iter_errors(citation)] == []
     citation["license"] = "CC-BY-4"
     assert list(validator.iter_errors(citation)) != []
+
+
+def test_readme_shows_the_committed_benchmark_results() -> None:
+    block = README.split("<!-- performance:start -->\n")[1].split("<!-- performance:end -->")[0]
+    assert block == (REPO / "benchmarks/results.md").read_text(encoding="utf-8")
+    assert "| 10,000 |" in block
