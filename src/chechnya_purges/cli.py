@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
+# The output choice of the commands that print problems.
+_problem_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to print problems: text for people, json for tools, github for workflow annotations.",
+)
+
 # The output choice of the commands that report rather than validate.
 _report_format = click.option(
     "--format",
@@ -68,15 +78,7 @@ def _root(ctx: click.Context) -> Path:
 def _command(function: Callable[..., int]) -> Callable[..., None]:
     """Shared options and the root lookup, so every command behaves alike."""
 
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(sorted(RENDERERS)),
-        default="text",
-        show_default=True,
-        help="How to print problems: text for people, json for tools, "
-        "github for workflow annotations.",
-    )
+    @_problem_format
     @click.pass_context
     def wrapper(ctx: click.Context, /, fmt: str, **kwargs: Any) -> None:
         ctx.exit(function(_root(ctx), fmt, **kwargs))
@@ -417,14 +419,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print problems.",
-)
+@_problem_format
 @click.pass_context
 def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     """Check a copy of the package (a folder or a release zip) against its descriptor.

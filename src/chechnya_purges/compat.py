@@ -233,25 +233,12 @@ _ENTITY_TABLES = frozenset({"actors", "articles", "figures", "statements"})
 
 def _record_changes(table: str, old: dict[str, str], new: dict[str, str]) -> list[Change]:
     entity = table in _ENTITY_TABLES
-    changes = []
-    for key in sorted(set(old) - set(new)):
-        changes.append(
-            Change(
-                Level.MAJOR if entity else Level.PATCH,
-                table,
-                key,
-                "record removed" if entity else "row removed",
-            )
-        )
-    for key in sorted(set(new) - set(old)):
-        changes.append(
-            Change(
-                Level.MINOR if entity else Level.PATCH,
-                table,
-                key,
-                "record added" if entity else "row added",
-            )
-        )
+    noun = "record" if entity else "row"
+    removed, added = (Level.MAJOR, Level.MINOR) if entity else (Level.PATCH, Level.PATCH)
+    changes = [
+        Change(removed, table, key, f"{noun} removed") for key in sorted(set(old) - set(new))
+    ]
+    changes += [Change(added, table, key, f"{noun} added") for key in sorted(set(new) - set(old))]
     for key in sorted(set(old) & set(new)):
         if old[key] != new[key]:
             changes.append(Change(Level.PATCH, table, key, "values changed"))

@@ -46,6 +46,8 @@ __all__ = [
     "Statement",
     "Unit",
     "date_bounds",
+    "enum_of",
+    "field_description",
     "line_range",
 ]
 
