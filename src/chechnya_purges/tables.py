@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -413,7 +414,7 @@ def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ..
     keys = [i for i, c in enumerate(table.columns) if c.name in table.primary_key]
     for row in body:
         assert len(row) == len(table.columns), table.name
-    return sorted(body, key=lambda row: tuple(str(row[i]) for i in keys))
+    return sorted(body, key=itemgetter(*keys))  # primary keys are text ids
 
 
 @dataclass(frozen=True)

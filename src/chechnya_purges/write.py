@@ -17,8 +17,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -61,23 +59,13 @@ KEYWORDS = ["chechnya", "lgbt", "human rights", "press", "event data"]
 CREATOR = "chechnya-purges contributors"
 
 
-def _cell(value: Value) -> str:
-    if type(value) is str:
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _csv(table: Table, body: list[tuple[Value, ...]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([c.name for c in table.columns])
-    writer.writerows([_cell(v) for v in row] for row in body)
+    # The csv module writes None as an empty cell, and ints, dates (ISO) and vocabulary
+    # members (their value) through str(), exactly as the tables want them.
+    writer.writerows(body)
     return out.getvalue().encode("utf-8")
 
 
