@@ -20,7 +20,7 @@ from .checks import CheckedArticle, check_actors, check_article
 from .diagnostics import Diagnostic
 from .models import Actor
 from .parse import parse_actors, parse_article
-from .reader import read_yaml
+from .reader import Document, Position, read_yaml
 
 __all__ = [
     "ACTORS",
@@ -108,9 +108,27 @@ class _RegistryResult:
     count: int
 
 
+_ID_LINE = re.compile(r"^- id: ([a-z0-9-]+)[ \t]*$", re.M)
+
+
+def _where(doc: Document, index: int, actor_id: str, found_at: dict[str, int]) -> Position:
+    """Where an entry's id is written: from the usual `- id: x` line when it is one of a
+    kind (reading the registry again for positions costs seconds at thousands of actors),
+    else from the document."""
+    offset = found_at.get(actor_id)
+    if offset is None or doc.text is None:
+        return doc.position((index, "id"))
+    line = doc.text.count("\n", 0, offset) + 1
+    return Position(line, offset - doc.text.rfind("\n", 0, offset))
+
+
 def _read_registry(root: Path) -> tuple[_RegistryResult, list[Actor]]:
     """The registry's checked summary, and its valid actors sorted by id."""
     doc, problems = read_yaml(root / ACTORS, ACTORS)
+    found_at: dict[str, int] = {}
+    for match in _ID_LINE.finditer(doc.text or ""):
+        found_at[match.group(1)] = -1 if match.group(1) in found_at else match.start(1)
+    found_at = {k: v for k, v in found_at.items() if v >= 0}
     parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
     problems += found + check_actors(doc, parsed)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
@@ -120,7 +138,9 @@ def _read_registry(root: Path) -> tuple[_RegistryResult, list[Actor]]:
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
     names = {actor_id: actor.name for actor_id, actor in actors.items()}
-    entries = [(index, actor.id, *doc.position((index, "id"))) for index, actor in parsed]
+    entries = [
+        (index, actor.id, *_where(doc, index, actor.id, found_at)) for index, actor in parsed
+    ]
     affiliated = {org.org for actor in actors.values() for org in actor.affiliations}
     summary = _RegistryResult(
         problems, _Registry(root, names, known), entries, affiliated, len(actors)
