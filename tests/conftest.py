@@ -4,7 +4,10 @@ prove that a failed command changed nothing on disk."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,3 +64,22 @@ def edit(root: Path, relative: str, change: Edit) -> str:
     text = change(path.read_text(encoding="utf-8"))
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def run_changed_code(
+    tmp_path: Path, module: str, change: Edit, root: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The CLI run from a copy of the source in which one module's text was changed."""
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "src", source)
+    path = source / "chechnya_purges" / module
+    text = path.read_text(encoding="utf-8")
+    assert change(text) != text, "the change changed nothing"
+    path.write_text(change(text), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "chechnya_purges", "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        check=False,
+    )

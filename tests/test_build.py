@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import frictionless
 import jsonschema
-from conftest import ARTICLE, REPO, edit, invoke, tree
+from conftest import ARTICLE, REPO, edit, invoke, run_changed_code, tree
 
 # DESIGN.md's output tables: the public contract, typed out here on purpose so that a change
 # to the code's column lists fails this test instead of silently changing the contract.
@@ -171,20 +169,12 @@ def test_check_reports_a_missing_and_a_stray_output(built: Path) -> None:
 
 def test_check_fails_when_a_model_field_changes(built: Path, tmp_path: Path) -> None:
     """A changed field description alters the published schemas: check must notice."""
-    source = tmp_path / "src"
-    shutil.copytree(REPO / "src", source)
-    models = source / "chechnya_purges" / "models.py"
-    text = models.read_text(encoding="utf-8")
-    changed = text.replace('description="Display name in English."', 'description="Name."')
-    assert changed != text
-    models.write_text(changed, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(source)}
-    result = subprocess.run(
-        [sys.executable, "-m", "chechnya_purges", "--root", str(built), "check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    result = run_changed_code(
+        tmp_path,
+        "models.py",
+        lambda t: t.replace('description="Display name in English."', 'description="Name."'),
+        built,
+        "check",
     )
     assert result.returncode == 1, result.stdout + result.stderr
     drifted = {line.split(":")[0] for line in result.stdout.splitlines() if "[drift]" in line}

@@ -5,15 +5,13 @@ benchmark corpus is valid."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, REPO, SEED, edit, invoke
+from conftest import ARTICLE, REPO, SEED, edit, invoke, run_changed_code
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
@@ -62,17 +60,8 @@ def test_the_cache_is_used_and_a_code_change_discards_it(mini: Path, tmp_path: P
     assert _codes(mini) == ["invalid-format"]  # served from the cache
     assert _codes(mini, "--no-cache") == []
 
-    source = tmp_path / "src"
-    shutil.copytree(REPO / "src", source)
-    module = source / "chechnya_purges" / "summary.py"
-    module.write_text(module.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(source)}
-    result = subprocess.run(
-        [sys.executable, "-m", "chechnya_purges", "--root", str(mini), "validate"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    result = run_changed_code(
+        tmp_path, "summary.py", lambda t: t + "\n# a change\n", mini, "validate"
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
