@@ -331,3 +331,18 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     broken = load_elsewhere()
     assert broken.returncode == 1
     assert "VerificationError" in broken.stderr
+
+
+def test_diff_reads_a_snapshot_a_descriptor_and_a_folder_alike(released: Path) -> None:
+    _drop_figure(released)
+    assert invoke(released, "build").exit_code == 0
+    baseline = str(_baseline(released))
+    for new in (str(released / "datapackage.json"), str(released)):
+        report = json.loads(invoke(released, "diff", baseline, new, "--format", "json").stdout)
+        assert report["level"] == "MAJOR", new
+        assert {
+            "level": "MAJOR",
+            "table": "figures",
+            "subject": "001_freedonia:died-2",
+            "detail": "record removed",
+        } in report["changes"]

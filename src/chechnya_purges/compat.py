@@ -163,12 +163,11 @@ def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
 
 
 def load_snapshot(path: Path) -> dict[str, Any]:
-    """A snapshot from a snapshot file, a package folder or a release zip."""
+    """A snapshot from a snapshot file, a descriptor, a package folder or a release zip."""
+    if path.name == "datapackage.json":
+        return snapshot(read_package(path.parent))
     if path.suffix == ".json" and path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if "tables" in data and "records" in data:
-            return dict(data)
-        return snapshot({"datapackage.json": path.read_bytes(), **read_package(path.parent)})
+        return dict(json.loads(path.read_text(encoding="utf-8")))
     return snapshot(read_package(path))
 
 

@@ -56,7 +56,6 @@ class Dataset(Generic[T]):
     root: Path
     actors: list[Actor]
     articles: list[T]
-    checked: int = 0  # article files checked (validate keeps none of them)
 
 
 def find_root(start: Path) -> Path:
@@ -242,7 +241,7 @@ def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T]
         used |= uses
         if kept is not None:
             articles.append(kept)
-    dataset = Dataset(root, actors, articles, len(paths))
+    dataset = Dataset(root, actors, articles)
     return dataset, _finish(registry, problems, used)
 
 
