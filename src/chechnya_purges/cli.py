@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .dataset import Dataset, RootNotFound, find_root, load
 from .diagnostics import RENDERERS, Diagnostic, render
 
+# The pipeline is imported inside the commands that run it: its models take a quarter of a
+# second to build, which --help, --version and codes need not pay.
 if TYPE_CHECKING:
+    from .dataset import Dataset
     from .tables import Tabulated
 
 __all__ = ["cli", "main"]
@@ -69,6 +71,8 @@ def _summary(dataset: Dataset[Tabulated]) -> str:
 
 def _root(ctx: click.Context) -> Path:
     """The dataset root: --root, else the nearest folder above the working directory."""
+    from .dataset import RootNotFound, find_root
+
     try:
         return find_root(ctx.obj or Path.cwd())
     except RootNotFound as exc:
@@ -146,6 +150,7 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
         $ chechnya-purges build
     """
     from .conform import conform
+    from .dataset import load
     from .tables import tabulate
     from .write import render as render_files
     from .write import staging, swap_in
@@ -178,6 +183,7 @@ def check(root: Path, fmt: str) -> int:
         $ chechnya-purges check
     """
     from .conform import conform, drift
+    from .dataset import load
     from .tables import tabulate
     from .write import render as render_files
 
@@ -223,12 +229,13 @@ def codes(code: str | None) -> None:
         quote-not-found: A quote is not in the seed, even forgiving whitespace, ...
     """
     from .diagnostics import CODES, codes_markdown
-    from .parse import suggest
 
     if code is None:
         click.echo(codes_markdown(), nl=False)
         return
     if code not in CODES:
+        from .parse import suggest
+
         hint = suggest(code, CODES) or "run `chechnya-purges codes` for the list"
         raise click.UsageError(f"no error code {code!r}; {hint}")
     click.echo(f"{code}: {CODES[code].title}\n  fix: {CODES[code].fix}")
@@ -348,6 +355,7 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
 
 def _current(root: Path) -> dict[str, bytes]:
     """The package build would write now, in memory; a usage error if the data is invalid."""
+    from .dataset import load
     from .tables import tabulate
     from .write import render as render_files
 
