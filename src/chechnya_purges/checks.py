@@ -12,9 +12,11 @@ import difflib
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .diagnostics import Diagnostic, Severity
 from .evidence import Seed, Span
@@ -107,6 +109,7 @@ def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnos
 
 
 _STOP = frozenset({"the", "of", "and", "for", "in", "on"})
+_SIMILAR = 0.92
 
 
 def name_key(name: str) -> tuple[str, ...]:
@@ -115,7 +118,20 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(word for word in re.findall(r"[a-z0-9]+", folded) if word not in _STOP)
 
 
-def _close(a: tuple[str, ...], b: tuple[str, ...], people: bool) -> bool:
+class _Name(NamedTuple):
+    """A folded name, with what comparing it needs computed once rather than per pair."""
+
+    words: tuple[str, ...]
+    text: str
+    letters: Counter[str]
+
+    @classmethod
+    def of(cls, words: tuple[str, ...]) -> _Name:
+        text = " ".join(words)
+        return cls(words, text, Counter(text))
+
+
+def _close(a: _Name, b: _Name, people: bool) -> bool:
     """Whether two folded names probably name one actor.
 
     Same words in any order, or a near-identical spelling; for two people also one name's
@@ -123,13 +139,20 @@ def _close(a: tuple[str, ...], b: tuple[str, ...], people: bool) -> bool:
     rules would flag the many bodies whose names differ by one word ("Ministry of Foreign
     Affairs" and "Ministry of Internal Affairs").
     """
-    if set(a) == set(b):
+    if set(a.words) == set(b.words):
         return True
     if people:
-        small, large = sorted((set(a), set(b)), key=len)
-        if small <= large and (len(small) >= 2 or a[-1:] == b[-1:]):
+        small, large = sorted((set(a.words), set(b.words)), key=len)
+        if small <= large and (len(small) >= 2 or a.words[-1:] == b.words[-1:]):
             return True
-    return difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio() >= 0.92
+    # difflib's ratio is slow; two of its upper bounds, from the lengths and from the letters
+    # in common (its quick_ratio), rule out almost every pair first.
+    total = len(a.text) + len(b.text)
+    if 2 * min(len(a.text), len(b.text)) < _SIMILAR * total:
+        return False
+    if 2 * (a.letters & b.letters).total() < _SIMILAR * total:
+        return False
+    return difflib.SequenceMatcher(None, a.text, b.text).ratio() >= _SIMILAR
 
 
 def _buckets(key: tuple[str, ...], person: bool) -> set[tuple[str, ...]]:
@@ -146,18 +169,24 @@ def _buckets(key: tuple[str, ...], person: bool) -> set[tuple[str, ...]]:
 
 def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None:
     """Warn when a later entry's name is close to an earlier one's."""
-    buckets: dict[tuple[str, ...], list[tuple[int, Actor, tuple[str, ...]]]] = {}
+    buckets: dict[tuple[str, ...], list[tuple[int, Actor, _Name]]] = {}
     for index, actor in actors:
         person = actor.kind is ActorKind.person
-        names = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
+        keys = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
         match = None
-        for key in sorted(names):
-            for bucket in _buckets(key, person):
-                for other_index, other, other_key in buckets.get(bucket, []):
-                    people = person and other.kind is ActorKind.person
-                    if other.id != actor.id and _close(key, other_key, people):
-                        match = match or (other_index, other)
-                buckets.setdefault(bucket, []).append((index, actor, key))
+        for name in map(_Name.of, sorted(keys)):
+            # A pair of names shares several buckets; compare it once.
+            seen: set[tuple[int, str]] = set()
+            for bucket in sorted(_buckets(name.words, person)):
+                entries = buckets.setdefault(bucket, [])
+                for other_index, other, other_name in entries if match is None else ():
+                    if (other_index, other_name.text) in seen or other.id == actor.id:
+                        continue
+                    seen.add((other_index, other_name.text))
+                    if _close(name, other_name, person and other.kind is ActorKind.person):
+                        match = (other_index, other)
+                        break
+                entries.append((index, actor, name))
         if match:
             _warn_near(report, index, actor, *match)
 
