@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import sys
 from pathlib import Path
 
-from chechnya_purges.reader import Position, read_yaml
+import pytest
+from conftest import REPO
+
+from chechnya_purges import quickyaml
+from chechnya_purges.reader import Position, load_yaml, read_yaml
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
 
 
 def _read(tmp_path: Path, text: str) -> tuple[object, list[str]]:
@@ -56,3 +65,137 @@ def test_a_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     path.write_bytes("\ufeffa: b\n".encode())
     doc, problems = read_yaml(path, "x.yaml")
     assert (doc.data, problems) == ({"a": "b"}, [])
+
+
+# The quick reader (quickyaml) must give exactly libyaml's data for every file it accepts,
+# and decline everything else, problems included.
+
+_PROBLEM = "a problem"
+
+
+def _libyaml(text: str) -> object:
+    doc, problems = load_yaml(text, "x.yaml", quick=False)
+    return _PROBLEM if problems else doc.data
+
+
+def _agrees(text: str) -> bool:
+    """Whether the quick reader accepted the text; fails if it accepted it wrongly."""
+    data = quickyaml.read(text)
+    if data is quickyaml.DECLINED:
+        return False
+    expected = _libyaml(text)
+    assert expected is not _PROBLEM, f"accepted what libyaml refuses: {text!r}"
+    # repr as well: 22 and "22" are equal as neither, but None and "" differ only there
+    assert (data, repr(data)) == (expected, repr(expected)), text
+    return True
+
+
+def test_quick_reader_reads_every_file_of_the_dataset_and_the_benchmark(tmp_path: Path) -> None:
+    generate(12, tmp_path)
+    files = [*sorted((REPO / "data").rglob("*.yaml")), *sorted((tmp_path / "data").rglob("*.yaml"))]
+    assert len(files) == 5 + 1 + 12 + 1
+    for path in files:
+        assert _agrees(path.read_text(encoding="utf-8")), f"declined {path}"
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [
+        ('q: "one\n  two\n\n  three \\"x\\" \\\\ \\/"\n', {"q": 'one two\nthree "x" \\ /'}),
+        ('q: "ends\n\n\n  "\nk: v\n', {"q": "ends\n\n", "k": "v"}),
+        ("q: |\n  a\n\n   b\n\nk: 1\n", {"q": "a\n\n b\n", "k": 1}),
+        ("q: >-\n  a\n  b\n\n  c\n", {"q": "a b\nc"}),
+        ("q: >\n  a\n# after\n", {"q": "a\n"}),
+        ("l:\n- a  # note\n-\n  - x\n-\nk: 007\n", {"l": ["a", ["x"], None], "k": "007"}),
+        (
+            "- id: a\n  aliases: [O'Brien, \"x, y\", 'it''s', 22, ~]\n-   id: b\n    n: -5\n",
+            [{"id": "a", "aliases": ["O'Brien", "x, y", "it's", 22, None]}, {"id": "b", "n": -5}],
+        ),
+        ('k: a#b c:d [x] {y} "z"\nm: []\n', {"k": 'a#b c:d [x] {y} "z"', "m": []}),
+        ("k:\n  # only a comment\nn: null\n", {"k": None, "n": None}),
+    ],
+)
+def test_quick_reader_folds_and_types_as_libyaml_does(text: str, data: object) -> None:
+    assert _libyaml(text) == data
+    assert _agrees(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchors and aliases
+        "a: !!str 1\n",  # tags
+        "a: 1\na: 2\n",  # duplicate keys
+        "a:\tb\n",  # tabs
+        "a: {b: 1}\n",  # flow mappings
+        "a: one\n  two\n",  # multi-line plain scalars
+        "a: |+\n  x\n\n",  # keep chomping
+        "a: >\n  x\n   more\n",  # more-indented folded lines
+        "a: 1\n---\nb: 2\n",  # a second document
+        "a: 1\r\nb: 2\r\n",  # CRLF line ends
+        'a: "x\\ty"\n',  # escapes other than \" \\ \/
+        "a: x: y\n",  # a mapping where a value belongs
+        "a: [b, [c]]\n",  # nested flow
+        "a: 1",  # no final line break
+        "  a: 1\n",  # an indented document
+        "a: b\n c: d\n",  # a deeper line after a value
+        "- - x\n",  # a sequence opened on a dash's line
+    ],
+)
+def test_quick_reader_declines_what_it_does_not_read(text: str) -> None:
+    assert quickyaml.read(text) is quickyaml.DECLINED
+
+
+_EDITS = [
+    '"',
+    "'",
+    ":",
+    "#",
+    "-",
+    "[",
+    "]",
+    "{",
+    "\n",
+    " ",
+    "  ",
+    "\t",
+    "&a ",
+    "*a",
+    "!",
+    "|",
+    ">",
+    "\\",
+    ",",
+    "?",
+    "~",
+    "- ",
+    ": ",
+    " #",
+    "\n\n",
+    "\n  ",
+    "---",
+    '\\"',
+    "''",
+    ">-",
+]
+
+
+def test_quick_reader_never_disagrees_on_edited_files() -> None:
+    """Thousands of small random edits of real annotation files (a fixed seed): every edited
+    text is either declined or read exactly as libyaml reads it."""
+    rng = random.Random(2017)
+    sources = [p.read_text(encoding="utf-8") for p in sorted((REPO / "data").rglob("*.yaml"))]
+    accepted = 0
+    for _ in range(3000):
+        lines = rng.choice(sources).split("\n")
+        starts = [i for i, line in enumerate(lines) if line and not line.startswith(" ")]
+        first = rng.choice(starts)
+        text = "\n".join(lines[first : first + rng.randint(5, 60)]) + "\n"
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            if rng.random() < 0.5:
+                text = text[:at] + rng.choice(_EDITS) + text[at:]
+            else:
+                text = text[:at] + text[at + rng.randint(1, 4) :]
+        accepted += _agrees(text)
+    assert accepted > 600  # the comparison was not vacuous

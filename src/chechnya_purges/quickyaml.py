@@ -1,0 +1,321 @@
+"""A fast reader for the plain block YAML that annotation files are written in.
+
+libyaml's event stream costs about 0.6 ms per article before any data is built, most of the
+time ``validate`` spends reading. Hand-written files use a small part of YAML: block mappings
+and sequences, plain and quoted scalars, one-line flow sequences, and ``|``/``>`` block
+scalars. This module reads exactly that part, line by line, and declines everything else:
+anchors, tags, flow mappings, tabs, multi-line plain scalars, unusual escapes, duplicate keys,
+anything not well-formed. A declined file is read by the libyaml reader in ``reader``, which
+stays the authority: it types scalars by the same rule, finds every problem and keeps
+positions. The two must agree on every file this module accepts; ``tests/test_reader.py``
+compares them on the dataset, a synthetic corpus and generated edge cases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["DECLINED", "read"]
+
+DECLINED: Any = object()
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# Characters outside YAML's printable set, line breaks other than \n, tabs (whose rules are
+# subtle) and byte-order marks: a file holding any of them goes to libyaml.
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# Every line: its indent, a sequence dash, a "key:" and the rest (one pass over the file).
+_LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +|$))?(.*)$", re.M)
+_DQ_END = re.compile(r'([^"\\]*(?:\\["\\/][^"\\]*)*)"')
+_DQ_LINE = re.compile(r'[^"\\]*(?:\\["\\/][^"\\]*)*')
+_SQ = re.compile(r"'((?:[^']|'')*)'")
+_FLOW_ITEM = re.compile(
+    r' *(?:"((?:[^"\\]|\\["\\/])*)"'
+    r"|'((?:[^']|'')*)'"
+    r"|([^\s,\[\]{}#:\"'&*!|>%@`?-][^,\[\]{}#:]*?)) *([,\]])"
+)
+_ESCAPES = {'\\"': '"', "\\\\": "\\", "\\/": "/"}
+_ESCAPE = re.compile(r'\\["\\/]')
+# Plain scalars may not start with these (YAML's indicators); "-" only before a space.
+_INDICATORS = frozenset("{}[],#&*!|>'\"%@`?:")
+# A value starting with none of these is text, unless it holds ": " or " #" or ends oddly.
+_NOT_TEXT = _INDICATORS | frozenset("-+0123456789~nN")
+
+
+class _Decline(Exception):
+    """Outside the subset: let libyaml read the file."""
+
+
+def _plain(text: str) -> Any:
+    """A plain scalar typed as ``reader`` types it."""
+    if text in _NULLS:
+        return None
+    if _INT.fullmatch(text):
+        return int(text)
+    return text
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group()], text) if "\\" in text else text
+
+
+def _after(text: str) -> None:
+    """What may follow a quoted scalar or a flow sequence on its line: spaces, a comment."""
+    rest = text.lstrip(" ")
+    if rest and not (rest[0] == "#" and len(rest) < len(text)):
+        raise _Decline
+
+
+class _Reader:
+    def __init__(self, text: str):
+        self.raw = text.split("\n")
+        self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
+        self.at = 0
+
+    def skip(self) -> tuple[int, str, str] | None:
+        """The next line with content: its column, dash and key (blank and comment lines
+        are passed over)."""
+        tokens, at = self.tokens, self.at
+        while at < len(tokens):
+            spaces, dash, key, rest = tokens[at]
+            if dash or key or (rest and rest[0] != "#"):
+                self.at = at
+                return len(spaces), dash, key
+            at += 1
+        self.at = at
+        return None
+
+    def document(self) -> Any:
+        first = self.skip()
+        if first is None or first[0] != 0:
+            raise _Decline
+        data = self.block(*first)
+        if self.skip() is not None:
+            raise _Decline
+        return data
+
+    def block(self, column: int, dash: str, key: str) -> Any:
+        if dash:
+            return self.sequence(column)
+        if key:
+            return self.mapping(column)
+        raise _Decline
+
+    def mapping(self, indent: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        tokens, at, count = self.tokens, self.at, len(self.tokens)
+        while at < count:
+            spaces, dash, key, rest = tokens[at]
+            if not (dash or key):
+                if rest and rest[0] != "#":
+                    raise _Decline
+                at += 1
+                continue
+            column = len(spaces)
+            if column != indent:
+                if column < indent:
+                    break
+                raise _Decline
+            if dash:
+                break  # an indentless sequence ends here, or the caller declines
+            if key in result or key in _NULLS:
+                raise _Decline
+            at += 1
+            # The common cases inline: one-line plain text, one-line quoted text.
+            if rest:
+                first = rest[0]
+                if (
+                    first not in _NOT_TEXT
+                    and rest[-1] not in " :"
+                    and ": " not in rest
+                    and " #" not in rest
+                ):
+                    result[key] = rest
+                    continue
+                if (
+                    first == '"'
+                    and rest[-1] == '"'
+                    and len(rest) > 1
+                    and '"' not in rest[1:-1]
+                    and "\\" not in rest
+                ):
+                    result[key] = rest[1:-1]
+                    continue
+            self.at = at
+            result[key] = self.value(rest, indent, in_mapping=True)
+            at = self.at
+        self.at = at
+        return result
+
+    def sequence(self, indent: int) -> list[Any]:
+        result: list[Any] = []
+        tokens, at, count = self.tokens, self.at, len(self.tokens)
+        while at < count:
+            spaces, dash, key, rest = tokens[at]
+            if not (dash or key):
+                if rest and rest[0] != "#":
+                    raise _Decline
+                at += 1
+                continue
+            column = len(spaces)
+            if column != indent:
+                if column < indent:
+                    break
+                raise _Decline
+            if not dash:
+                break
+            if key:
+                # "- key: value" opens a mapping whose keys line up with this one.
+                inner = column + len(dash)
+                tokens[at] = (" " * inner, "", key, rest)
+                self.at = at
+                result.append(self.mapping(inner))
+            else:
+                self.at = at + 1
+                result.append(self.value(rest, indent, in_mapping=False))
+            at = self.at
+        self.at = at
+        return result
+
+    def value(self, text: str, indent: int, *, in_mapping: bool) -> Any:
+        """The value written after ``key:`` or ``-`` (``text``), reading on where it does."""
+        text = text.rstrip(" ")
+        if not text or text[0] == "#":
+            line = self.skip()
+            if line is None or line[0] < indent:
+                return None
+            if line[0] > indent:
+                return self.block(*line)
+            if in_mapping and line[1]:
+                return self.sequence(indent)
+            return None
+        first = text[0]
+        if first == '"':
+            return self.double_quoted(text)
+        if first == "'":
+            match = _SQ.match(text)
+            if match is None:
+                raise _Decline
+            _after(text[match.end() :])
+            return match.group(1).replace("''", "'")
+        if first == "[":
+            return self.flow(text)
+        if first in "|>":
+            return self.block_scalar(text, indent)
+        if first in _INDICATORS or text.startswith("- ") or text == "-":
+            raise _Decline
+        if " #" in text:
+            text = text[: text.index(" #")].rstrip(" ")
+        if ": " in text or text.endswith(":"):
+            raise _Decline
+        return _plain(text)
+
+    def double_quoted(self, text: str) -> str:
+        match = _DQ_END.match(text, 1)
+        if match is not None:
+            _after(text[match.end() :])
+            return _unescape(match.group(1))
+        # Over several lines: line breaks fold to a space, n empty lines to n newlines.
+        first = text[1:]
+        if _DQ_LINE.fullmatch(first) is None or first.endswith("\\"):
+            raise _Decline
+        parts, breaks = [first.rstrip(" ")], 0
+        at = self.at
+        while True:
+            if at >= len(self.raw):
+                raise _Decline
+            line = self.raw[at]
+            at += 1
+            if line.startswith(("---", "...")):
+                raise _Decline
+            match = _DQ_END.match(line)
+            if match is None:
+                if _DQ_LINE.fullmatch(line) is None or line.endswith("\\"):
+                    raise _Decline
+                if not line.strip(" "):
+                    breaks += 1
+                    continue
+                parts.append("\n" * breaks if breaks else " ")
+                parts.append(line.strip(" "))
+                breaks = 0
+                continue
+            _after(line[match.end() :])
+            parts.append("\n" * breaks if breaks else " ")
+            parts.append(match.group(1).lstrip(" "))
+            self.at = at
+            return _unescape("".join(parts))
+
+    def flow(self, text: str) -> list[Any]:
+        body = text[1:].lstrip(" ")
+        if body.startswith("]"):
+            _after(body[1:])
+            return []
+        items: list[Any] = []
+        at = 1
+        while True:
+            match = _FLOW_ITEM.match(text, at)
+            if match is None:
+                raise _Decline
+            double, single, plain, end = match.groups()
+            if double is not None:
+                items.append(_unescape(double))
+            elif single is not None:
+                items.append(single.replace("''", "'"))
+            else:
+                items.append(_plain(plain.rstrip(" ")))
+            at = match.end()
+            if end == "]":
+                _after(text[at:])
+                return items
+
+    def block_scalar(self, text: str, indent: int) -> str:
+        if text not in ("|", "|-", ">", ">-"):
+            raise _Decline
+        raw, at = self.raw, self.at
+        if at >= len(raw) or not raw[at].strip(" "):
+            raise _Decline
+        column = len(raw[at]) - len(raw[at].lstrip(" "))
+        if column <= indent:
+            raise _Decline
+        lines: list[str] = []
+        while at < len(raw):
+            line = raw[at]
+            if not line:
+                lines.append("")
+            elif not line.strip(" ") or line.endswith(" "):
+                raise _Decline
+            elif line[:column].strip(" "):
+                break
+            elif text[0] == ">" and line[column] == " ":
+                raise _Decline  # more-indented lines keep their breaks when folded
+            else:
+                lines.append(line[column:])
+            at += 1
+        while not lines[-1]:
+            lines.pop()
+            at -= 1
+        self.at = at
+        if text[0] == "|":
+            body = "\n".join(lines)
+        else:
+            body, breaks = lines[0], 0
+            for line in lines[1:]:
+                if not line:
+                    breaks += 1
+                    continue
+                body += ("\n" * breaks if breaks else " ") + line
+                breaks = 0
+        return body if text.endswith("-") else body + "\n"
+
+
+def read(text: str) -> Any:
+    """The data of a YAML document in the subset, else ``DECLINED``."""
+    if not text.endswith("\n") or _UNUSUAL.search(text):
+        return DECLINED
+    try:
+        return _Reader(text).document()
+    except _Decline:
+        return DECLINED
