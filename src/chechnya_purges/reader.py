@@ -7,6 +7,9 @@ scalars are typed by a deliberately small rule instead of YAML 1.1's guessing. A
 is an integer only when it is written as one without leading zeros (``22``), null only when
 empty, ``~`` or ``null``, and text otherwise: ``NO``, ``yes``, ``2017-04`` and ``001`` stay
 text. The models decide what else a value may be.
+
+Files in plain block YAML, nearly all of them, are first offered to ``quickyaml``, which reads
+them in half the time and types scalars by the same rule; anything it declines comes here.
 """
 
 from __future__ import annotations
