@@ -42,6 +42,18 @@ def test_a_stray_closing_mark_does_not_quote_the_rest() -> None:
     assert not seed.in_quotation(span)
 
 
+def test_a_paragraph_that_does_not_reopen_ends_an_unclosed_quotation() -> None:
+    seed = Seed('He said \u201cthis is open\n\nNot quoted here. "Straight marks" count.\n')
+    inside = ["this is open", "Straight marks"]
+    outside = ["Not quoted here", "count"]
+    assert [seed.in_quotation(seed.find(q)[0]) for q in inside + outside] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
 def test_closest_passage_names_its_line() -> None:
     seed = Seed(TEXT)
     line, passage = seed.closest("We urge an investigation")

@@ -123,12 +123,12 @@ class _Name(NamedTuple):
 
     words: tuple[str, ...]
     text: str
-    letters: Counter[str]
+    letters: frozenset[str]
 
     @classmethod
     def of(cls, words: tuple[str, ...]) -> _Name:
         text = " ".join(words)
-        return cls(words, text, Counter(text))
+        return cls(words, text, frozenset(text))
 
 
 def _close(a: _Name, b: _Name, people: bool) -> bool:
@@ -145,12 +145,18 @@ def _close(a: _Name, b: _Name, people: bool) -> bool:
         small, large = sorted((set(a.words), set(b.words)), key=len)
         if small <= large and (len(small) >= 2 or a.words[-1:] == b.words[-1:]):
             return True
-    # difflib's ratio is slow; two of its upper bounds, from the lengths and from the letters
-    # in common (its quick_ratio), rule out almost every pair first.
+    # difflib's ratio is slow. Upper bounds of it rule out almost every pair first: from the
+    # lengths; from the letters one name has and the other lacks (each costs a match); from
+    # the letters in common (its quick_ratio).
     total = len(a.text) + len(b.text)
     if 2 * min(len(a.text), len(b.text)) < _SIMILAR * total:
         return False
-    if 2 * (a.letters & b.letters).total() < _SIMILAR * total:
+    matches = min(
+        len(a.text) - len(a.letters - b.letters), len(b.text) - len(b.letters - a.letters)
+    )
+    if 2 * matches < _SIMILAR * total:
+        return False
+    if 2 * (Counter(a.text) & Counter(b.text)).total() < _SIMILAR * total:
         return False
     return difflib.SequenceMatcher(None, a.text, b.text).ratio() >= _SIMILAR
 
@@ -405,8 +411,11 @@ def _anchor(
     first: bool,
 ) -> Span | None:
     """Find one quote; report why not when it cannot be anchored."""
-    seed, where = checked.seed, dotted(loc)
+    seed = checked.seed
     spans = seed.find(quote)
+    if len(spans) == 1 and occurrence is None and not _overlaps(spans[0], checked.excluded):
+        return spans[0]  # the common case, settled without the reporting below
+    where = dotted(loc)
     if not spans:
         line, passage = seed.closest(quote)
         report(
