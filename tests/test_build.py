@@ -88,6 +88,31 @@ def test_rows_are_sorted_by_primary_key_and_bounds_follow_the_qualifier(built: P
     assert (died["period_start"], died["period_end"]) == ("2018-01-01", "2018-03-12")
 
 
+def test_every_table_is_sorted_by_its_key_when_one_article_id_begins_another(
+    mini: Path,
+) -> None:
+    """Article ids "x", "x-2" and "x0": "x-2:..." and "x0:..." sort before "x:...", so an
+    article's composite ids (figures, statements) do not follow the order of article ids."""
+    for suffix in ("-2", "0"):
+        for folder, ext in (("data/articles", "yaml"), ("seeds", "txt")):
+            source = mini / folder / f"001_freedonia.{ext}"
+            (mini / folder / f"001_freedonia{suffix}.{ext}").write_bytes(source.read_bytes())
+    assert invoke(mini, "build").exit_code == 0
+    keys = {
+        "articles": ("article_id",),
+        "mentions": ("article_id", "actor_id"),
+        "figures": ("figure_id",),
+        "statements": ("statement_id",),
+        "statement_addressees": ("statement_id", "actor_id"),
+    }
+    for name, key in keys.items():
+        table = [tuple(row[k] for k in key) for row in _table(mini, name)]
+        assert table == sorted(table), name
+        assert len({row[0].split(":")[0] for row in table}) == 3, name
+    assert _table(mini, "articles")[0]["article_id"] == "001_freedonia"
+    assert _table(mini, "figures")[0]["figure_id"].startswith("001_freedonia-2:")
+
+
 def test_dates_carry_precision_and_bounds(built: Path) -> None:
     edit(built, ARTICLE, lambda t: t.replace("published: 2018-03-12", "published: 2018-03"))
     edit(

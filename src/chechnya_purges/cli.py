@@ -61,8 +61,8 @@ def _emit(problems: list[Diagnostic], fmt: str) -> int:
 
 
 def _summary(dataset: Dataset[Tabulated]) -> str:
-    figures = sum(len(a.rows["figures"]) for a in dataset.articles)
-    statements = sum(len(a.rows["statements"]) for a in dataset.articles)
+    figures = sum(a.counts["figures"] for a in dataset.articles)
+    statements = sum(a.counts["statements"] for a in dataset.articles)
     return (
         f"{len(dataset.articles)} articles, {len(dataset.actors)} actors, {figures} figures, "
         f"{statements} statements"
@@ -160,12 +160,14 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
         click.echo("Nothing was written.", err=True)
         return 1
     files = render_files(dataset, __version__)
+    built = _summary(dataset)
+    del dataset  # its rows are in files now; conforming a large package needs the memory
     with staging(root, files) as folder:
         if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
             click.echo("Nothing was written.", err=True)
             return 1
         swap_in(root, folder)
-    click.echo(f"Built {len(files)} files from {_summary(dataset)}.", err=True)
+    click.echo(f"Built {len(files)} files from {built}.", err=True)
     return 0
 
 

@@ -9,6 +9,9 @@ from these specs.
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,10 +42,14 @@ from .models import (
 
 __all__ = [
     "JSON_NAME",
+    "REGISTRY_TABLES",
     "TABLES",
     "Column",
     "Table",
     "Tabulated",
+    "article_csv",
+    "csv_text",
+    "csv_writer",
     "document",
     "document_schema",
     "rows",
@@ -406,54 +413,107 @@ _ARTICLE_ROWS: dict[str, Callable[[CheckedArticle], Iterator[tuple[Value, ...]]]
     "statements": _statement_rows,
     "statement_addressees": _addressee_rows,
 }
+# Tables made from the registry (the rest are made article by article).
+REGISTRY_TABLES = frozenset(_REGISTRY_ROWS)
 _BY_NAME = {table.name: table for table in TABLES}
+
+
+def _key(table: Table) -> Callable[[tuple[Value, ...]], Any]:
+    return itemgetter(*[i for i, c in enumerate(table.columns) if c.name in table.primary_key])
 
 
 def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
     """Rows by primary key, so that every build lists them alike."""
-    keys = [i for i, c in enumerate(table.columns) if c.name in table.primary_key]
     for row in body:
         assert len(row) == len(table.columns), table.name
-    return sorted(body, key=itemgetter(*keys))  # primary keys are text ids
+    return sorted(body, key=_key(table))  # primary keys are text ids
+
+
+def csv_writer(file: Any) -> Any:
+    """The one CSV dialect of the package: minimal quoting, "\\n" line ends. None is written
+    as an empty cell, and ints, dates (ISO) and vocabulary members (their value) through
+    str(), exactly as the tables want them."""
+    return csv.writer(file, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def csv_text(body: list[tuple[Value, ...]]) -> str:
+    """Rows as CSV lines, without the header."""
+    out = io.StringIO()
+    csv_writer(out).writerows(body)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
 class Tabulated:
-    """One article, ready to write: its rows of each article table, and its JSON record."""
+    """One article, ready to write: its row of the articles table, its rows of every article
+    table as CSV lines, how many rows each has, and its JSON record.
+
+    It is made in the worker process that checked the article, so what travels back to the
+    writer is bytes: pickling rows of dates and vocabulary members cost more than making them.
+    """
 
     id: str
-    rows: dict[str, list[tuple[Value, ...]]]
+    article: tuple[Value, ...]
+    csv: dict[str, bytes]
+    counts: dict[str, int]
     record: bytes
 
 
+def _order(table: Table, article_id: str) -> str:
+    """Where an article's rows go in an article table, sorted by primary key.
+
+    An article's rows all begin their key with the article's id: the id itself, or an id
+    written "<article_id>:<local id>" (tabulate asserts it). Article ids hold no ":", so no
+    other article's key falls between them, and ordering the articles by this string, then
+    each article's rows by key, orders the whole table by key. The composite ids sort by
+    "<article_id>:", the plain ones by the id: "a-b" comes before "a:x" but after "a".
+    """
+    return article_id if table.primary_key[0] == "article_id" else f"{article_id}:"
+
+
 def tabulate(c: CheckedArticle) -> Tabulated:
-    """An article's rows and nested JSON record; runs in the worker that checked it."""
+    """An article's rows, as CSV lines, and its nested JSON record."""
     tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
     record = json.dumps(_article_object(c, tables), ensure_ascii=False).encode("utf-8")
-    return Tabulated(c.id, tables, record)
+    for name, body in tables.items():
+        table = _BY_NAME[name]
+        first = next(i for i, col in enumerate(table.columns) if col.name == table.primary_key[0])
+        prefix = _order(table, c.id)
+        assert all(str(row[first]).startswith(prefix) for row in body), name
+    return Tabulated(
+        c.id,
+        tables["articles"][0],
+        {name: csv_text(body).encode("utf-8") for name, body in tables.items()},
+        {name: len(body) for name, body in tables.items()},
+        record,
+    )
 
 
 def rows(dataset: Dataset[Tabulated], table: Table) -> list[tuple[Value, ...]]:
-    """A table's rows, sorted by primary key."""
-    if table.name in _REGISTRY_ROWS:
-        return _sorted(table, list(_REGISTRY_ROWS[table.name](dataset)))
-    return _sorted(table, [row for a in dataset.articles for row in a.rows[table.name]])
+    """A registry table's rows, sorted by primary key."""
+    return _sorted(table, list(_REGISTRY_ROWS[table.name](dataset)))
 
 
-def _plain(value: Any) -> Any:
-    if type(value) is str or value is None or type(value) is int:
-        return value
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def article_csv(dataset: Dataset[Tabulated], table: Table) -> bytes:
+    """An article table's CSV lines, sorted by primary key (see ``_order``)."""
+    ordered = sorted(dataset.articles, key=lambda article: _order(table, article.id))
+    return b"".join(article.csv[table.name] for article in ordered)
+
+
+@functools.cache
+def _shape(name: str, drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The names and row positions of a table's columns, less ``drop`` (by table name: a
+    Table hashes all its columns)."""
+    kept = [(c.name, i) for i, c in enumerate(_BY_NAME[name].columns) if c.name not in drop]
+    return tuple(name for name, _ in kept), tuple(i for _, i in kept)
 
 
 def _as_object(table: Table, row: tuple[Value, ...], drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        c.name: _plain(v) for c, v in zip(table.columns, row, strict=True) if c.name not in drop
-    }
+    """A row as a JSON object. Vocabulary members stay as they are: they are strings, and
+    the JSON encoder writes their value."""
+    names, positions = _shape(table.name, drop)
+    values = [row[i] for i in positions]
+    return dict(zip(names, [v.isoformat() if type(v) is date else v for v in values], strict=True))
 
 
 def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:

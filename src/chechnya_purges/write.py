@@ -8,7 +8,6 @@ the previous outputs only after the new ones were written and conformed in a sta
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -26,11 +25,14 @@ from .dataset import Dataset
 from .models import Actor, Article
 from .tables import (
     JSON_NAME,
+    REGISTRY_TABLES,
     TABLES,
     Column,
     Table,
     Tabulated,
-    Value,
+    article_csv,
+    csv_text,
+    csv_writer,
     document,
     document_schema,
     rows,
@@ -59,14 +61,13 @@ KEYWORDS = ["chechnya", "lgbt", "human rights", "press", "event data"]
 CREATOR = "chechnya-purges contributors"
 
 
-def _csv(table: Table, body: list[tuple[Value, ...]]) -> bytes:
+def _csv(table: Table, dataset: Dataset[Tabulated]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([c.name for c in table.columns])
-    # The csv module writes None as an empty cell, and ints, dates (ISO) and vocabulary
-    # members (their value) through str(), exactly as the tables want them.
-    writer.writerows(body)
-    return out.getvalue().encode("utf-8")
+    csv_writer(out).writerow([c.name for c in table.columns])
+    header = out.getvalue().encode("utf-8")
+    if table.name in REGISTRY_TABLES:
+        return header + csv_text(rows(dataset, table)).encode("utf-8")
+    return header + article_csv(dataset, table)
 
 
 def _json(value: Any) -> bytes:
@@ -111,7 +112,7 @@ def _descriptor(
     names = {actor.id: actor.name for actor in dataset.actors}
 
     def source(article: Tabulated) -> dict[str, str]:
-        row = dict(zip(ARTICLE_COLUMNS, article.rows["articles"][0], strict=True))
+        row = dict(zip(ARTICLE_COLUMNS, article.article, strict=True))
         publisher = names.get(str(row["publisher_id"] or ""), "publisher not stated")
         return {
             "title": f"{row['title']} ({publisher}, {row['published']})",
@@ -208,7 +209,7 @@ def _citation(version: str) -> bytes:
 
 def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     """Every output file, by path relative to the dataset root, as the bytes to write."""
-    files = {table.path: _csv(table, rows(dataset, table)) for table in TABLES}
+    files = {table.path: _csv(table, dataset) for table in TABLES}
     files[JSON_PATH] = document(dataset, version)
     files |= {path: _json(schema) for path, schema in input_schemas().items()}
     files["schema/dataset.schema.json"] = _json(document_schema())
