@@ -1,14 +1,16 @@
 """Measure chechnya-purges at scale, against frictionless on the same machine in the same run.
 
     python benchmarks/run.py                  # N = 100, 1,000 and 10,000
-    python benchmarks/run.py --sizes 100      # what .ci/run does: a smoke test
+    python benchmarks/run.py --sizes 100 --repeat 1   # what .ci/run does: a smoke test
 
 For each N it generates the synthetic corpus (benchmarks/generate.py), then runs, each as a
 separate process from a cold start: `validate` with no cache, `validate` again with the
 cache warm, `validate` after editing one article, `build` (with and without its frictionless
 pass), and `frictionless validate` of the package that build wrote. Wall time comes from the
 clock; peak memory is the largest sum of the resident memory of the process and its workers,
-sampled every 20 ms. Prints a Markdown table and writes it to benchmarks/results.md.
+sampled every 20 ms. Each command runs --repeat times (3 unless told): the table gives the
+median time, which a shared machine's bursts of load move least, and the largest peak.
+Prints a Markdown table and writes it to benchmarks/results.md.
 Correctness comes first: a command that fails stops the run.
 """
 
@@ -19,11 +21,13 @@ import itertools
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,28 +92,42 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
     return Run(seconds, peak / 2**20)
 
 
-def _edit_one(root: Path) -> None:
-    """A contributor's edit: one article's note changes (its quotes stay valid)."""
-    path = sorted((root / "data" / "articles").glob("*.yaml"))[
-        len(list((root / "data" / "articles").glob("*.yaml"))) // 2
-    ]
+def typical(runs: list[Run]) -> Run:
+    """The median time of repeated runs (a shared machine's noise is mostly one-sided) and
+    the largest peak seen."""
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs))
+
+
+def _edit_one(root: Path, number: int) -> None:
+    """A contributor's edit: one article's note changes (its quotes stay valid). Each
+    ``number`` edits another article, so that every repeat has an edit to find."""
+    paths = sorted((root / "data" / "articles").glob("*.yaml"))
+    path = paths[(len(paths) // 2 + number) % len(paths)]
     path.write_text(path.read_text(encoding="utf-8") + 'note: "Checked again."\n', encoding="utf-8")
 
 
-def bench(n: int, work: Path) -> dict[str, Run | float]:
+def bench(n: int, work: Path, repeat: int) -> dict[str, Run | float]:
     root = work / f"corpus-{n}"
     generate(n, root)
     cli = [str(BIN / "chechnya-purges"), "--root", str(root)]
+
+    def runs(command: list[str], before: Callable[[int], None] | None = None) -> Run:
+        measured = []
+        for number in range(repeat):
+            if before is not None:
+                before(number)
+            measured.append(measure(command))
+        return typical(measured)
+
     result: dict[str, Run | float] = {}
     shutil.rmtree(root / ".cache", ignore_errors=True)
-    result["validate"] = measure([*cli, "validate", "--no-cache"])
+    result["validate"] = runs([*cli, "validate", "--no-cache"])
     measure([*cli, "validate"])  # fills the cache
-    result["validate_warm"] = measure([*cli, "validate"])
-    _edit_one(root)
-    result["validate_edit"] = measure([*cli, "validate"])
-    result["build_nofl"] = measure([*cli, "build", "--no-frictionless"])
-    result["build"] = measure([*cli, "build"])
-    result["frictionless"] = measure(
+    result["validate_warm"] = runs([*cli, "validate"])
+    result["validate_edit"] = runs([*cli, "validate"], lambda number: _edit_one(root, number))
+    result["build_nofl"] = runs([*cli, "build", "--no-frictionless"])
+    result["build"] = runs([*cli, "build"])
+    result["frictionless"] = runs(
         [str(BIN / "frictionless"), "validate", str(root / "datapackage.json")]
     )
     annotations = n * (10 + 16 + 15)
@@ -119,7 +137,7 @@ def bench(n: int, work: Path) -> dict[str, Run | float]:
     return result
 
 
-def table(results: dict[int, dict[str, Run | float]]) -> str:
+def table(results: dict[int, dict[str, Run | float]], repeat: int) -> str:
     def run(n: int, key: str) -> Run:
         value = results[n][key]
         assert isinstance(value, Run)
@@ -155,6 +173,7 @@ def table(results: dict[int, dict[str, Run | float]]) -> str:
             )
     lines += [
         "",
+        f"Times are the median of {repeat} runs, peaks the largest seen. "
         f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}.",
     ]
@@ -164,14 +183,15 @@ def table(results: dict[int, dict[str, Run | float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command (median)")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="chechnya-purges-bench-") as work:
         for n in args.sizes:
-            results[n] = bench(n, Path(work))
+            results[n] = bench(n, Path(work), args.repeat)
             print(f"{n:,} articles done", file=sys.stderr)
-    text = table(results)
+    text = table(results, args.repeat)
     print(text, end="")
     args.out.write_text(text, encoding="utf-8")
 

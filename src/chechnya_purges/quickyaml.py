@@ -8,7 +8,9 @@ anchors, tags, flow mappings, tabs, multi-line plain scalars, unusual escapes, d
 anything not well-formed. A declined file is read by the libyaml reader in ``reader``, which
 stays the authority: it types scalars by the same rule, finds every problem and keeps
 positions. The two must agree on every file this module accepts; ``tests/test_reader.py``
-compares them on the dataset, a synthetic corpus and generated edge cases.
+compares them on the dataset, the benchmark corpus, edge cases and random edits.
+
+The typing rule of plain scalars, which both readers apply, is defined here (``typed``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["DECLINED", "read"]
+__all__ = ["DECLINED", "read", "typed"]
 
 DECLINED: Any = object()
 
@@ -49,8 +51,9 @@ class _Decline(Exception):
     """Outside the subset: let libyaml read the file."""
 
 
-def _plain(text: str) -> Any:
-    """A plain scalar typed as ``reader`` types it."""
+def typed(text: str) -> Any:
+    """A plain (unquoted) scalar's value: an integer only when written as one without
+    leading zeros, null only when empty, ``~`` or ``null``, text otherwise."""
     if text in _NULLS:
         return None
     if _INT.fullmatch(text):
@@ -211,7 +214,7 @@ class _Reader:
             text = text[: text.index(" #")].rstrip(" ")
         if ": " in text or text.endswith(":"):
             raise _Decline
-        return _plain(text)
+        return typed(text)
 
     def double_quoted(self, text: str) -> str:
         match = _DQ_END.match(text, 1)
@@ -265,7 +268,7 @@ class _Reader:
             elif single is not None:
                 items.append(single.replace("''", "'"))
             else:
-                items.append(_plain(plain.rstrip(" ")))
+                items.append(typed(plain.rstrip(" ")))
             at = match.end()
             if end == "]":
                 _after(text[at:])

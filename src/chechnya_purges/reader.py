@@ -14,7 +14,6 @@ them in half the time and types scalars by the same rule; anything it declines c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,6 @@ from .diagnostics import Diagnostic
 
 __all__ = ["Document", "Position", "load_yaml", "read_text", "read_yaml"]
 
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # libyaml when it is there (the speed matters at thousands of files); events are the same.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -166,13 +163,9 @@ class _Builder:
 
 
 def _scalar(event: Any) -> Any:
-    value: str = event.value
     if event.implicit[0] and not event.style:
-        if value in _NULLS:
-            return None
-        if _INT.match(value):
-            return int(value)
-    return value
+        return quickyaml.typed(event.value)
+    return event.value
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
