@@ -140,6 +140,7 @@ def test_quick_reader_folds_and_types_as_libyaml_does(text: str, data: object) -
         "  a: 1\n",  # an indented document
         "a: b\n c: d\n",  # a deeper line after a value
         "- - x\n",  # a sequence opened on a dash's line
+        "k" * 1100 + ": 1\n",  # a key longer than libyaml allows
     ],
 )
 def test_quick_reader_declines_what_it_does_not_read(text: str) -> None:

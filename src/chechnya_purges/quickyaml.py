@@ -30,7 +30,8 @@ _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 # Every line: its indent, a sequence dash, a "key:" and the rest (one pass over the file).
-_LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +|$))?(.*)$", re.M)
+# Keys are short words: libyaml refuses a key of over 1,024 characters.
+_LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$))?(.*)$", re.M)
 _DQ_END = re.compile(r'([^"\\]*(?:\\["\\/][^"\\]*)*)"')
 _DQ_LINE = re.compile(r'[^"\\]*(?:\\["\\/][^"\\]*)*')
 _SQ = re.compile(r"'((?:[^']|'')*)'")
