@@ -173,8 +173,8 @@ def table(results: dict[int, dict[str, Run | float]], repeat: int) -> str:
             )
     lines += [
         "",
-        f"Times are the median of {repeat} runs, peaks the largest seen. "
-        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
+        (f"Times are the median of {repeat} runs, peaks the largest seen. " if repeat > 1 else "")
+        + f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}.",
     ]
     return "\n".join(lines) + "\n"

@@ -108,26 +108,35 @@ class _Reader:
             return self.mapping(column)
         raise _Decline
 
+    def line(self, indent: int) -> tuple[str, str, str] | None:
+        """The next line of the block at ``indent`` (its dash, key and rest), or None where
+        the block ends. Blank and comment lines are passed over; a deeper line, or a line
+        that is neither an entry nor a key, is declined."""
+        tokens, at = self.tokens, self.at
+        while at < len(tokens):
+            spaces, dash, key, rest = tokens[at]
+            if dash or key:
+                self.at = at
+                if len(spaces) == indent:
+                    return dash, key, rest
+                if len(spaces) < indent:
+                    return None
+                raise _Decline
+            if rest and rest[0] != "#":
+                raise _Decline
+            at += 1
+        self.at = at
+        return None
+
     def mapping(self, indent: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        tokens, at, count = self.tokens, self.at, len(self.tokens)
-        while at < count:
-            spaces, dash, key, rest = tokens[at]
-            if not (dash or key):
-                if rest and rest[0] != "#":
-                    raise _Decline
-                at += 1
-                continue
-            column = len(spaces)
-            if column != indent:
-                if column < indent:
-                    break
-                raise _Decline
+        while (line := self.line(indent)) is not None:
+            dash, key, rest = line
             if dash:
                 break  # an indentless sequence ends here, or the caller declines
             if key in result or key in _NULLS:
                 raise _Decline
-            at += 1
+            self.at += 1
             # The common cases inline: one-line plain text, one-line quoted text.
             if rest:
                 first = rest[0]
@@ -148,40 +157,23 @@ class _Reader:
                 ):
                     result[key] = rest[1:-1]
                     continue
-            self.at = at
             result[key] = self.value(rest, indent, in_mapping=True)
-            at = self.at
-        self.at = at
         return result
 
     def sequence(self, indent: int) -> list[Any]:
         result: list[Any] = []
-        tokens, at, count = self.tokens, self.at, len(self.tokens)
-        while at < count:
-            spaces, dash, key, rest = tokens[at]
-            if not (dash or key):
-                if rest and rest[0] != "#":
-                    raise _Decline
-                at += 1
-                continue
-            column = len(spaces)
-            if column != indent:
-                if column < indent:
-                    break
-                raise _Decline
+        while (line := self.line(indent)) is not None:
+            dash, key, rest = line
             if not dash:
                 break
             if key:
                 # "- key: value" opens a mapping whose keys line up with this one.
-                inner = column + len(dash)
-                tokens[at] = (" " * inner, "", key, rest)
-                self.at = at
+                inner = indent + len(dash)
+                self.tokens[self.at] = (" " * inner, "", key, rest)
                 result.append(self.mapping(inner))
             else:
-                self.at = at + 1
+                self.at += 1
                 result.append(self.value(rest, indent, in_mapping=False))
-            at = self.at
-        self.at = at
         return result
 
     def value(self, text: str, indent: int, *, in_mapping: bool) -> Any:
