@@ -5,6 +5,9 @@ carries a model field names it, and takes its type, vocabulary, required-ness an
 from the model; only derived columns (ids, offsets, date bounds) describe themselves here. The
 Table Schemas, the JSON Schema of the nested document and the CSV headers are all generated
 from these specs.
+
+An article's rows are turned into CSV lines here too, in the worker process that checked it
+(see ``Tabulated``); ``write`` assembles the files.
 """
 
 from __future__ import annotations
@@ -501,10 +504,10 @@ def article_csv(dataset: Dataset[Tabulated], table: Table) -> bytes:
 
 
 @functools.cache
-def _shape(name: str, drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The names and row positions of a table's columns, less ``drop`` (by table name: a
-    Table hashes all its columns)."""
-    kept = [(c.name, i) for i, c in enumerate(_BY_NAME[name].columns) if c.name not in drop]
+def _shape(table: str, drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The names and row positions of a table's columns, less ``drop`` (cached by table
+    name: hashing a Table hashes all its columns)."""
+    kept = [(c.name, i) for i, c in enumerate(_BY_NAME[table].columns) if c.name not in drop]
     return tuple(name for name, _ in kept), tuple(i for _, i in kept)
 
 
