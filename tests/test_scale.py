@@ -16,7 +16,7 @@ from conftest import ARTICLE, REPO, SEED, edit, invoke, run_changed_code
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
 
-from chechnya_purges.dataset import PARALLEL_FROM, _read_registry, check_file, validate
+from chechnya_purges.dataset import PARALLEL_FROM, _open_registry, check_file, validate
 from chechnya_purges.diagnostics import Diagnostic
 
 CACHE = ".cache/chechnya-purges/validate.pickle"
@@ -101,7 +101,7 @@ def test_parallel_and_sequential_checks_find_the_same_problems(
             path.read_text(encoding="utf-8").replace("act: condemn", "act: condem", 1),
             encoding="utf-8",
         )
-    registry = _read_registry(root)[0].registry
+    registry = _open_registry(root).registry
     sequential = sorted(p for path in articles for p in check_file(registry, path)[0])
     parallel = validate(root, use_cache=False).problems
     assert len(articles) >= PARALLEL_FROM

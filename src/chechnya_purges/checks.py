@@ -32,7 +32,7 @@ from .models import (
     line_range,
 )
 from .parse import dotted, suggest
-from .reader import Document, Key, read_text
+from .reader import Document, Key, decode_text
 
 __all__ = ["CheckedArticle", "check_actors", "check_article", "name_key", "numbers_in"]
 
@@ -291,10 +291,11 @@ def check_article(
             "name the article file after its seed: seeds/X.txt → data/articles/X.yaml",
         )
         return None, report.found
-    text, problems = read_text(seed_file, seed_path)
+    raw = seed_file.read_bytes()
+    text, problems = decode_text(raw, seed_path)
     if text is None:
         return None, report.found + problems
-    digest = hashlib.sha256(seed_file.read_bytes()).hexdigest()
+    digest = hashlib.sha256(raw).hexdigest()
     if digest != article.seed_sha256:
         report(
             ("seed_sha256",),
@@ -333,7 +334,8 @@ def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
             for name in names:
                 if value := getattr(item, name):
                     yield (kind, index, name), value, True
-            for number, addressee in enumerate(getattr(item, "addressees", ())):
+            addressees = item.addressees if isinstance(item, Statement) else ()
+            for number, addressee in enumerate(addressees):
                 yield (kind, index, "addressees", number), addressee, True
 
 

@@ -121,15 +121,21 @@ def _where(doc: Document, index: int, actor_id: str, found_at: dict[str, int]) -
     return Position(line, offset - doc.text.rfind("\n", 0, offset))
 
 
-def _read_registry(root: Path) -> tuple[_RegistryResult, list[Actor]]:
-    """The registry's checked summary, and its valid actors sorted by id."""
+@dataclass
+class _OpenRegistry:
+    """The registry read and parsed, not yet checked: enough for articles to be checked
+    against (``registry``) while its own checks run."""
+
+    doc: Document
+    problems: list[Diagnostic]
+    parsed: list[tuple[int, Actor]]
+    actors: dict[str, Actor]
+    registry: _Registry
+
+
+def _open_registry(root: Path) -> _OpenRegistry:
     doc, problems = read_yaml(root / ACTORS, ACTORS)
-    found_at: dict[str, int] = {}
-    for match in _ID_LINE.finditer(doc.text or ""):
-        found_at[match.group(1)] = -1 if match.group(1) in found_at else match.start(1)
-    found_at = {k: v for k, v in found_at.items() if v >= 0}
     parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
-    problems += found + check_actors(doc, parsed)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
     known = set(actors) | {
         item["id"]
@@ -137,13 +143,22 @@ def _read_registry(root: Path) -> tuple[_RegistryResult, list[Actor]]:
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
     names = {actor_id: actor.name for actor_id, actor in actors.items()}
+    return _OpenRegistry(doc, problems + found, parsed, actors, _Registry(root, names, known))
+
+
+def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]]:
+    """The registry's own checks, its summary, and its valid actors sorted by id."""
+    doc, parsed, actors = opened.doc, opened.parsed, opened.actors
+    found_at: dict[str, int] = {}
+    for match in _ID_LINE.finditer(doc.text or ""):
+        found_at[match.group(1)] = -1 if match.group(1) in found_at else match.start(1)
+    found_at = {k: v for k, v in found_at.items() if v >= 0}
+    problems = opened.problems + check_actors(doc, parsed)
     entries = [
         (index, actor.id, *_where(doc, index, actor.id, found_at)) for index, actor in parsed
     ]
     affiliated = {org.org for actor in actors.values() for org in actor.affiliations}
-    summary = _RegistryResult(
-        problems, _Registry(root, names, known), entries, affiliated, len(actors)
-    )
+    summary = _RegistryResult(problems, opened.registry, entries, affiliated, len(actors))
     return summary, sorted(actors.values(), key=lambda actor: actor.id)
 
 
@@ -200,16 +215,23 @@ def _check_in_worker(path: Path) -> Outcome:
 def _check_all(
     registry: _Registry, paths: list[Path], prepare: Prepare | None
 ) -> Iterator[Outcome]:
-    """Every article's outcome, in order; spread over the machine's cores when it pays."""
+    """Every article's outcome, in order; spread over the machine's cores when it pays.
+
+    With workers, every article is handed to them before this returns, so the caller can do
+    its own work (the registry's checks) while they run.
+    """
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        yield from (check_file(registry, path, prepare) for path in paths)
-        return
+        return (check_file(registry, path, prepare) for path in paths)
     chunk = max(1, len(paths) // (workers * 8))
-    with ProcessPoolExecutor(
-        workers, initializer=_start_worker, initargs=(registry, prepare)
-    ) as pool:
-        yield from pool.map(_check_in_worker, paths, chunksize=chunk)
+    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
+    outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+
+    def drain() -> Iterator[Outcome]:
+        with pool:
+            yield from outcomes
+
+    return drain()
 
 
 def _finish(
@@ -231,12 +253,13 @@ def _article_paths(root: Path) -> list[Path]:
 def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
     makes it, and every problem."""
-    registry, actors = _read_registry(root)
-    paths = _article_paths(root)
+    opened = _open_registry(root)
+    outcomes = _check_all(opened.registry, _article_paths(root), prepare)
+    registry, actors = _check_registry(opened)
     articles: list[T] = []
     problems: list[Diagnostic] = []
     used: set[str] = set()
-    for found, kept, uses in _check_all(registry.registry, paths, prepare):
+    for found, kept, uses in outcomes:
         problems += found
         used |= uses
         if kept is not None:
@@ -260,12 +283,15 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
 
     cache = Cache.open(root) if use_cache else Cache(code_fingerprint(), hashing=False)
     registry_key = _key(cache.fingerprint, cache.content(str(root / ACTORS)))
+    registry: _RegistryResult
+    opened: _OpenRegistry | None = None
     if cache.registry is not None and cache.registry[0] == registry_key:
-        registry: _RegistryResult = cache.registry[1]
+        registry = cache.registry[1]
+        against = registry.registry
     else:
-        registry = _read_registry(root)[0]
-        cache.registry = (registry_key, registry)
-        cache.changed = True
+        # Checked below, while the workers check the articles against it.
+        opened = _open_registry(root)
+        against = opened.registry
     folder, seeds = str(root / ARTICLES), str(root / "seeds")
     names = [path.name for path in _article_paths(root)]
     files = {str(root / ACTORS)}
@@ -280,7 +306,11 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
         for name, key in zip(names, keys, strict=True)
         if key not in cache.results
     ]
-    outcomes = _check_all(registry.registry, [path for path, _ in pending], None)
+    outcomes = _check_all(against, [path for path, _ in pending], None)
+    if opened is not None:
+        registry = _check_registry(opened)[0]
+        cache.registry = (registry_key, registry)
+        cache.changed = True
     for (_, key), (found, _, uses) in zip(pending, outcomes, strict=True):
         cache.results[key] = (found, uses)
         cache.changed = True

@@ -112,14 +112,15 @@ class _Reader:
         """The next line of the block at ``indent`` (its dash, key and rest), or None where
         the block ends. Blank and comment lines are passed over; a deeper line, or a line
         that is neither an entry nor a key, is declined."""
-        tokens, at = self.tokens, self.at
-        while at < len(tokens):
+        tokens, at, count = self.tokens, self.at, len(self.tokens)
+        while at < count:
             spaces, dash, key, rest = tokens[at]
             if dash or key:
                 self.at = at
-                if len(spaces) == indent:
+                column = len(spaces)
+                if column == indent:
                     return dash, key, rest
-                if len(spaces) < indent:
+                if column < indent:
                     return None
                 raise _Decline
             if rest and rest[0] != "#":

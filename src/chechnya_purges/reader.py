@@ -24,7 +24,7 @@ import yaml
 from . import quickyaml
 from .diagnostics import Diagnostic
 
-__all__ = ["Document", "Position", "load_yaml", "read_text", "read_yaml"]
+__all__ = ["Document", "Position", "decode_text", "load_yaml", "read_text", "read_yaml"]
 
 # libyaml when it is there (the speed matters at thousands of files); events are the same.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -170,7 +170,12 @@ def _scalar(event: Any) -> Any:
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
     """A file's text, or an ``invalid-utf8`` diagnostic at the first byte that is not UTF-8."""
-    raw = path.read_bytes()
+    return decode_text(path.read_bytes(), display)
+
+
+def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
+    """Bytes read from ``display`` as text, as ``read_text`` gives it (for callers that
+    need the bytes too, such as a seed's hash)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
