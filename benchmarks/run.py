@@ -8,7 +8,7 @@ separate process from a cold start: `validate` with no cache, `validate` again w
 cache warm, `validate` after editing one article, `build` (with and without its frictionless
 pass), and `frictionless validate` of the package that build wrote. Wall time comes from the
 clock; peak memory is the largest sum of the resident memory of the process and its workers,
-sampled every 20 ms. Each command runs --repeat times (3 unless told): the table gives the
+sampled every 50 ms. Each command runs --repeat times (3 unless told): the table gives the
 median time, which a shared machine's bursts of load move least, and the largest peak.
 Prints a Markdown table and writes it to benchmarks/results.md.
 Correctness comes first: a command that fails stops the run.
@@ -36,6 +36,9 @@ from generate import generate
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
+# A sample reads every process's /proc entry (about 1 ms): often enough to see a peak that
+# lasts a moment, seldom enough not to take the measured program's CPU.
+SAMPLE_EVERY = 0.05
 
 
 @dataclass
@@ -78,7 +81,7 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss(process.pid))
-            done.wait(0.02)
+            done.wait(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
