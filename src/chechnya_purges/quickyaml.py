@@ -110,24 +110,15 @@ class _Reader:
 
     def line(self, indent: int) -> tuple[str, str, str] | None:
         """The next line of the block at ``indent`` (its dash, key and rest), or None where
-        the block ends. Blank and comment lines are passed over; a deeper line, or a line
-        that is neither an entry nor a key, is declined."""
-        tokens, at, count = self.tokens, self.at, len(self.tokens)
-        while at < count:
-            spaces, dash, key, rest = tokens[at]
-            if dash or key:
-                self.at = at
-                column = len(spaces)
-                if column == indent:
-                    return dash, key, rest
-                if column < indent:
-                    return None
-                raise _Decline
-            if rest and rest[0] != "#":
-                raise _Decline
-            at += 1
-        self.at = at
-        return None
+        the block ends; a deeper line, or one that is neither an entry nor a key, is
+        declined (a shallower one is left to the enclosing block, or to ``document``)."""
+        found = self.skip()
+        if found is None or found[0] < indent:
+            return None
+        column, dash, key = found
+        if column > indent or not (dash or key):
+            raise _Decline
+        return dash, key, self.tokens[self.at][3]
 
     def mapping(self, indent: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
