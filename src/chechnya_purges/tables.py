@@ -421,8 +421,14 @@ REGISTRY_TABLES = frozenset(_REGISTRY_ROWS)
 _BY_NAME = {table.name: table for table in TABLES}
 
 
+def _key_positions(table: Table) -> list[int]:
+    """Where the primary key's columns are in a row, in the key's order."""
+    names = [c.name for c in table.columns]
+    return [names.index(name) for name in table.primary_key]
+
+
 def _key(table: Table) -> Callable[[tuple[Value, ...]], Any]:
-    return itemgetter(*[i for i, c in enumerate(table.columns) if c.name in table.primary_key])
+    return itemgetter(*_key_positions(table))
 
 
 def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
@@ -480,7 +486,7 @@ def tabulate(c: CheckedArticle) -> Tabulated:
     record = json.dumps(_article_object(c, tables), ensure_ascii=False).encode("utf-8")
     for name, body in tables.items():
         table = _BY_NAME[name]
-        first = next(i for i, col in enumerate(table.columns) if col.name == table.primary_key[0])
+        first = _key_positions(table)[0]
         prefix = _order(table, c.id)
         assert all(str(row[first]).startswith(prefix) for row in body), name
     return Tabulated(
