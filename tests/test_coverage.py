@@ -146,3 +146,9 @@ def test_unknown_article_is_an_error(mini: Path) -> None:
     result = invoke(mini, "coverage", "999")
     assert result.exit_code == 1
     assert "no single article '999'; articles: 001_freedonia" in result.stderr
+
+
+def test_the_five_articles_are_fully_covered_or_explained() -> None:
+    result = invoke(REPO, "coverage", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "0 item(s) neither covered nor explained in 5 article(s)." in result.stderr
