@@ -1,0 +1,306 @@
+"""The codebook, ``docs/codebook.md``: what every table, column and value means, with counts and
+real examples, generated from the built package so that it cannot drift from the data.
+
+Event datasets usually ship a hand-written codebook that ages apart from the data. This one is
+written by ``build`` from the descriptor (whose descriptions and vocabulary definitions come
+from the pydantic models) and the CSV bytes, and ``check`` fails when the committed copy
+differs. Tables are read from the descriptor, so a table added to the package gets its section
+without a change here; the general sections (dates, low/high, attribution) read their rules
+from the models.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Qualifier, definition, qualifier_bounds
+
+__all__ = ["CODEBOOK_PATH", "codebook"]
+
+CODEBOOK_PATH = "docs/codebook.md"
+_QUOTE_LIMIT = 240
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One table of the built package: its descriptor and its rows as text."""
+
+    resource: dict[str, Any]
+    rows: list[dict[str, str]]
+
+    @property
+    def name(self) -> str:
+        return str(self.resource["name"])
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return list(self.resource["schema"]["fields"])
+
+    @property
+    def key(self) -> list[str]:
+        return list(self.resource["schema"].get("primaryKey", []))
+
+    def has(self, column: str) -> bool:
+        return any(f["name"] == column for f in self.fields)
+
+
+def _tables(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, _Table]]:
+    descriptor = json.loads(files["datapackage.json"])
+    tables = {}
+    for resource in descriptor["resources"]:
+        if resource.get("type") != "table":
+            continue
+        text = files[resource["path"]].decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        tables[resource["name"]] = _Table(resource, rows)
+    return descriptor, tables
+
+
+def _text(value: str) -> str:
+    """Article text made safe for Markdown: one line, no markup."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(value.split()))
+
+
+def _quote(value: str) -> str:
+    words = " ".join(value.split())
+    if len(words) > _QUOTE_LIMIT:
+        words = words[:_QUOTE_LIMIT].rsplit(" ", 1)[0] + " …"
+    return f"“{_text(words)}”"
+
+
+class _Examples:
+    """Cites a row of the data as a reader can check it: its quote and its article."""
+
+    def __init__(self, tables: dict[str, _Table]):
+        articles = tables.get("articles")
+        actors = tables.get("actors")
+        self.titles = {r["article_id"]: r["title"] for r in articles.rows} if articles else {}
+        self.names = {r["actor_id"]: r["name"] for r in actors.rows} if actors else {}
+
+    def actor(self, actor_id: str) -> str:
+        name = self.names.get(actor_id)
+        return f"{_text(name)} (`{actor_id}`)" if name else f"`{actor_id}`"
+
+    def article(self, article_id: str) -> str:
+        title = self.titles.get(article_id)
+        return f"*{_text(title)}* (`{article_id}`)" if title else f"`{article_id}`"
+
+    def cite(self, table: _Table, row: dict[str, str]) -> str:
+        key = ", ".join(row[k] for k in table.key)
+        where = f"{table.name} `{key}`"
+        if row.get("quote"):
+            speaker = f", speaker {self.actor(row['speaker_id'])}" if row.get("speaker_id") else ""
+            article = f" in {self.article(row['article_id'])}" if row.get("article_id") else ""
+            return f"{_quote(row['quote'])} — {where}{speaker}{article}"
+        if table.name == "articles" and row.get("title"):
+            return f"{where}: *{_text(row['title'])}*"
+        if row.get("name"):
+            return f"{where}: {_text(row['name'])}"
+        if row.get("article_id"):
+            return f"{where} in {self.article(row['article_id'])}"
+        return where
+
+
+def _heading(descriptor: dict[str, Any], tables: dict[str, _Table]) -> list[str]:
+    licences = ", ".join(
+        f"[{lic.get('title', lic['name'])}]({lic['path']})" for lic in descriptor["licenses"]
+    )
+    lines = [
+        f"# Codebook: {descriptor['name']} {descriptor['version']}",
+        "",
+        "<!-- Written by `chechnya-purges build` from datapackage.json and build/; the "
+        "definitions live in src/chechnya_purges/models.py. Edit those, not this file. -->",
+        "",
+        _text(descriptor["description"]),
+        "",
+        f"Licence of the data: {licences}. Every value below is tied to the exact words of "
+        "its article: `quote` is the article's own text and `start`/`end` its offsets "
+        "(Unicode code points, half-open) in the article's seed text.",
+        "",
+        "An empty cell is a missing value (NULL in the SQLite database): the article does not "
+        "state it. No table uses an empty string, zero or a placeholder to mean anything.",
+        "",
+        "## Tables",
+        "",
+        "| table | one row per | rows | primary key |",
+        "|---|---|--:|---|",
+    ]
+    for table in tables.values():
+        key = ", ".join(f"`{k}`" for k in table.key)
+        lines.append(
+            f"| [`{table.name}`](#table-{table.name.replace('_', '-')}) "
+            f"| {_text(table.resource['description'])} | {len(table.rows)} | {key} |"
+        )
+    return [*lines, ""]
+
+
+def _dates(tables: dict[str, _Table]) -> list[str]:
+    lines = [
+        "## Dates: precision and bounds",
+        "",
+        "A date is written at the precision the article supports, as an ISO 8601 prefix: "
+        "`2017`, `2017-04` or `2017-04-12`. Each such column `X` comes with `X_precision`, "
+        "`X_earliest` and `X_latest` (the first and last day it can be, real dates to filter "
+        "on) and `X_basis` (how the date was established). To find everything that may have "
+        "happened in a window, compare `X_latest` with its start and `X_earliest` with its "
+        "end; never read a month-precision date as the first of the month.",
+        "",
+    ]
+    for table in tables.values():
+        for column in (f["name"] for f in table.fields):
+            if not column.endswith("_precision"):
+                continue
+            stem = column.removesuffix("_precision")
+            row = next((r for r in table.rows if r[column] not in ("", "day")), None)
+            if row is None or not all(
+                table.has(f"{stem}_{part}") for part in ("earliest", "latest", "basis")
+            ):
+                continue
+            lines += [
+                f"Worked example: {_Examples(tables).cite(table, row)}.",
+                "",
+                f"| `{stem}` | `{column}` | `{stem}_earliest` | `{stem}_latest` | `{stem}_basis` |",
+                "|---|---|---|---|---|",
+                f"| {row[stem]} | {row[column]} | {row[stem + '_earliest']} "
+                f"| {row[stem + '_latest']} | {row[stem + '_basis']} |",
+                "",
+                f"The article gives only the {row[column]}, so the date covers every day from "
+                f"{row[stem + '_earliest']} to {row[stem + '_latest']}.",
+                "",
+            ]
+            return lines
+    return lines
+
+
+def _bounds(tables: dict[str, _Table]) -> list[str]:
+    figures = tables.get("figures")
+    counts = Counter(r["qualifier"] for r in figures.rows) if figures else Counter[str]()
+    lines = [
+        "## Figures: how `low` and `high` follow from the qualifier",
+        "",
+        "`value` is the number as the article writes it and `qualifier` keeps the wording "
+        "around it. `low` and `high` are the inclusive bounds that wording implies, empty "
+        "where it sets none, so that a researcher can filter counts without re-reading the "
+        "words. For a figure whose value is 100:",
+        "",
+        "| qualifier | wording | low | high | figures |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for qualifier in Qualifier:
+        low, high = qualifier_bounds(qualifier, 100)
+        shown = ["" if bound is None else str(bound) for bound in (low, high)]
+        lines.append(
+            f"| `{qualifier.value}` | {_text(definition(qualifier))} | {shown[0]} "
+            f"| {shown[1]} | {counts[qualifier.value]} |"
+        )
+    return [*lines, ""]
+
+
+def _attribution(tables: dict[str, _Table]) -> list[str]:
+    examples = _Examples(tables)
+    lines = [
+        "## Who said it: `reported_by`, `via` and `speaker_id`",
+        "",
+        "A figure's `reported_by` is the actor the article credits with the number (\"rights "
+        'groups say", "the ministry said"); it is empty only when the article states the '
+        'number in its own voice. When the credited actor itself cites a source ("the '
+        'ministry said rights monitors counted…"), `reported_by` is that source and `via` '
+        "the actor who relays it. A statement's `speaker_id` is who spoke or wrote; when the "
+        "words are known only through another actor's account, that actor is its `via`. "
+        'Unnamed "reports" are not a source: then the speaker is credited.',
+        "",
+    ]
+    figures = tables.get("figures")
+    if figures and figures.has("via") and figures.has("reported_by"):
+        row = next((r for r in figures.rows if r["via"] and r["reported_by"]), None)
+        if row is not None:
+            lines += [
+                f"Worked example: {examples.cite(figures, row)}.",
+                "",
+                f"The article credits the number ({row['value']}, `{row['qualifier']}`) to "
+                f"{examples.actor(row['reported_by'])} as `reported_by`, and learns of it "
+                f"through {examples.actor(row['via'])} as `via`. Counting figures by "
+                "`reported_by` counts who produced a number; by `via`, who spread it.",
+                "",
+            ]
+    return lines
+
+
+def _vocabulary(table: _Table, field: dict[str, Any], examples: _Examples) -> list[str]:
+    column = field["name"]
+    counts = Counter(r[column] for r in table.rows)
+    lines = [f"Values of `{column}`:", ""]
+    for category in field.get("categories", []):
+        value = category["value"]
+        row = next((r for r in table.rows if r[column] == value), None)
+        example = f" Example: {examples.cite(table, row)}." if row else ""
+        lines.append(
+            f"- **`{value}`** ({counts[value]} of {len(table.rows)} rows): "
+            f"{_text(category['label'])}{example}"
+        )
+    empty = counts[""]
+    if empty:
+        lines.append(f"- *empty* ({empty} of {len(table.rows)} rows): not stated.")
+    return [*lines, ""]
+
+
+def _table(table: _Table, examples: _Examples) -> list[str]:
+    schema = table.resource["schema"]
+    keys = ", ".join(f"`{k}`" for k in table.key)
+    references = {
+        fk["fields"][0]: f"{fk['reference']['resource']}.{fk['reference']['fields'][0]}"
+        for fk in schema.get("foreignKeys", [])
+    }
+    lines = [
+        f'<a id="table-{table.name.replace("_", "-")}"></a>',
+        "",
+        f"## Table `{table.name}`",
+        "",
+        f"`{table.resource['path']}`: {_text(table.resource['description'])} "
+        f"{len(table.rows)} rows. Primary key: {keys}.",
+        "",
+    ]
+    if references:
+        lines += [
+            "Foreign keys: "
+            + "; ".join(f"`{c}` → `{target}`" for c, target in references.items())
+            + ".",
+            "",
+        ]
+    lines += ["| column | type | required | description |", "|---|---|---|---|"]
+    for field in table.fields:
+        required = "yes" if field.get("constraints", {}).get("required") else ""
+        note = f" References `{references[field['name']]}`." if field["name"] in references else ""
+        vocabulary = " One of the values below." if field.get("categories") else ""
+        lines.append(
+            f"| `{field['name']}` | {field['type']} | {required} "
+            f"| {_text(field.get('description', ''))}{note}{vocabulary} |"
+        )
+    lines.append("")
+    for field in table.fields:
+        if field.get("categories"):
+            lines += _vocabulary(table, field, examples)
+    return lines
+
+
+def codebook(files: Mapping[str, bytes]) -> bytes:
+    """``docs/codebook.md`` for a built package given as its files' bytes by path."""
+    descriptor, tables = _tables(files)
+    examples = _Examples(tables)
+    lines = [
+        *_heading(descriptor, tables),
+        *_dates(tables),
+        *_bounds(tables),
+        *_attribution(tables),
+    ]
+    for table in tables.values():
+        lines += _table(table, examples)
+    return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8")
