@@ -16,6 +16,7 @@ PACKAGED = [
     "build",
     "schema",
     "docs/codebook.md",
+    "croissant.json",
 ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from .codebook import CODEBOOK_PATH, codebook
+from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
 from .models import Actor, Article, definition
 from .tables import (
@@ -50,7 +51,14 @@ DATA_LICENSE = {
 JSON_PATH = f"build/{JSON_NAME}"
 ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
 # What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff", CODEBOOK_PATH)
+OUTPUT_ROOTS = (
+    "build",
+    "schema",
+    "datapackage.json",
+    "CITATION.cff",
+    CODEBOOK_PATH,
+    CROISSANT_PATH,
+)
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -224,6 +232,7 @@ def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     files["datapackage.json"] = _json(_descriptor(dataset, version, files))
     files["CITATION.cff"] = _citation(version)
     files[CODEBOOK_PATH] = codebook(files)
+    files[CROISSANT_PATH] = croissant(files)
     return dict(sorted(files.items()))
 
 
