@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
 from .models import Qualifier, definition, qualifier_bounds
@@ -29,12 +30,19 @@ _QUOTE_LIMIT = 240
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Table:
-    """One table of the built package: its descriptor and its rows as text."""
+    """What the codebook needs of one table, gathered in one pass over its CSV: its size,
+    each vocabulary column's counts and first row per value, and the first rows that make
+    the worked examples. No table is held whole, so a large package costs little memory."""
 
     resource: dict[str, Any]
-    rows: list[dict[str, str]]
+    size: int = 0
+    counts: dict[str, Counter[str]] = default(default_factory=dict)
+    first: dict[tuple[str, str], dict[str, str]] = default(default_factory=dict)
+    coarse: dict[str, dict[str, str]] = default(default_factory=dict)
+    relayed: dict[str, str] | None = None
+    labels: dict[str, str] = default(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -52,15 +60,44 @@ class _Table:
         return any(f["name"] == column for f in self.fields)
 
 
+def _scan(resource: dict[str, Any], content: bytes) -> _Table:
+    table = _Table(resource)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
+    header = next(reader, [])
+    names = [f["name"] for f in table.fields]
+    vocabularies = [names.index(f["name"]) for f in table.fields if f.get("categories")]
+    precisions = [i for i, name in enumerate(header) if name.endswith("_precision")]
+    relay = (
+        (header.index("reported_by"), header.index("via"))
+        if {"reported_by", "via"} <= set(header)
+        else None
+    )
+    label = next((header.index(c) for c in ("name", "title") if c in header), None)
+    counters = {i: Counter[str]() for i in vocabularies}
+    for row in reader:
+        table.size += 1
+        for i in vocabularies:
+            counters[i][row[i]] += 1
+            if (header[i], row[i]) not in table.first:
+                table.first[(header[i], row[i])] = dict(zip(header, row, strict=True))
+        for i in precisions:
+            if header[i] not in table.coarse and row[i] not in ("", "day"):
+                table.coarse[header[i]] = dict(zip(header, row, strict=True))
+        if relay is not None and table.relayed is None and row[relay[0]] and row[relay[1]]:
+            table.relayed = dict(zip(header, row, strict=True))
+        if label is not None:
+            table.labels[row[0]] = row[label]
+    table.counts = {header[i]: counter for i, counter in counters.items()}
+    return table
+
+
 def _tables(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, _Table]]:
     descriptor = json.loads(files["datapackage.json"])
-    tables = {}
-    for resource in descriptor["resources"]:
-        if resource.get("type") != "table":
-            continue
-        text = files[resource["path"]].decode("utf-8")
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
-        tables[resource["name"]] = _Table(resource, rows)
+    tables = {
+        resource["name"]: _scan(resource, files[resource["path"]])
+        for resource in descriptor["resources"]
+        if resource.get("type") == "table"
+    }
     return descriptor, tables
 
 
@@ -82,8 +119,8 @@ class _Examples:
     def __init__(self, tables: dict[str, _Table]):
         articles = tables.get("articles")
         actors = tables.get("actors")
-        self.titles = {r["article_id"]: r["title"] for r in articles.rows} if articles else {}
-        self.names = {r["actor_id"]: r["name"] for r in actors.rows} if actors else {}
+        self.titles = articles.labels if articles else {}
+        self.names = actors.labels if actors else {}
 
     def actor(self, actor_id: str) -> str:
         name = self.names.get(actor_id)
@@ -137,7 +174,7 @@ def _heading(descriptor: dict[str, Any], tables: dict[str, _Table]) -> list[str]
         key = ", ".join(f"`{k}`" for k in table.key)
         lines.append(
             f"| [`{table.name}`](#table-{table.name.replace('_', '-')}) "
-            f"| {_text(table.resource['description'])} | {len(table.rows)} | {key} |"
+            f"| {_text(table.resource['description'])} | {table.size} | {key} |"
         )
     return [*lines, ""]
 
@@ -159,7 +196,7 @@ def _dates(tables: dict[str, _Table]) -> list[str]:
             if not column.endswith("_precision"):
                 continue
             stem = column.removesuffix("_precision")
-            row = next((r for r in table.rows if r[column] not in ("", "day")), None)
+            row = table.coarse.get(column)
             if row is None or not all(
                 table.has(f"{stem}_{part}") for part in ("earliest", "latest", "basis")
             ):
@@ -182,7 +219,7 @@ def _dates(tables: dict[str, _Table]) -> list[str]:
 
 def _bounds(tables: dict[str, _Table]) -> list[str]:
     figures = tables.get("figures")
-    counts = Counter(r["qualifier"] for r in figures.rows) if figures else Counter[str]()
+    counts = figures.counts.get("qualifier", Counter[str]()) if figures else Counter[str]()
     lines = [
         "## Figures: how `low` and `high` follow from the qualifier",
         "",
@@ -220,7 +257,7 @@ def _attribution(tables: dict[str, _Table]) -> list[str]:
     ]
     figures = tables.get("figures")
     if figures and figures.has("via") and figures.has("reported_by"):
-        row = next((r for r in figures.rows if r["via"] and r["reported_by"]), None)
+        row = figures.relayed
         if row is not None:
             lines += [
                 f"Worked example: {examples.cite(figures, row)}.",
@@ -236,19 +273,19 @@ def _attribution(tables: dict[str, _Table]) -> list[str]:
 
 def _vocabulary(table: _Table, field: dict[str, Any], examples: _Examples) -> list[str]:
     column = field["name"]
-    counts = Counter(r[column] for r in table.rows)
+    counts = table.counts[column]
     lines = [f"Values of `{column}`:", ""]
     for category in field.get("categories", []):
         value = category["value"]
-        row = next((r for r in table.rows if r[column] == value), None)
+        row = table.first.get((column, value))
         example = f" Example: {examples.cite(table, row)}." if row else ""
         lines.append(
-            f"- **`{value}`** ({counts[value]} of {len(table.rows)} rows): "
+            f"- **`{value}`** ({counts[value]} of {table.size} rows): "
             f"{_text(category['label'])}{example}"
         )
     empty = counts[""]
     if empty:
-        lines.append(f"- *empty* ({empty} of {len(table.rows)} rows): not stated.")
+        lines.append(f"- *empty* ({empty} of {table.size} rows): not stated.")
     return [*lines, ""]
 
 
@@ -265,7 +302,7 @@ def _table(table: _Table, examples: _Examples) -> list[str]:
         f"## Table `{table.name}`",
         "",
         f"`{table.resource['path']}`: {_text(table.resource['description'])} "
-        f"{len(table.rows)} rows. Primary key: {keys}.",
+        f"{table.size} rows. Primary key: {keys}.",
         "",
     ]
     if references:
