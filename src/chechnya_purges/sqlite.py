@@ -125,7 +125,7 @@ def _view(resource: Mapping[str, Any]) -> str | None:
 def _values(resource: Mapping[str, Any], content: bytes) -> Iterator[list[Any]]:
     fields = resource["schema"]["fields"]
     integers = [f.get("type") == "integer" for f in fields]
-    reader = csv.reader(io.StringIO(content.decode("utf-8"), newline=""))
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
     next(reader)
     for row in reader:
         yield [
