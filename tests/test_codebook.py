@@ -162,3 +162,18 @@ def test_the_release_archive_ships_the_codebook(built: Path) -> None:
         shipped = archive.read(f"chechnya-purges-{__version__}/{CODEBOOK_PATH}")
     assert shipped == (built / CODEBOOK_PATH).read_bytes()
     assert shipped.startswith(b"# Codebook: ")
+
+
+def test_an_actor_kind_example_shows_where_an_article_names_the_actor() -> None:
+    text = (REPO / CODEBOOK_PATH).read_text(encoding="utf-8")
+    line = next(line for line in _section(text, "actors").splitlines() if "**`ngo`**" in line)
+    cited = re.search(r"actors `([^`]+)`: ([^,]+), named “(.+)” in \*(.+)\* \(`([^`]+)`\)", line)
+    assert cited is not None, line
+    actor, name, words, title, article = cited.groups()
+    assert next(r for r in _rows(REPO, "actors") if r["actor_id"] == actor)["kind"] == "ngo"
+    assert name == next(r["name"] for r in _rows(REPO, "actors") if r["actor_id"] == actor)
+    mention = next(
+        r for r in _rows(REPO, "mentions") if r["actor_id"] == actor and r["article_id"] == article
+    )
+    assert words == mention["quote"]
+    assert title == next(r["title"] for r in _rows(REPO, "articles") if r["article_id"] == article)

@@ -16,7 +16,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
 from typing import Any
@@ -60,9 +60,13 @@ class _Table:
         return any(f["name"] == column for f in self.fields)
 
 
+def _reader(content: bytes) -> Iterator[list[str]]:
+    return csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
+
+
 def _scan(resource: dict[str, Any], content: bytes) -> _Table:
     table = _Table(resource)
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
+    reader = _reader(content)
     header = next(reader, [])
     names = [f["name"] for f in table.fields]
     vocabularies = [names.index(f["name"]) for f in table.fields if f.get("categories")]
@@ -101,6 +105,37 @@ def _tables(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, _Tabl
     return descriptor, tables
 
 
+Quoted = dict[tuple[str, str], tuple[str, dict[str, str]]]
+
+
+def _quoted(files: Mapping[str, bytes], tables: dict[str, _Table]) -> Quoted:
+    """Words from an article for the example rows that carry none of their own (an actor):
+    the first row of a quoted table that refers to each, such as where an article names the
+    actor. Rows with a title (articles) are cited by it instead."""
+    wanted = {
+        t.name: {row[t.key[0]] for row in t.first.values()}
+        for t in tables.values()
+        if len(t.key) == 1 and not t.has("quote") and not t.has("title")
+    }
+    found: Quoted = {}
+    for quoted in tables.values():
+        links = [
+            (fk["fields"][0], fk["reference"]["resource"])
+            for fk in quoted.resource["schema"].get("foreignKeys", [])
+            if len(fk["fields"]) == 1 and fk["reference"]["resource"] in wanted
+        ]
+        if not quoted.has("quote") or not links:
+            continue
+        reader = _reader(files[quoted.resource["path"]])
+        header = next(reader, [])
+        columns = [(header.index(column), target) for column, target in links]
+        for row in reader:
+            for index, target in columns:
+                if row[index] in wanted[target] and (target, row[index]) not in found:
+                    found[(target, row[index])] = (quoted.name, dict(zip(header, row, strict=True)))
+    return found
+
+
 def _text(value: str) -> str:
     """Article text made safe for Markdown: one line, no markup."""
     return _MARKDOWN.sub(r"\\\1", " ".join(value.split()))
@@ -116,7 +151,8 @@ def _quote(value: str) -> str:
 class _Examples:
     """Cites a row of the data as a reader can check it: its quote and its article."""
 
-    def __init__(self, tables: dict[str, _Table]):
+    def __init__(self, tables: dict[str, _Table], quoted: Quoted | None = None):
+        self.quoted = quoted or {}
         articles = tables.get("articles")
         actors = tables.get("actors")
         self.titles = articles.labels if articles else {}
@@ -140,7 +176,14 @@ class _Examples:
         if table.name == "articles" and row.get("title"):
             return f"{where}: *{_text(row['title'])}*"
         if row.get("name"):
-            return f"{where}: {_text(row['name'])}"
+            named = f"{where}: {_text(row['name'])}"
+            evidence = self.quoted.get((table.name, key))
+            if evidence is not None:
+                _, words = evidence
+                named += f", named {_quote(words['quote'])}"
+                if words.get("article_id"):
+                    named += f" in {self.article(words['article_id'])}"
+            return named
         if row.get("article_id"):
             return f"{where} in {self.article(row['article_id'])}"
         return where
@@ -331,7 +374,7 @@ def _table(table: _Table, examples: _Examples) -> list[str]:
 def codebook(files: Mapping[str, bytes]) -> bytes:
     """``docs/codebook.md`` for a built package given as its files' bytes by path."""
     descriptor, tables = _tables(files)
-    examples = _Examples(tables)
+    examples = _Examples(tables, _quoted(files, tables))
     lines = [
         *_heading(descriptor, tables),
         *_dates(tables),
