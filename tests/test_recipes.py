@@ -81,6 +81,23 @@ def test_nested_json_in_plain_python(workdir: Path) -> None:
     assert any(names["rex-tillerson"] in line for line in out)
 
 
+def test_the_console_recipe_prints_what_the_readme_says(tmp_path: Path) -> None:
+    """The README shows the sqlite command's output: run it as written, from a folder."""
+    line = RECIPES["sqlite-console"].splitlines()[0]
+    args = shlex.split(line)
+    assert args[0] == "chechnya-purges"
+    result = subprocess.run(
+        [sys.executable, "-m", "chechnya_purges", "--root", str(REPO), *args[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = README.split("<!-- recipe: sqlite-console -->", 1)[1].split("```text\n", 1)[1]
+    assert result.stdout == shown.split("```", 1)[0]
+
+
 def test_the_console_recipe_serves_the_database_with_its_metadata(workdir: Path) -> None:
     """The datasette line's own arguments, opened with Datasette's Python API (no server)."""
     from datasette.app import Datasette

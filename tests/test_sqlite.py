@@ -393,3 +393,16 @@ def test_a_broken_zip_is_one_error_not_a_traceback(built: Path, tmp_path: Path) 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "datapackage.json:1:2: error[package-unreadable] not valid JSON" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["out.db", "out.metadata.json"])
+def test_it_will_not_replace_a_file_it_did_not_write(
+    built: Path, tmp_path: Path, target: str
+) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / target).write_text("My notes, not a database.\n", encoding="utf-8")
+    before = tree(tmp_path / "out")
+    result = invoke(built, "sqlite", str(tmp_path / "out" / "out.db"))
+    assert result.exit_code == 2
+    assert "not replacing it" in result.output and target in result.output
+    assert tree(tmp_path / "out") == before

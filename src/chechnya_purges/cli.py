@@ -534,6 +534,11 @@ def sqlite(
     for target in (out, meta):
         if not target.parent.is_dir():
             raise click.UsageError(f"no folder {target.parent} to write {target.name} in")
+    # Overwrite only what this command writes: a mistyped OUT must not replace a document.
+    if out.is_file() and not _is_sqlite(out):
+        raise click.UsageError(f"{out} exists and is not a SQLite database: not replacing it")
+    if meta.is_file() and not _is_json(meta):
+        raise click.UsageError(f"{meta} exists and is not JSON: not replacing it")
     if _emit(verify_package(source), fmt):
         click.echo("Nothing was written: run `chechnya-purges build` first.", err=True)
         ctx.exit(1)
@@ -548,6 +553,21 @@ def sqlite(
     rows = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Wrote {out} ({rows}) and {meta}.")
     click.echo(f"Browse it: datasette {out} --metadata {meta}")
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\0"
+
+
+def _is_json(path: Path) -> bool:
+    import json as json_module
+
+    try:
+        json_module.loads(path.read_bytes())
+    except ValueError:
+        return False
+    return True
 
 
 def main() -> None:

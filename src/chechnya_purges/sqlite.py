@@ -33,7 +33,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "articles": ("title", "published", "published_earliest", "published_latest"),
 }
 # Facet columns Datasette offers first: every vocabulary, and these references.
-_FACET_REFERENCES = ("article_id", "speaker_id", "reported_by", "publisher_id", "actor_id")
+_FACET_REFERENCES = ("speaker_id", "reported_by", "publisher_id", "article_id", "actor_id")
 VOCABULARY_TABLE = "vocabulary"
 _TYPES = {"integer": "INTEGER", "number": "REAL"}
 
@@ -233,7 +233,12 @@ def metadata(descriptor: Mapping[str, Any], database: str) -> dict[str, Any]:
             "description": resource["description"],
             "columns": {f["name"]: f.get("description", "") for f in fields},
         }
-        facets = [f["name"] for f in fields if f.get("categories")]
+        # A date's precision and basis are vocabularies too, but rarely the first question.
+        facets = [
+            f["name"]
+            for f in fields
+            if f.get("categories") and not f["name"].endswith(("_precision", "_basis"))
+        ]
         facets += [c for c in _FACET_REFERENCES if c in names and c not in facets]
         if facets:
             entry["facets"] = facets[:4]
