@@ -177,3 +177,64 @@ def test_an_actor_kind_example_shows_where_an_article_names_the_actor() -> None:
     )
     assert words == mention["quote"]
     assert title == next(r["title"] for r in _rows(REPO, "articles") if r["article_id"] == article)
+
+
+def _with_new_table() -> dict[str, bytes]:
+    """The real package plus a table the code has never heard of, as a later version adds."""
+    files = read_package(REPO)
+    descriptor = json.loads(files["datapackage.json"])
+    descriptor["resources"].append(
+        {
+            "name": "rumours",
+            "type": "table",
+            "path": "build/rumours.csv",
+            "description": "One row per rumour an article repeats.",
+            "schema": {
+                "fields": [
+                    {"name": "rumour_id", "type": "string", "description": "Id of the rumour."},
+                    {
+                        "name": "article_id",
+                        "type": "string",
+                        "description": "The article.",
+                        "constraints": {"required": True},
+                    },
+                    {
+                        "name": "spread",
+                        "type": "string",
+                        "description": "How far it spread.",
+                        "constraints": {"enum": ["wide", "narrow"]},
+                        "categories": [
+                            {"value": "wide", "label": "Repeated by many outlets."},
+                            {"value": "narrow", "label": "Repeated by one outlet."},
+                        ],
+                    },
+                    {"name": "quote", "type": "string", "description": "The words."},
+                ],
+                "primaryKey": ["rumour_id"],
+                "foreignKeys": [
+                    {
+                        "fields": ["article_id"],
+                        "reference": {"resource": "articles", "fields": ["article_id"]},
+                    }
+                ],
+            },
+        }
+    )
+    article = _rows(REPO, "articles")[0]["article_id"]
+    files["build/rumours.csv"] = (
+        f"rumour_id,article_id,spread,quote\nr1,{article},wide,they say it spread\n"
+    ).encode()
+    files["datapackage.json"] = json.dumps(descriptor).encode()
+    return files
+
+
+def test_a_new_table_gets_its_section_without_code_changes() -> None:
+    text = codebook(_with_new_table()).decode()
+    section = _section(text, "rumours")
+    assert "One row per rumour an article repeats. 1 rows. Primary key: `rumour_id`." in section
+    assert "`article_id` → `articles.article_id`" in section
+    assert (
+        "- **`wide`** (1 of 1 rows): Repeated by many outlets. Example: “they say it spread”"
+        in (section)
+    )
+    assert "- **`narrow`** (0 of 1 rows): Repeated by one outlet." in section

@@ -406,3 +406,26 @@ def test_it_will_not_replace_a_file_it_did_not_write(
     assert result.exit_code == 2
     assert "not replacing it" in result.output and target in result.output
     assert tree(tmp_path / "out") == before
+
+
+def test_a_new_table_flows_into_the_database_without_code_changes(tmp_path: Path) -> None:
+    from test_codebook import _with_new_table
+
+    from chechnya_purges.sqlite import metadata, write_database
+
+    files = _with_new_table()
+    out = tmp_path / "new.db"
+    counts = write_database(files, out)
+    assert counts["rumours"] == 1
+    found = "SELECT r.spread FROM rumours_fts JOIN rumours AS r ON r.rowid = rumours_fts.rowid"
+    assert _query(out, found + " WHERE rumours_fts MATCH 'spreads'") == [("wide",)]
+    assert _query(out, "SELECT article_title FROM rumours_with_names") == [
+        (_csv("articles")[0]["title"],)
+    ]
+    assert ("rumours", "spread", "wide", "Repeated by many outlets.") in _query(
+        out, "SELECT * FROM vocabulary"
+    )
+    with sqlite3.connect(out) as db, pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE rumours SET spread = 'everywhere'")
+    tables = metadata(json.loads(files["datapackage.json"]), "new")["databases"]["new"]["tables"]
+    assert tables["rumours"]["facets"] == ["spread", "article_id"]
