@@ -540,7 +540,8 @@ def sqlite(
     if meta.is_file() and not _is_json(meta):
         raise click.UsageError(f"{meta} exists and is not JSON: not replacing it")
     if _emit(verify_package(source), fmt):
-        click.echo("Nothing was written: run `chechnya-purges build` first.", err=True)
+        advice = "" if package else ": run `chechnya-purges build` first"
+        click.echo(f"Nothing was written{advice}.", err=True)
         ctx.exit(1)
     try:
         files = read_package(source)
