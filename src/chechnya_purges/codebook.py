@@ -208,6 +208,10 @@ def _heading(descriptor: dict[str, Any], tables: dict[str, _Table]) -> list[str]
         "An empty cell is a missing value (NULL in the SQLite database): the article does not "
         "state it. No table uses an empty string, zero or a placeholder to mean anything.",
         "",
+        "The same tables, with these definitions in a `vocabulary` table, come as a SQLite "
+        "database from `chechnya-purges sqlite OUT.db`; the README shows how to load them "
+        "in pandas, SQLite, Datasette and Excel.",
+        "",
         "## Tables",
         "",
         "| table | one row per | rows | primary key |",
