@@ -9,7 +9,15 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
-PACKAGED = ["datapackage.json", "CITATION.cff", "LICENSE-DATA", "build", "schema"]
+PACKAGED = [
+    "datapackage.json",
+    "CITATION.cff",
+    "LICENSE-DATA",
+    "build",
+    "schema",
+    "docs/codebook.md",
+    "croissant.json",
+]
 
 
 class BuildWithPackage(build_py):
@@ -21,7 +29,7 @@ class BuildWithPackage(build_py):
             if source.is_dir():
                 shutil.copytree(source, target / name, dirs_exist_ok=True)
             elif source.is_file():
-                target.mkdir(parents=True, exist_ok=True)
+                (target / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target / name)
 
 

@@ -325,6 +325,8 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     assert descriptor.startswith(str(site))
 
     packaged = site / "chechnya_purges" / "_package"
+    for generated in ("docs/codebook.md", "croissant.json"):
+        assert (packaged / generated).read_bytes() == (REPO / generated).read_bytes()
     data = bytearray((packaged / "build/actors.csv").read_bytes())
     data[10] ^= 0x01
     (packaged / "build/actors.csv").write_bytes(bytes(data))

@@ -532,8 +532,8 @@ def release(ctx: click.Context, out: Path) -> None:
     """Write the release archive and keep the release's snapshot in releases/.
 
     The archive, chechnya-purges-X.Y.Z.zip, holds datapackage.json, build/, schema/,
-    CITATION.cff and LICENSE-DATA, and is byte-identical every time it is made from the same
-    outputs. Refuses when check would fail.
+    CITATION.cff, croissant.json, docs/codebook.md and LICENSE-DATA, and is byte-identical
+    every time it is made from the same outputs. Refuses when check would fail.
 
     \b
     Example:
@@ -554,6 +554,85 @@ def release(ctx: click.Context, out: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     click.echo(f"{shown}  sha256:{digest}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--metadata",
+    "metadata_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write Datasette's metadata. Default: beside OUT, named OUT.metadata.json "
+    "without OUT's extension.",
+)
+@click.option(
+    "--package",
+    type=click.Path(exists=True, path_type=Path),
+    help="A package folder or release zip to read. Default: the dataset's own build.",
+)
+@_problem_format
+@click.pass_context
+def sqlite(
+    ctx: click.Context, out: Path, metadata_path: Path | None, package: Path | None, fmt: str
+) -> None:
+    """Write the built package to a SQLite database, with Datasette metadata beside it.
+
+    Reads the built tables (verified against datapackage.json), not the records: run build
+    first. Every table gets declared types, NULL for empty cells, its primary and foreign
+    keys and CHECK constraints; quotes get FTS5 indexes; views give names beside ids.
+
+    \b
+    Example:
+        $ chechnya-purges sqlite chechnya-purges.db
+        Wrote chechnya-purges.db (…) and chechnya-purges.metadata.json.
+        Browse it: datasette chechnya-purges.db --metadata chechnya-purges.metadata.json
+    """
+    import json as json_module
+
+    from .compat import SnapshotError, read_package
+    from .release import verify as verify_package
+    from .sqlite import DatabaseError, database_name, metadata, write_database
+
+    source = package or _root(ctx)
+    meta = metadata_path or out.with_name(f"{out.stem}.metadata.json")
+    for target in (out, meta):
+        if not target.parent.is_dir():
+            raise click.UsageError(f"no folder {target.parent} to write {target.name} in")
+    # Overwrite only what this command writes: a mistyped OUT must not replace a document.
+    if out.is_file() and not _is_sqlite(out):
+        raise click.UsageError(f"{out} exists and is not a SQLite database: not replacing it")
+    if meta.is_file() and not _is_json(meta):
+        raise click.UsageError(f"{meta} exists and is not JSON: not replacing it")
+    if _emit(verify_package(source), fmt):
+        advice = "" if package else ": run `chechnya-purges build` first"
+        click.echo(f"Nothing was written{advice}.", err=True)
+        ctx.exit(1)
+    try:
+        files = read_package(source)
+        counts = write_database(files, out)
+    except (SnapshotError, DatabaseError) as exc:
+        raise click.ClickException(f"{exc}; nothing was written") from exc
+    descriptor = json_module.loads(files["datapackage.json"])
+    text = json_module.dumps(metadata(descriptor, database_name(out)), ensure_ascii=False, indent=2)
+    meta.write_text(text + "\n", encoding="utf-8")
+    rows = ", ".join(f"{n} {name}" for name, n in counts.items())
+    click.echo(f"Wrote {out} ({rows}) and {meta}.")
+    click.echo(f"Browse it: datasette {out} --metadata {meta}")
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\0"
+
+
+def _is_json(path: Path) -> bool:
+    import json as json_module
+
+    try:
+        json_module.loads(path.read_bytes())
+    except ValueError:
+        return False
+    return True
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import IntEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .diagnostics import Diagnostic
@@ -106,9 +106,12 @@ def read_package(path: Path) -> dict[str, bytes]:
             raise SnapshotError(f"{path}: no datapackage.json")
         files = {"datapackage.json": descriptor.read_bytes()}
         for resource in json.loads(files["datapackage.json"])["resources"]:
-            target = path / resource["path"]
-            if target.is_file():
-                files[resource["path"]] = target.read_bytes()
+            name = resource.get("path")
+            if not _inside(name):
+                raise SnapshotError(f"{path}: resource path {name!r} is not a file inside it")
+            target = path / name
+            if target.is_file() and not target.is_symlink():
+                files[name] = target.read_bytes()
         return files
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
@@ -123,6 +126,14 @@ def read_package(path: Path) -> dict[str, bytes]:
                 if n.startswith(prefix) and not n.endswith("/")
             }
     raise SnapshotError(f"{path}: neither a package folder nor a release zip")
+
+
+def _inside(name: object) -> bool:
+    """Whether a descriptor's resource path stays inside its package: relative, no '..'."""
+    if not isinstance(name, str) or not name or "\\" in name:
+        return False
+    parts = PurePosixPath(name).parts
+    return not PurePosixPath(name).is_absolute() and ".." not in parts and ":" not in parts[0]
 
 
 def _row_hash(row: list[str]) -> str:

@@ -12,7 +12,7 @@ import calendar
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -47,13 +47,38 @@ __all__ = [
     "Statement",
     "Unit",
     "date_bounds",
+    "definition",
+    "definitions",
     "enum_of",
     "field_description",
     "line_range",
+    "qualifier_bounds",
 ]
 
 
 # --- vocabularies -------------------------------------------------------------------------
+
+# Each vocabulary value's definition, written once, beside its enum: the descriptor, the
+# codebook, the SQLite metadata and the browser all read them through ``definition``. Keyed by
+# enum class first because StrEnum members of different vocabularies that share a value (the
+# act "report" and the medium "report") are equal and hash alike.
+_DEFINITIONS: dict[type[StrEnum], dict[str, str]] = {}
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _define(vocabulary: type[_E], meanings: dict[_E, str]) -> None:
+    """Register a vocabulary's definitions; a value left out fails the import, loudly."""
+    _DEFINITIONS[vocabulary] = {member.value: meanings[member] for member in vocabulary}
+
+
+def definition(member: StrEnum) -> str:
+    """What one vocabulary value means, in one to three sentences, for researchers."""
+    return _DEFINITIONS[type(member)][member.value]
+
+
+def definitions(vocabulary: type[StrEnum]) -> dict[str, str]:
+    """Every value of a vocabulary with its definition, in the vocabulary's order."""
+    return dict(_DEFINITIONS[vocabulary])
 
 
 class ActorKind(StrEnum):
@@ -70,6 +95,33 @@ class ActorKind(StrEnum):
     group = "group"
 
 
+_define(
+    ActorKind,
+    {
+        ActorKind.person: "One individual, named by the articles: an official, legislator, "
+        "activist, journalist or spokesperson. A victim is a person in the data only when the "
+        "article names them as a public figure.",
+        ActorKind.government: "A state's executive as a whole (<country>-government) or one of its "
+        "offices, ministries, departments or agencies, including a head of state's office and "
+        "an official ombudsman.",
+        ActorKind.legislature: "A parliament, one of its chambers, or one of its committees.",
+        ActorKind.party: "A political party.",
+        ActorKind.intergovernmental: "A body whose members are states, or one of its offices: the "
+        "United Nations, its agencies and experts' offices, the OSCE.",
+        ActorKind.ngo: "A non-governmental organisation whose purpose is advocacy, rights "
+        "monitoring or help to people at risk.",
+        ActorKind.media: "A news outlet, broadcaster or news agency, including one that publishes "
+        "an article of the dataset.",
+        ActorKind.organization: "Any other named body that is neither government, legislature, "
+        "party, intergovernmental body, NGO nor outlet: a company, or an association of "
+        "legislators such as a caucus.",
+        ActorKind.group: "A collective or unnamed set of people, named as the article names it "
+        '("rights groups", "local elders", "forty members of parliament"); also how people the '
+        "articles present as victims are referred to.",
+    },
+)
+
+
 class ArticleKind(StrEnum):
     """The genre of a published text."""
 
@@ -77,6 +129,17 @@ class ArticleKind(StrEnum):
     press_release = "press_release"
     blog_post = "blog_post"
     opinion = "opinion"
+
+
+_define(
+    ArticleKind,
+    {
+        ArticleKind.news_article: "Reporting by a news outlet.",
+        ArticleKind.press_release: "A text an organisation issues in its own name for the press.",
+        ArticleKind.blog_post: "A post on a blog, in the author's own voice.",
+        ArticleKind.opinion: "A signed opinion piece, column or editorial.",
+    },
+)
 
 
 class DateBasis(StrEnum):
@@ -88,12 +151,38 @@ class DateBasis(StrEnum):
     inferred = "inferred"
 
 
+_define(
+    DateBasis,
+    {
+        DateBasis.stated: 'The text gives the date itself (a dateline, "on 12 April 2017").',
+        DateBasis.relative: 'The text gives a relative date ("on Tuesday", "last month") or one '
+        'without a year ("Sept. 1"), resolved against the publication date at the precision '
+        "that allows.",
+        DateBasis.inferred: "Worked out from events the text describes or from the public record "
+        "(the day a named hearing took place); a note says how, and the date is no more precise "
+        "than the evidence.",
+    },
+)
+
+
 class DatePrecision(StrEnum):
     """How much of a date is known: the length of its ISO 8601 prefix."""
 
     year = "year"
     month = "month"
     day = "day"
+
+
+_define(
+    DatePrecision,
+    {
+        DatePrecision.year: "Only the year is known (YYYY); the date covers 1 January to 31 "
+        "December.",
+        DatePrecision.month: "The year and month are known (YYYY-MM); the date covers the whole "
+        "month.",
+        DatePrecision.day: "The exact day is known (YYYY-MM-DD).",
+    },
+)
 
 
 class ExclusionReason(StrEnum):
@@ -105,6 +194,23 @@ class ExclusionReason(StrEnum):
     promotion = "promotion"
     author_bio = "author_bio"
     site_chrome = "site_chrome"
+
+
+_define(
+    ExclusionReason,
+    {
+        ExclusionReason.reader_comments: "Comments readers posted under the article.",
+        ExclusionReason.related_content: 'Lists or teasers of other stories ("related", '
+        '"most read").',
+        ExclusionReason.advertising: "Advertisements.",
+        ExclusionReason.promotion: "The site promoting itself or a cause: petition, newsletter, "
+        "donation or subscription appeals.",
+        ExclusionReason.author_bio: 'A biography of the author, with its "follow" links.',
+        ExclusionReason.site_chrome: "Page furniture: navigation, share widgets, language "
+        "switchers, logos' alt text, copyright footers, a headline or credit line repeated by "
+        "the page template.",
+    },
+)
 
 
 class FigureCategory(StrEnum):
@@ -121,6 +227,24 @@ class FigureCategory(StrEnum):
     other = "other"
 
 
+_define(
+    FigureCategory,
+    {
+        FigureCategory.detained: "People held, arrested, abducted or imprisoned.",
+        FigureCategory.killed: "People killed or who died as a result of the abuses.",
+        FigureCategory.tortured: "People tortured or beaten.",
+        FigureCategory.disappeared: "People missing or whose whereabouts are unknown.",
+        FigureCategory.released: "People freed from detention.",
+        FigureCategory.fled: "People who fled, were evacuated, or were helped to leave.",
+        FigureCategory.granted_refuge: "People given asylum, visas or relocation by a state.",
+        FigureCategory.signatories: "People, states or organisations who signed or joined a "
+        "letter or statement together, or the members of a body acting together.",
+        FigureCategory.other: "A number about people affected or acting together that fits no "
+        "other category; the subject says what it counts.",
+    },
+)
+
+
 class Qualifier(StrEnum):
     """How the article qualifies a number ("more than 100" is more_than)."""
 
@@ -132,12 +256,50 @@ class Qualifier(StrEnum):
     fewer_than = "fewer_than"
 
 
+_define(
+    Qualifier,
+    {
+        Qualifier.exact: 'A bare number ("100 men"): low and high are both the value.',
+        Qualifier.approximately: '"About", "around", "some", "nearly": the wording '
+        "sets no bound, so low and high are empty.",
+        Qualifier.at_least: '"At least": low is the value, high is empty.',
+        Qualifier.more_than: '"More than", "over": low is the value plus one, high is empty.',
+        Qualifier.at_most: '"Up to", "no more than": high is the value, low is empty.',
+        Qualifier.fewer_than: '"Fewer than", "under": high is the value minus one, low is empty.',
+    },
+)
+
+
+def qualifier_bounds(qualifier: Qualifier, value: int) -> tuple[int | None, int | None]:
+    """The inclusive bounds (low, high) a qualified number allows; None where the wording sets
+    no bound. Published as the figures' low and high so that researchers can filter counts
+    without re-reading the wording; the codebook states the rule from this function."""
+    return {
+        Qualifier.exact: (value, value),
+        Qualifier.approximately: (None, None),
+        Qualifier.at_least: (value, None),
+        Qualifier.more_than: (value + 1, None),
+        Qualifier.at_most: (None, value),
+        Qualifier.fewer_than: (None, value - 1),
+    }[qualifier]
+
+
 class Unit(StrEnum):
     """What a reported number counts in."""
 
     people = "people"
     countries = "countries"
     organizations = "organizations"
+
+
+_define(
+    Unit,
+    {
+        Unit.people: "Individual human beings.",
+        Unit.countries: "States, counted as members of a body or as signatories.",
+        Unit.organizations: "Organisations, counted as signatories or members.",
+    },
+)
 
 
 class Act(StrEnum):
@@ -161,12 +323,56 @@ class Act(StrEnum):
     other = "other"
 
 
+_define(
+    Act,
+    {
+        Act.condemn: "Denounces something, or calls it unacceptable, outrageous or abhorrent.",
+        Act.criticize: 'Milder disapproval of someone\'s conduct ("disappointing", "failed to").',
+        Act.express_concern: "Says it is disturbed, troubled, concerned or alarmed.",
+        Act.accuse: "The speaker's own allegation of abuse against an actor the quote names or "
+        "clearly designates. Reporting that abuses happened without saying who did them is "
+        "report.",
+        Act.urge_investigation: "Asks that something be investigated or that those responsible "
+        "be held to account, including pressing someone else to demand an inquiry.",
+        Act.urge_action: "Asks someone to do anything other than investigate: speak out, "
+        "release, protect, grant visas, condemn, stay away. Urging someone to condemn is "
+        "urge_action, not condemn.",
+        Act.announce_investigation: "Says an inquiry has been opened or will be.",
+        Act.deny: "Says it did not happen, that there is no information, or that the victims do "
+        "not exist.",
+        Act.dispute: "Doubts or questions someone else's claim.",
+        Act.acknowledge: "Admits that it happened.",
+        Act.offer_refuge: "A concrete offer or announcement of asylum, visas or relocation. "
+        "Describing ongoing efforts to help is report; people actually given refuge are "
+        "counted as figures.",
+        Act.threaten: "Warns of harm or retaliation.",
+        Act.decline_comment: "Declines to comment.",
+        Act.report: "States facts, gives testimony or confirms its own conduct; an outlet's or "
+        "monitor's reporting of events is report.",
+        Act.support: "Praises or backs someone.",
+        Act.other: "A speech act that fits none of the other acts; the note says what it is.",
+    },
+)
+
+
 class Mode(StrEnum):
     """Whether the article quotes the speaker's own words (direct) or reports them
     (indirect)."""
 
     direct = "direct"
     indirect = "indirect"
+
+
+_define(
+    Mode,
+    {
+        Mode.direct: "The quotation marks hold at least one full clause of the speaker's own words "
+        "(a subject and a finite verb), or the article reproduces the text whole; the quote is "
+        "the quoted words.",
+        Mode.indirect: 'Reported speech ("the minister denied that…"), even with a word or phrase '
+        "in quotation marks; the quote is the article's whole reporting clause.",
+    },
+)
 
 
 class Medium(StrEnum):
@@ -181,6 +387,24 @@ class Medium(StrEnum):
     speech = "speech"
     report = "report"
     unknown = "unknown"
+
+
+_define(
+    Medium,
+    {
+        Medium.letter: "A letter to one or more addressees.",
+        Medium.statement: "A written or public statement, press release or communiqué; an "
+        "assembly's resolution is a statement too.",
+        Medium.briefing: "A press briefing or press conference.",
+        Medium.interview: "An interview with a journalist or outlet.",
+        Medium.social_media: "A post on a social network (a tweet, a Facebook or Instagram post).",
+        Medium.testimony: "Testimony before a committee, court or hearing.",
+        Medium.speech: "A speech or public address.",
+        Medium.report: 'A published report; the verb "report" alone does not make the medium '
+        "report.",
+        Medium.unknown: "The article does not say how it was said.",
+    },
+)
 
 
 # --- value types --------------------------------------------------------------------------

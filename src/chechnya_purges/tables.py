@@ -36,11 +36,11 @@ from .models import (
     Exclusion,
     ExclusionReason,
     Figure,
-    Qualifier,
     Statement,
     date_bounds,
     enum_of,
     field_description,
+    qualifier_bounds,
 )
 
 __all__ = [
@@ -308,18 +308,6 @@ def _evidence_values(span: Span) -> tuple[str, int, int]:
     return span.text, span.start, span.end
 
 
-def _low_high(figure: Figure) -> tuple[int | None, int | None]:
-    value = figure.value
-    return {
-        Qualifier.exact: (value, value),
-        Qualifier.approximately: (None, None),
-        Qualifier.at_least: (value, None),
-        Qualifier.more_than: (value + 1, None),
-        Qualifier.at_most: (None, value),
-        Qualifier.fewer_than: (None, value - 1),
-    }[figure.qualifier]
-
-
 def _actor_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
     for a in dataset.actors:
         yield a.id, a.name, a.kind, a.country, a.wikidata, a.description
@@ -366,7 +354,7 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             f.category,
             f.value,
             f.qualifier,
-            *_low_high(f),
+            *qualifier_bounds(f.qualifier, f.value),
             f.unit,
             f.subject,
             f.place,

@@ -21,8 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from .codebook import CODEBOOK_PATH, codebook
+from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
-from .models import Actor, Article
+from .models import Actor, Article, definition
 from .tables import (
     JSON_NAME,
     REGISTRY_TABLES,
@@ -49,7 +51,14 @@ DATA_LICENSE = {
 JSON_PATH = f"build/{JSON_NAME}"
 ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
 # What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff")
+OUTPUT_ROOTS = (
+    "build",
+    "schema",
+    "datapackage.json",
+    "CITATION.cff",
+    CODEBOOK_PATH,
+    CROISSANT_PATH,
+)
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -86,6 +95,13 @@ def _field(column: Column) -> dict[str, Any]:
         constraints["enum"] = [v.value for v in column.enum]
     if constraints:
         spec["constraints"] = constraints
+    if column.enum is not None:
+        # Data Package v2 categories carry each value's definition as its label. frictionless
+        # 5 accepts them without a warning but does not read them, so constraints.enum above
+        # is what it enforces.
+        spec["categories"] = [
+            {"value": member.value, "label": definition(member)} for member in column.enum
+        ]
     return spec
 
 
@@ -215,6 +231,8 @@ def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     files["schema/dataset.schema.json"] = _json(document_schema())
     files["datapackage.json"] = _json(_descriptor(dataset, version, files))
     files["CITATION.cff"] = _citation(version)
+    files[CODEBOOK_PATH] = codebook(files)
+    files[CROISSANT_PATH] = croissant(files)
     return dict(sorted(files.items()))
 
 
@@ -237,6 +255,8 @@ def swap_in(root: Path, staged: Path) -> None:
     retired = staged / ".retired"
     retired.mkdir()
     for name in OUTPUT_ROOTS:
+        (retired / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         if (root / name).exists():
             os.replace(root / name, retired / name)
         os.replace(staged / name, root / name)
