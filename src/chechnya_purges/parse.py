@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic
 from .models import Actor, Article
 from .reader import Document, Key
 
-__all__ = ["dotted", "parse_actors", "parse_article", "suggest"]
+__all__ = ["dotted", "form_of", "parse_actors", "parse_article", "suggest"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -200,3 +200,8 @@ def parse_article(
 def _origin(data: Any) -> dict[str, list[int]]:
     items = data if isinstance(data, dict) else {}
     return {kind: list(range(len(items.get(kind) or []))) for kind in SALVAGEABLE}
+
+
+def form_of(pattern: str) -> str | None:
+    """How to write a value of this pattern, in words, for messages and the field reference."""
+    return _FORMS.get(pattern)
