@@ -39,6 +39,18 @@ def tree(root: Path) -> dict[str, str]:
     }
 
 
+def copy_of_repository(target: Path) -> Path:
+    """The repository's tracked files, as a fresh clone has them (with releases/)."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / name, target / name)
+    return target
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A private copy of the fixture dataset, not yet built."""

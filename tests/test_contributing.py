@@ -190,6 +190,7 @@ def test_the_near_duplicate_named_is_the_same_in_every_run(mini: Path) -> None:
     assert "'Rosa Mara Lind' is close to 'Rosa Lind' (rosa-lind" in outputs.pop()
 
 
+@pytest.mark.repository
 def test_the_guide_lists_every_error_code_as_the_tool_does() -> None:
     block = GUIDE.split("<!-- codes:start -->\n")[1].split("<!-- codes:end -->")[0]
     assert block == codes_markdown()

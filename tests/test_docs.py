@@ -7,18 +7,18 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import REPO, invoke
+from conftest import REPO, copy_of_repository, invoke
 
 import chechnya_purges as cp
 from chechnya_purges.cli import cli
 from chechnya_purges.compat import latest_snapshot, python_version
+
+pytestmark = pytest.mark.repository
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 DOCUMENTS = ("README.md", "CONTRIBUTING.md")
@@ -43,21 +43,6 @@ def _matches(expected: str, actual: str) -> bool:
     """The shown output, where ``…`` stands for any text (on its own line: any lines)."""
     pattern = ".*?".join(re.escape(part) for part in expected.rstrip("\n").split("…"))
     return re.fullmatch(pattern, actual.rstrip("\n"), flags=re.S) is not None
-
-
-def copy_of_repository(target: Path) -> Path:
-    """The tracked files of the repository (and its release snapshots), as a clone has them."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
-    ).stdout.decode()
-    for name in [
-        *filter(None, tracked.split("\0")),
-        *(p.relative_to(REPO).as_posix() for p in (REPO / "releases").glob("*.json")),
-    ]:
-        if (REPO / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(REPO / name, target / name)
-    return target
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)

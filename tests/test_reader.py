@@ -90,6 +90,7 @@ def _agrees(text: str) -> bool:
     return True
 
 
+@pytest.mark.repository
 def test_quick_reader_reads_every_file_of_the_dataset_and_the_benchmark(tmp_path: Path) -> None:
     generate(12, tmp_path)
     files = [*sorted((REPO / "data").rglob("*.yaml")), *sorted((tmp_path / "data").rglob("*.yaml"))]

@@ -324,6 +324,7 @@ def test_verify_wants_a_version_and_a_readable_package(built: Path, tmp_path: Pa
     assert "error[package-unreadable]" in invoke(built, "verify", str(junk)).stdout
 
 
+@pytest.mark.repository
 def test_load_gives_typed_rows_of_the_shipped_version() -> None:
     ds = cp.load()
     descriptor = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
@@ -339,6 +340,7 @@ def test_load_gives_typed_rows_of_the_shipped_version() -> None:
         ds.people  # noqa: B018
 
 
+@pytest.mark.repository
 def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: Path) -> None:
     """A wheel built from the tracked files, installed elsewhere, loads and verifies."""
     tracked = (

@@ -569,7 +569,7 @@ def release(ctx: click.Context, out: Path) -> None:
     from .compat import SnapshotError, changelog_for_release, release_problems
     from .conform import conform, drift
     from .release import ReleaseError, guard, publish
-    from .write import stamp, staging, swap_in
+    from .write import staging, stamp, swap_in
 
     root = _root(ctx)
     dataset, files, state = _current(root)

@@ -91,9 +91,10 @@ def _vocabularies() -> list[type[StrEnum]]:
     for model, _, _ in _SHAPES:
         for name in model.model_json_schema().get("$defs", {}):
             vocabulary = getattr(models, name, None)
-            if isinstance(vocabulary, type) and issubclass(vocabulary, StrEnum):
-                if vocabulary not in found:
-                    found.append(vocabulary)
+            if not (isinstance(vocabulary, type) and issubclass(vocabulary, StrEnum)):
+                continue
+            if vocabulary not in found:
+                found.append(vocabulary)
     return found
 
 

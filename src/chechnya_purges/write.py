@@ -38,7 +38,7 @@ from .tables import (
     rows,
 )
 
-__all__ = ["DATA_LICENSE", "OUTPUT_ROOTS", "render", "stamp", "staging", "swap_in"]
+__all__ = ["DATA_LICENSE", "OUTPUT_ROOTS", "render", "staging", "stamp", "swap_in"]
 
 PROFILE = "https://datapackage.org/profiles/2.0"
 DATA_LICENSE = {
