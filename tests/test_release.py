@@ -400,6 +400,25 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     assert int(count) == len(cp.load().figures)
     assert descriptor.startswith(str(site))
 
+    # The command line, from a folder that is no dataset: the installed package's own data.
+    def run_elsewhere(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "chechnya_purges", *args],
+            cwd=away,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+
+    summary = run_elsewhere("summary")
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout == invoke(REPO, "summary").stdout
+    assert "No dataset here: using the package installed with chechnya-purges" in summary.stderr
+    verified = run_elsewhere("verify")
+    assert verified.returncode == 0, verified.stderr
+    assert f"Verified chechnya-purges {version}: 8 files." in verified.stderr
+
     packaged = site / "chechnya_purges" / "_package"
     data = bytearray((packaged / "build/actors.csv").read_bytes())
     data[10] ^= 0x01
@@ -407,6 +426,9 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     broken = load_elsewhere()
     assert broken.returncode == 1
     assert "VerificationError" in broken.stderr
+    altered = run_elsewhere("verify")
+    assert altered.returncode == 1
+    assert altered.stdout.startswith("build/actors.csv:1:1: error[package-file-altered]")
 
 
 def test_diff_reads_a_snapshot_a_descriptor_and_a_folder_alike(released: Path) -> None:
@@ -422,3 +444,10 @@ def test_diff_reads_a_snapshot_a_descriptor_and_a_folder_alike(released: Path) -
             "subject": "001_freedonia:died-2",
             "detail": "record removed",
         } in report["changes"]
+
+
+def test_summary_with_a_root_that_is_no_dataset_is_a_usage_error(tmp_path: Path) -> None:
+    """Only the search from the working directory falls back to the installed package."""
+    result = invoke(tmp_path, "summary")
+    assert result.exit_code == 2
+    assert f"no data/actors.yaml in {tmp_path.resolve()}" in result.stderr

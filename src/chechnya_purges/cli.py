@@ -87,8 +87,8 @@ def _root_or_installed(ctx: click.Context) -> Path:
     try:
         return find_root(ctx.obj or Path.cwd())
     except RootNotFound:
-        if ctx.obj is not None:
-            raise
+        if ctx.obj is not None:  # --root names a folder that is no dataset: say so
+            return _root(ctx)
     from .api import datapackage_path, package_version
 
     try:
