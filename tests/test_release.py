@@ -239,6 +239,13 @@ def test_an_unreadable_release_snapshot_is_one_error_not_a_traceback(released: P
     renamed = invoke(released, "check")
     assert renamed.exit_code == 1
     assert "releases/9.9.9.json" in renamed.stderr
+    outside = released.parent / "elsewhere.json"
+    outside.write_text("{}", encoding="utf-8")
+    (released / "releases/9.9.9.json").unlink()
+    (released / "releases/9.9.9.json").symlink_to(outside)
+    linked = invoke(released, "build")
+    assert linked.exit_code == 1
+    assert "releases/9.9.9.json: not a regular file" in linked.stderr
 
 
 def test_release_archive_is_byte_identical_and_verifies(released: Path) -> None:

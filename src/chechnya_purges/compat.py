@@ -364,6 +364,8 @@ def pending(root: Path, files: Mapping[str, bytes]) -> Pending:
     if baseline is None:
         return Pending(None, Level.MINOR, (), FIRST)
     where = baseline.relative_to(root).as_posix()
+    if baseline.is_symlink() or not baseline.is_file():
+        raise SnapshotError(f"{where}: not a regular file")
     try:
         old = load_snapshot(baseline)
         released = str(old["version"])
