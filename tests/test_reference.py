@@ -53,14 +53,15 @@ def test_every_field_with_its_type_and_whether_it_is_required(label: str) -> Non
         cells = [cell.strip() for cell in row.strip("|").split(" | ")]
         assert cells[2] == ("required" if field.is_required() else "optional"), row
         assert cells[1], row
-        assert cells[3] == (field.description or "").replace("|", "\\|"), row
+        assert cells[3] == (field.description or "").replace("|", "\\|").replace("<", "&lt;"), row
 
 
 @pytest.mark.parametrize("vocabulary", VOCABULARIES, ids=lambda v: v.__name__)
 def test_every_vocabulary_value_with_its_meaning(vocabulary: type) -> None:
     section = _section(vocabulary.__name__)
     for value, meaning in definitions(vocabulary).items():
-        assert f"| `{value}` | {meaning.replace('|', chr(92) + '|')} |" in section
+        shown = meaning.replace("|", "\\|").replace("<", "&lt;")  # as Markdown shows it
+        assert f"| `{value}` | {shown} |" in section
 
 
 def test_the_shapes_contributors_could_not_find() -> None:
@@ -74,6 +75,10 @@ def test_the_shapes_contributors_could_not_find() -> None:
         _section("exclusion")
     )
     assert "| `value` | whole number, at least 0 | required |" in figure
+    assert "| `speaker` | actor id (an `id` of data/actors.yaml) | required |" in (
+        _section("statement")
+    )
+    assert "| `mentions` | mapping of actor id (an `id` of data/actors.yaml) → text |" in article
 
 
 def test_the_guide_and_the_unknown_field_fix_point_at_it() -> None:

@@ -105,7 +105,7 @@ def _root_or_installed(ctx: click.Context) -> Path:
 
 def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes], Pending]:
     """Every output as build writes it, stating the version the changes since the last
-    release call for (DESIGN, Versions), and that comparison."""
+    release call for (README, "Versions"), and that comparison."""
     from .compat import DEV, FIRST, SnapshotError, latest_snapshot, pending
     from .write import render as render_files
     from .write import stamp

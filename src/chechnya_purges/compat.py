@@ -2,7 +2,7 @@
 
 A snapshot is what a release promised downstream users: each table's columns, types and
 constraints, and each record by primary key with a hash of its row. Comparing two snapshots
-classifies every change by DESIGN's version rules (the Data Package version recipe):
+classifies every change by the Data Package version recipe (README, "Versions"):
 
 - MAJOR: a table or column removed, a type changed, a constraint tightened, an enum value
   removed, a primary or foreign key changed, a record id removed;

@@ -15,7 +15,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import models
-from .models import Actor, Affiliation, Article, Exclusion, Figure, Period, Statement, definitions
+from .models import (
+    SLUG_PATTERN,
+    Actor,
+    Affiliation,
+    Article,
+    Exclusion,
+    Figure,
+    Period,
+    Statement,
+    definitions,
+)
 from .parse import form_of
 from .summary import ARTICLES_PATH, article_page
 
@@ -59,16 +69,18 @@ def _type(schema: dict[str, Any]) -> str:
         return f"list of: {_type(schema['items'])}"
     if kind == "object":
         (key, value), *_ = schema["patternProperties"].items()
-        return f"mapping of {form_of(key) or 'keys'} → {_type(value)}"
+        return f"mapping of {_type({'type': 'string', 'pattern': key})} → {_type(value)}"
     if kind == "integer":
         low = schema.get("minimum")
         return "whole number" + (f", at least {low}" if low is not None else "")
     pattern = schema.get("pattern")
+    if pattern == SLUG_PATTERN:  # everywhere but an actor's own id, a reference to one
+        return "actor id (an `id` of data/actors.yaml)"
     return (form_of(pattern) if pattern else None) or "text"
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
 def _shape(model: type[BaseModel], label: str, where: str) -> list[str]:
@@ -80,6 +92,8 @@ def _shape(model: type[BaseModel], label: str, where: str) -> list[str]:
     for name, field in model.model_fields.items():
         required = "required" if field.is_required() else "optional"
         kind = _type(schema["properties"][name])
+        if model is Actor and name == "id":
+            kind = form_of(SLUG_PATTERN) or kind
         meaning = _escape(field.description or "")
         lines.append(f"| `{name}` | {kind} | {required} | {meaning} |")
     return [*lines, ""]
