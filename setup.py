@@ -1,14 +1,21 @@
 """Ship the built Data Package inside the wheel, so that `chechnya_purges.load()` works
-wherever the library is installed, at exactly its version. Everything else is in
+wherever the library is installed, at exactly its version, and take the package's version
+from that Data Package (written by `chechnya-purges build`). Everything else is in
 pyproject.toml."""
 
+import json
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT / "src"))
+from chechnya_purges.compat import python_version  # noqa: E402  (standard library only)
+
+VERSION = python_version(json.loads((ROOT / "datapackage.json").read_bytes())["version"])
 PACKAGED = [
     "datapackage.json",
     "CITATION.cff",
@@ -34,4 +41,8 @@ class BuildWithPackage(build_py):
 
 
 # setuptools' own scratch folder defaults to build/, which is the dataset's output folder.
-setup(cmdclass={"build_py": BuildWithPackage}, options={"build": {"build_base": ".setuptools"}})
+setup(
+    version=VERSION,
+    cmdclass={"build_py": BuildWithPackage},
+    options={"build": {"build_base": ".setuptools"}},
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,18 @@ def tree(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.relative_to(root).parts[0] != ".cache"
     }
+
+
+def copy_of_repository(target: Path) -> Path:
+    """The repository's tracked files, as a fresh clone has them (with releases/)."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / name, target / name)
+    return target
 
 
 @pytest.fixture
@@ -83,3 +96,9 @@ def run_changed_code(
         env={**os.environ, "PYTHONPATH": str(source)},
         check=False,
     )
+
+
+def shown_matches(expected: str, actual: str) -> bool:
+    """The shown output, where ``…`` stands for any text (on its own line: any lines)."""
+    pattern = ".*?".join(re.escape(part) for part in expected.rstrip("\n").split("…"))
+    return re.fullmatch(pattern, actual.rstrip("\n"), flags=re.S) is not None

@@ -11,7 +11,10 @@ import json
 from functools import cache
 from typing import Any
 
+import pytest
 from conftest import REPO
+
+pytestmark = pytest.mark.repository
 
 A000 = "000_3d094facfdf72bcd"
 A001 = "001_8e38666f28be107a"

@@ -273,6 +273,51 @@ CASES = [
         "lines: |14-99",
     ),
     Case("seed missing", ARTICLE, "seed_sha256", "seed_sha256", "seed-missing", "|seed_sha256"),
+    Case(
+        "period written as a date",
+        ARTICLE,
+        "period:\n      start: 2018-01\n      end: 2018-03-12",
+        "period: 2018-01",
+        "wrong-type",
+        "period: |2018-01",
+        "write `period: {start: 2018-01, end: 2018-01}` for all of 2018-01, or give only start",
+    ),
+    Case(
+        "value written as quoted text",
+        ARTICLE,
+        "value: 40",
+        'value: "40"',
+        "wrong-type",
+        'value: |"40"',
+        "write the number without quotes: `value: 40`",
+    ),
+    Case(
+        "language written as an empty string",
+        ARTICLE,
+        "language: en",
+        'language: ""',
+        "missing-field",
+        'language: |""',
+        "write a BCP 47 language tag (en, ru, en-GB)",
+    ),
+    Case(
+        "language left empty",
+        ARTICLE,
+        "language: en\n",
+        "language:\n",
+        "missing-field",
+        "language:|\n",
+        "write a BCP 47 language tag (en, ru, en-GB)",
+    ),
+    Case(
+        "excluded region written as its lines only",
+        ARTICLE,
+        "  - lines: 14-15\n    reason: reader_comments",
+        '  - "14-15"',
+        "wrong-type",
+        '  - |"14-15"',
+        "write `- {lines: …, reason: …}` with the fields lines, reason",
+    ),
 ]
 
 
@@ -412,3 +457,29 @@ def test_an_actor_no_article_uses_is_a_warning_not_an_error(built: Path) -> None
     line = len((built / ACTORS).read_text(encoding="utf-8").splitlines()) - 2
     assert result.stdout.startswith(f"{ACTORS}:{line}:7: warning[actor-unused] ")
     assert invoke(built, "build").exit_code == 0
+
+
+def test_the_newcomers_mistakes_say_what_to_write(mini: Path) -> None:
+    """The whole message and hint, not pydantic's words ("valid dictionary or instance of
+    Period", "valid integer")."""
+    edit(mini, ARTICLE, lambda t: t.replace("value: 40", 'value: "40"'))
+    edit(mini, ARTICLE, lambda t: t.replace("language: en", "language:"))
+    edit(
+        mini,
+        ARTICLE,
+        lambda t: t.replace(
+            "period:\n      start: 2018-01\n      end: 2018-03-12", "period: 2018-01"
+        ),
+    )
+    result = invoke(mini, "validate")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{ARTICLE}:6:10: error[missing-field] language: required field is empty",
+        "  hint: write a BCP 47 language tag (en, ru, en-GB)",
+        f"{ARTICLE}:22:12: error[wrong-type] figures[0].value: a number is wanted, and '40' "
+        "is text",
+        "  hint: write the number without quotes: `value: 40`",
+        f"{ARTICLE}:35:13: error[wrong-type] figures[1].period: '2018-01' is not a mapping",
+        "  hint: write `period: {start: 2018-01, end: 2018-01}` for all of 2018-01, or give "
+        "only start or only end when the article bounds one side (see docs/fields.md)",
+    ]

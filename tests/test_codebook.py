@@ -13,7 +13,6 @@ from pathlib import Path
 
 from conftest import REPO, invoke, tree
 
-from chechnya_purges import __version__
 from chechnya_purges.codebook import CODEBOOK_PATH, codebook
 from chechnya_purges.compat import read_package
 from chechnya_purges.models import Act, definition
@@ -155,11 +154,12 @@ def test_check_fails_on_an_edited_or_missing_codebook_and_build_restores_it(buil
 
 
 def test_the_release_archive_ships_the_codebook(built: Path) -> None:
-    (built / "CHANGELOG.md").write_text(f"# Changelog\n\n## {__version__}\n\nFirst.\n")
+    (built / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- First.\n")
     result = invoke(built, "release")
     assert result.exit_code == 0, result.output
-    with zipfile.ZipFile(built / "dist" / f"chechnya-purges-{__version__}.zip") as archive:
-        shipped = archive.read(f"chechnya-purges-{__version__}/{CODEBOOK_PATH}")
+    version = json.loads((built / "datapackage.json").read_bytes())["version"]
+    with zipfile.ZipFile(built / "dist" / f"chechnya-purges-{version}.zip") as archive:
+        shipped = archive.read(f"chechnya-purges-{version}/{CODEBOOK_PATH}")
     assert shipped == (built / CODEBOOK_PATH).read_bytes()
     assert shipped.startswith(b"# Codebook: ")
 

@@ -126,6 +126,19 @@ def test_locate_shows_the_closest_passage_when_not_found(mini: Path) -> None:
     )
 
 
+def test_the_closest_passage_is_whole_words_to_copy(mini: Path) -> None:
+    """Cut at the quote's length it would end inside "release" ("…to relea")."""
+    result = invoke(mini, "locate", "001", "We call on the Sylvanian government to let go")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "seeds/001_freedonia.txt: not found; closest passage, at seed line 6: "
+        "'We call on the Sylvanian government to release'\n"
+    )
+    # Matched by its end, the passage starts on a whole word too ("…rnment" → "government").
+    tail = invoke(mini, "locate", "001", "xx rnment to release them.")
+    assert "at seed line 6: 'government to release them.'\n" in tail.stderr
+
+
 def test_actors_finds_by_name_alias_and_near_spelling(mini: Path) -> None:
     assert invoke(mini, "actors", "diaz").stdout.startswith("ana-diaz  person  Ana Díaz")
     assert invoke(mini, "actors", "the ministry").stdout.startswith(
@@ -190,6 +203,7 @@ def test_the_near_duplicate_named_is_the_same_in_every_run(mini: Path) -> None:
     assert "'Rosa Mara Lind' is close to 'Rosa Lind' (rosa-lind" in outputs.pop()
 
 
+@pytest.mark.repository
 def test_the_guide_lists_every_error_code_as_the_tool_does() -> None:
     block = GUIDE.split("<!-- codes:start -->\n")[1].split("<!-- codes:end -->")[0]
     assert block == codes_markdown()

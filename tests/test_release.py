@@ -1,5 +1,6 @@
-"""Releases: changes classified by the version rules, check refusing a version that does not
-rise enough, verification of copies, a reproducible archive, and the Python API."""
+"""Releases: changes classified by the version rules, the version the outputs carry derived
+from them, release assigning it, verification of copies, a reproducible archive, and the
+Python API."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ import pytest
 from conftest import ARTICLE, REPO, edit, invoke
 
 import chechnya_purges as cp
-from chechnya_purges import __version__
 from chechnya_purges.api import VerificationError
-from chechnya_purges.compat import Level, enough, required_version
+from chechnya_purges.compat import FIRST, Level, python_version, required_version
 
 NEW_FIGURE = """  - id: held-300
     category: detained
@@ -30,18 +30,44 @@ NEW_FIGURE = """  - id: held-300
 """
 
 
+def _version(root: Path) -> str:
+    """The version the committed outputs state, in all three files that state it."""
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    document = json.loads((root / "build/chechnya-purges.json").read_text(encoding="utf-8"))
+    citation = (root / "CITATION.cff").read_text(encoding="utf-8")
+    assert document["version"] == descriptor["version"]
+    assert f'version: "{descriptor["version"]}"' in citation
+    return str(descriptor["version"])
+
+
+def _note(root: Path, line: str) -> None:
+    path = root / "CHANGELOG.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "## Unreleased\n", f"## Unreleased\n\n{line}\n", 1
+        ),
+        encoding="utf-8",
+    )
+
+
 @pytest.fixture
 def released(built: Path) -> Path:
-    """The fixture dataset with a CHANGELOG and a release of the current version."""
-    (built / "CHANGELOG.md").write_text(f"# Changelog\n\n## {__version__}\n\n- First.\n")
+    """The fixture dataset after its first release."""
+    assert _version(built) == f"{FIRST}-dev"
+    (built / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- First.\n")
     result = invoke(built, "release")
     assert result.exit_code == 0, result.output
-    assert (built / f"releases/{__version__}.json").is_file()
+    assert result.stdout.startswith(f"Released {FIRST} (the first)")
+    assert (built / f"releases/{FIRST}.json").is_file()
+    assert _version(built) == FIRST
+    assert (built / "CHANGELOG.md").read_text(encoding="utf-8") == (
+        f"# Changelog\n\n## Unreleased\n\n## {FIRST}\n\n- First.\n"
+    )
     return built
 
 
 def _baseline(root: Path) -> Path:
-    return root / "releases" / f"{__version__}.json"
+    return root / "releases" / f"{FIRST}.json"
 
 
 def _edit_baseline(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
@@ -115,9 +141,13 @@ CHANGES: dict[str, tuple[Callable[[Path], None], Level]] = {
 
 
 @pytest.mark.parametrize("name", list(CHANGES))
-def test_each_change_is_classified_and_check_wants_the_bump(released: Path, name: str) -> None:
+def test_each_change_gives_the_pending_version_and_release_assigns_it(
+    released: Path, name: str
+) -> None:
     make, level = CHANGES[name]
-    assert invoke(released, "check").exit_code == 0
+    clean = invoke(released, "check")
+    assert clean.exit_code == 0, clean.output
+    assert f"Release {FIRST}, unchanged since." in clean.stderr
     make(released)
     assert invoke(released, "build").exit_code == 0
 
@@ -125,56 +155,101 @@ def test_each_change_is_classified_and_check_wants_the_bump(released: Path, name
     assert report["level"] == level.name, report
     assert {c["level"] for c in report["changes"]} <= {lv.name for lv in Level if lv <= level}
 
-    # Released as the same version: too small a rise for any change.
-    refused = invoke(released, "check")
-    assert refused.exit_code == 1
-    needed = required_version(__version__, level)
-    assert f"error[version-bump] version {__version__} after release {__version__}" in (
-        refused.stdout
-    )
-    assert f"which needs at least {needed}" in refused.stdout
+    # The outputs never claim the release for other bytes: they carry the next version, -dev.
+    needed = required_version(FIRST, level)
+    assert _version(released) == f"{needed}-dev"
+    # check reports the level, and wants a line about it under ## Unreleased.
+    wanting = invoke(released, "check")
+    assert wanting.exit_code == 1
+    assert "\nCHANGELOG.md:1:1: error[changelog-missing] the changes" in "\n" + wanting.stdout
+    assert f"Pending since release {FIRST}: {level.name}" in wanting.stderr
+    before = {p: p.read_bytes() for p in released.rglob("*") if p.is_file()}
+    assert invoke(released, "release").exit_code == 1
+    assert {p: p.read_bytes() for p in released.rglob("*") if p.is_file()} == before
 
-    # Had the last release been one step of this level below the current version, it passes.
-    major, minor, patch = (int(x) for x in __version__.split("."))
-    below = {
-        Level.MAJOR: f"{major - 1}.9.9",
-        Level.MINOR: f"{major}.{minor - 1}.9" if minor else f"{major - 1}.99.0",
-        Level.PATCH: f"{major}.{minor}.{patch - 1}" if patch else f"{major - 1}.99.99",
-    }[level]
-    assert enough(below, __version__, level)
-    _edit_baseline(released, lambda d: d.__setitem__("version", below))
+    _note(released, f"- {name}.")
     accepted = invoke(released, "check")
     assert accepted.exit_code == 0, accepted.output
+    assert (
+        f"the outputs carry {needed}-dev, and `chechnya-purges release` will make them "
+        f"{needed}." in accepted.stderr
+    )
+
+    made = invoke(released, "release")
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith(f"Released {needed} ({level.name} since {FIRST})")
+    assert _version(released) == needed
+    assert (released / f"releases/{needed}.json").is_file()
+    assert (released / f"dist/chechnya-purges-{needed}.zip").is_file()
+    changelog = (released / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.startswith(f"# Changelog\n\n## Unreleased\n\n## {needed}\n\n- {name}.\n")
+    after = invoke(released, "check")
+    assert after.exit_code == 0, after.output
+    assert f"Release {needed}, unchanged since." in after.stderr
+
+
+def test_a_byte_changed_outside_records_is_a_patch(released: Path) -> None:
+    """A package property the snapshot's tables do not hold still changes the version."""
+    snapshot = json.loads(_baseline(released).read_text(encoding="utf-8"))
+    snapshot["content"] = "0" * 64
+    _baseline(released).write_text(json.dumps(snapshot), encoding="utf-8")
+    assert invoke(released, "build").exit_code == 0
+    assert _version(released) == required_version(FIRST, Level.PATCH) + "-dev"
+    report = json.loads(invoke(released, "diff", "--format", "json").stdout)
+    assert [c["table"] for c in report["changes"]] == ["package"]
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "level", "ok"),
+    ("old", "level", "new"),
     [
-        ("1.0.0", "1.0.0", Level.NONE, True),
-        ("1.0.0", "1.0.1", Level.PATCH, True),
-        ("1.0.0", "1.0.0", Level.PATCH, False),
-        ("1.0.0", "1.1.0", Level.MINOR, True),
-        ("1.0.0", "1.0.9", Level.MINOR, False),
-        ("1.0.0", "2.0.0", Level.MAJOR, True),
-        ("1.2.3", "1.9.0", Level.MAJOR, False),
-        ("1.2.3", "1.2.2", Level.NONE, False),
+        ("1.0.0", Level.NONE, "1.0.0"),
+        ("1.0.0", Level.PATCH, "1.0.1"),
+        ("1.2.3", Level.MINOR, "1.3.0"),
+        ("1.2.3", Level.MAJOR, "2.0.0"),
     ],
 )
-def test_the_version_rule(old: str, new: str, level: Level, ok: bool) -> None:
-    assert enough(old, new, level) is ok
+def test_the_version_rule(old: str, level: Level, new: str) -> None:
+    assert required_version(old, level) == new
+
+
+@pytest.mark.parametrize(
+    ("semver", "pep440"),
+    [("1.1.0-dev", "1.1.0.dev0"), ("1.1.0", "1.1.0"), ("2.0.0-dev", "2.0.0.dev0")],
+)
+def test_the_python_package_version_is_the_pep440_form(semver: str, pep440: str) -> None:
+    assert python_version(semver) == pep440
 
 
 def test_check_wants_a_changelog_entry(released: Path) -> None:
     (released / "CHANGELOG.md").write_text("# Changelog\n\n## 0.0.1\n", encoding="utf-8")
     result = invoke(released, "check")
     assert result.exit_code == 1
-    assert f"CHANGELOG.md:1:1: error[changelog-missing] no entry for version {__version__}" in (
-        result.stdout
+    assert (
+        f"CHANGELOG.md:1:1: error[changelog-missing] no entry for the released version {FIRST}"
+        in result.stdout
     )
 
 
+def test_an_unreadable_release_snapshot_is_one_error_not_a_traceback(released: Path) -> None:
+    _baseline(released).write_text("{not json", encoding="utf-8")
+    result = invoke(released, "build")
+    assert result.exit_code == 1
+    assert f"releases/{FIRST}.json: not a release snapshot" in result.stderr
+    (released / "releases/9.9.9.json").write_text(_baseline(released).read_text())
+    renamed = invoke(released, "check")
+    assert renamed.exit_code == 1
+    assert "releases/9.9.9.json" in renamed.stderr
+    outside = released.parent / "elsewhere.json"
+    outside.write_text("{}", encoding="utf-8")
+    (released / "releases/9.9.9.json").unlink()
+    (released / "releases/9.9.9.json").symlink_to(outside)
+    linked = invoke(released, "build")
+    assert linked.exit_code == 1
+    assert "releases/9.9.9.json: not a regular file" in linked.stderr
+
+
 def test_release_archive_is_byte_identical_and_verifies(released: Path) -> None:
-    archive = released / "dist" / f"chechnya-purges-{__version__}.zip"
+    archive = released / "dist" / f"chechnya-purges-{FIRST}.zip"
     first = archive.read_bytes()
     shutil.rmtree(released / "build")
     assert invoke(released, "build").exit_code == 0
@@ -187,15 +262,19 @@ def test_release_archive_is_byte_identical_and_verifies(released: Path) -> None:
     verified = invoke(released, "verify", str(archive))
     assert verified.exit_code == 0, verified.output
     with zipfile.ZipFile(archive) as z:
-        assert f"chechnya-purges-{__version__}/datapackage.json" in z.namelist()
+        assert f"chechnya-purges-{FIRST}/datapackage.json" in z.namelist()
 
 
 def test_release_refuses_a_changed_release_of_the_same_version(released: Path) -> None:
-    _edit_baseline(released, lambda d: d["records"]["figures"].clear())
+    """A snapshot that records other content for the version it would make again."""
+    _edit_baseline(released, lambda d: d.pop("content"))
     before = _baseline(released).read_bytes()
+    shutil.rmtree(released / "dist")
     result = invoke(released, "release")
     assert result.exit_code == 1
+    assert f"releases/{FIRST}.json records a different {FIRST}" in result.stderr
     assert _baseline(released).read_bytes() == before
+    assert not (released / "dist").exists()
 
 
 def _zip_with(root: Path, change: Callable[[dict[str, bytes]], None], out: Path) -> Path:
@@ -204,7 +283,7 @@ def _zip_with(root: Path, change: Callable[[dict[str, bytes]], None], out: Path)
 
     files = read_package(root)
     change(files)
-    out.write_bytes(archive(files, __version__))
+    out.write_bytes(archive(files, FIRST))
     return out
 
 
@@ -252,9 +331,12 @@ def test_verify_wants_a_version_and_a_readable_package(built: Path, tmp_path: Pa
     assert "error[package-unreadable]" in invoke(built, "verify", str(junk)).stdout
 
 
+@pytest.mark.repository
 def test_load_gives_typed_rows_of_the_shipped_version() -> None:
     ds = cp.load()
-    assert ds.version == __version__
+    descriptor = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+    assert ds.version == descriptor["version"]
+    assert cp.__version__ == python_version(ds.version)
     assert cp.datapackage_path() == REPO / "datapackage.json"
     figure = next(f for f in ds.figures if f.figure_id.endswith(":canada-refuge-22"))
     assert (figure.value, figure.low, figure.high) == (22, 22, 22)
@@ -265,6 +347,7 @@ def test_load_gives_typed_rows_of_the_shipped_version() -> None:
         ds.people  # noqa: B018
 
 
+@pytest.mark.repository
 def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: Path) -> None:
     """A wheel built from the tracked files, installed elsewhere, loads and verifies."""
     tracked = (
@@ -320,9 +403,28 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     result = load_elsewhere()
     assert result.returncode == 0, result.stderr
     version, count, descriptor = result.stdout.split()
-    assert version == __version__
+    assert version == cp.load().version
     assert int(count) == len(cp.load().figures)
     assert descriptor.startswith(str(site))
+
+    # The command line, from a folder that is no dataset: the installed package's own data.
+    def run_elsewhere(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "chechnya_purges", *args],
+            cwd=away,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+
+    summary = run_elsewhere("summary")
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout == invoke(REPO, "summary").stdout
+    assert "No dataset here: using the package installed with chechnya-purges" in summary.stderr
+    verified = run_elsewhere("verify")
+    assert verified.returncode == 0, verified.stderr
+    assert f"Verified chechnya-purges {version}: 8 files." in verified.stderr
 
     packaged = site / "chechnya_purges" / "_package"
     for generated in ("docs/codebook.md", "croissant.json"):
@@ -333,6 +435,9 @@ def test_the_wheel_ships_the_package_and_loads_outside_the_repository(tmp_path: 
     broken = load_elsewhere()
     assert broken.returncode == 1
     assert "VerificationError" in broken.stderr
+    altered = run_elsewhere("verify")
+    assert altered.returncode == 1
+    assert altered.stdout.startswith("build/actors.csv:1:1: error[package-file-altered]")
 
 
 def test_diff_reads_a_snapshot_a_descriptor_and_a_folder_alike(released: Path) -> None:
@@ -348,3 +453,10 @@ def test_diff_reads_a_snapshot_a_descriptor_and_a_folder_alike(released: Path) -
             "subject": "001_freedonia:died-2",
             "detail": "record removed",
         } in report["changes"]
+
+
+def test_summary_with_a_root_that_is_no_dataset_is_a_usage_error(tmp_path: Path) -> None:
+    """Only the search from the working directory falls back to the installed package."""
+    result = invoke(tmp_path, "summary")
+    assert result.exit_code == 2
+    assert f"no data/actors.yaml in {tmp_path.resolve()}" in result.stderr

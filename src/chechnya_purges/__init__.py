@@ -6,20 +6,22 @@ Chechnya (2017-2019) and how governments, legislators, NGOs and officials respon
     >>> ds.figures[0].qualifier
     >>> cp.datapackage_path()          # its descriptor, for frictionless or pandas
 
-The dataset version is the package version, defined here and nowhere else: pyproject.toml
-reads it, and the build writes it into datapackage.json, the JSON output and CITATION.cff.
+The dataset version is the package version, and nobody types it: ``build`` derives it from
+the last release (``releases/``) and the changes since (``1.1.0-dev`` between releases) and
+writes it into datapackage.json, the JSON output and CITATION.cff; the wheel's version and
+``__version__`` (PEP 440: ``1.1.0.dev0``) are read from that datapackage.json.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "1.1.0"
-
 __all__ = ["__version__", "datapackage_path", "load"]
 
 if TYPE_CHECKING:
     from .api import datapackage_path, load
+
+    __version__: str
 
 
 def __getattr__(name: str) -> Any:
@@ -28,4 +30,8 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name == "__version__":
+        from .api import package_version
+
+        return package_version()
     raise AttributeError(f"module 'chechnya_purges' has no attribute {name!r}")

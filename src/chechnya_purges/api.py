@@ -17,10 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .compat import read_package
+from .compat import python_version, read_package
 from .release import verify
 
-__all__ = ["Dataset", "VerificationError", "datapackage_path", "load"]
+__all__ = ["Dataset", "VerificationError", "datapackage_path", "load", "package_version"]
 
 _PACKAGED = Path(__file__).with_name("_package")
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,19 @@ def datapackage_path() -> Path:
         if (folder / "datapackage.json").is_file():
             return folder / "datapackage.json"
     raise FileNotFoundError("no packaged datapackage.json: reinstall chechnya-purges")
+
+
+def package_version() -> str:
+    """The version of the package this library ships, in PEP 440 form (``1.1.0.dev0``).
+
+    Read from the shipped descriptor, which ``build`` wrote, so that the library and its data
+    never disagree; "0+unknown" when there is no readable descriptor.
+    """
+    try:
+        descriptor = json.loads(datapackage_path().read_bytes())
+        return python_version(str(descriptor["version"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "0+unknown"
 
 
 class Dataset:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import __version__
 from .diagnostics import RENDERERS, Diagnostic, render
 
 # The pipeline is imported inside the commands that run it: its models take a quarter of a
 # second to build, which --help, --version and codes need not pay.
 if TYPE_CHECKING:
+    from .compat import Pending
     from .dataset import Dataset
     from .tables import Tabulated
 
@@ -79,6 +79,78 @@ def _root(ctx: click.Context) -> Path:
         raise click.UsageError(f"{exc}; run inside the dataset or pass --root") from exc
 
 
+def _root_or_installed(ctx: click.Context) -> Path:
+    """The dataset root, or, outside any checkout and without --root, the package installed
+    with the tool: a reader who pip-installed it can still see and verify its data."""
+    from .dataset import RootNotFound, find_root
+
+    try:
+        return find_root(ctx.obj or Path.cwd())
+    except RootNotFound:
+        if ctx.obj is not None:  # --root names a folder that is no dataset: say so
+            return _root(ctx)
+    from .api import datapackage_path, package_version
+
+    try:
+        installed = datapackage_path().parent
+    except FileNotFoundError:
+        return _root(ctx)
+    click.echo(
+        f"No dataset here: using the package installed with chechnya-purges "
+        f"{package_version()} ({installed}).",
+        err=True,
+    )
+    return installed
+
+
+def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes], Pending]:
+    """Every output as build writes it, stating the version the changes since the last
+    release call for (README, "Versions"), and that comparison."""
+    from .compat import DEV, FIRST, SnapshotError, latest_snapshot, pending
+    from .write import render as render_files
+    from .write import stamp
+
+    last = latest_snapshot(root)
+    provisional = last.stem if last is not None else FIRST + DEV
+    files = render_files(dataset, provisional)
+    try:
+        state = pending(root, files)
+    except SnapshotError as exc:
+        raise click.ClickException(f"{exc}; releases/ holds only what `release` wrote") from exc
+    if state.version != provisional:
+        files = stamp(dataset, files, state.version)
+    return files, state
+
+
+def _report_pending(state: Pending) -> None:
+    """Say where the data stands against the last release (stderr: a report, not a problem)."""
+    if state.released is None:
+        click.echo(
+            f"Not released yet: the outputs carry {state.version}; "
+            f"`chechnya-purges release` makes them {state.next}.",
+            err=True,
+        )
+    elif state.version == state.released:
+        click.echo(f"Release {state.released}, unchanged since.", err=True)
+    else:
+        click.echo(
+            f"Pending since release {state.released}: {state.level.name} "
+            f"({len(state.changes)} change(s), listed by `chechnya-purges diff`); the outputs "
+            f"carry {state.version}, and `chechnya-purges release` will make them {state.next}.",
+            err=True,
+        )
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version, read when asked: the version lives in the package's own descriptor."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .api import package_version
+
+    click.echo(f"chechnya-purges, version {package_version()}")
+    ctx.exit()
+
+
 def _command(function: Callable[..., int]) -> Callable[..., None]:
     """Shared options and the root lookup, so every command behaves alike."""
 
@@ -99,7 +171,14 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
     help="Dataset root (a folder holding data/actors.yaml). Default: the nearest such "
     "folder at or above the current one.",
 )
-@click.version_option(__version__, prog_name="chechnya-purges")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None) -> None:
     """Validate and build the chechnya-purges dataset."""
@@ -139,7 +218,7 @@ def validate(root: Path, fmt: str, no_cache: bool) -> int:
 )
 @_command
 def build(root: Path, fmt: str, no_frictionless: bool) -> int:
-    """Validate, then write build/, schema/ and datapackage.json.
+    """Validate, then write build/, schema/, datapackage.json, CITATION.cff and docs/.
 
     The outputs are written to a staging folder, checked with frictionless (every row) and
     jsonschema (the nested JSON; past 50 articles, an even sample of them — check validates
@@ -152,22 +231,24 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
     from .conform import conform
     from .dataset import load
     from .tables import tabulate
-    from .write import render as render_files
     from .write import staging, swap_in
 
     dataset, problems = load(root, tabulate)
     if _emit(problems, fmt):
         click.echo("Nothing was written.", err=True)
         return 1
-    files = render_files(dataset, __version__)
+    from .reference import pages
+
+    files, state = _versioned(root, dataset)
     built = _summary(dataset)
     del dataset  # its rows are in files now; conforming a large package needs the memory
+    files |= pages(files)
     with staging(root, files) as folder:
         if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
             click.echo("Nothing was written.", err=True)
             return 1
         swap_in(root, folder)
-    click.echo(f"Built {len(files)} files from {built}.", err=True)
+    click.echo(f"Built {len(files)} files from {built}: version {state.version}.", err=True)
     return 0
 
 
@@ -177,31 +258,33 @@ def check(root: Path, fmt: str) -> int:
     """Validate, then fail if any committed output differs from what build would write.
 
     Also runs frictionless on the committed package and jsonschema on the committed JSON,
-    and, when releases/ holds the last release's snapshot, fails if the changes since then
-    need a higher version than __version__ or CHANGELOG.md has no entry for it.
+    reports the changes pending since the last release (releases/) and the version they
+    give the outputs, and fails when CHANGELOG.md has no line about them under
+    '## Unreleased'.
 
     \b
     Example:
         $ chechnya-purges check
     """
+    from .compat import release_problems
     from .conform import conform, drift
     from .dataset import load
     from .tables import tabulate
-    from .write import render as render_files
 
     dataset, problems = load(root, tabulate)
     if _emit(problems, fmt):
         return 1
-    from .compat import release_problems
+    from .reference import pages
 
-    files = render_files(dataset, __version__)
-    problems = drift(root, files)
+    files, state = _versioned(root, dataset)
+    problems = drift(root, files | pages(files))
     if not problems:
         problems = conform(root)
-    problems += release_problems(root, files, __version__)
+    problems += release_problems(root, state)
     status = _emit(problems, fmt)
     if status == 0:
         click.echo(f"Up to date and conformant: {_summary(dataset)}.", err=True)
+    _report_pending(state)
     return status
 
 
@@ -210,6 +293,8 @@ def check(root: Path, fmt: str) -> int:
 def summary(ctx: click.Context) -> None:
     """Print the per-article table of README.md, computed from build/.
 
+    Outside a dataset (and without --root): the tables of the installed package.
+
     \b
     Example:
         $ chechnya-purges summary
@@ -217,7 +302,7 @@ def summary(ctx: click.Context) -> None:
     """
     from .summary import article_table
 
-    click.echo(article_table(_root(ctx)), nl=False)
+    click.echo(article_table(_root_or_installed(ctx)), nl=False)
 
 
 @cli.command()
@@ -419,16 +504,15 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
         ctx.exit(1)
 
 
-def _current(root: Path) -> dict[str, bytes]:
+def _current(root: Path) -> tuple[Dataset[Tabulated], dict[str, bytes], Pending]:
     """The package build would write now, in memory; a usage error if the data is invalid."""
     from .dataset import load
     from .tables import tabulate
-    from .write import render as render_files
 
     dataset, problems = load(root, tabulate)
     if any(p.severity == "error" for p in problems):
         raise click.ClickException("the data does not validate: run `chechnya-purges validate`")
-    return render_files(dataset, __version__)
+    return (dataset, *_versioned(root, dataset))
 
 
 @cli.command()
@@ -446,7 +530,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
     Example:
         $ chechnya-purges diff
         MINOR  figures  000_3d094facfdf72bcd:killed-3: record added
-        Level: MINOR; 1.0.0 needs at least 1.1.0
+        Level: MINOR; 1.0.0 needs at least 1.1.0; this is 1.1.0-dev.
     """
     import json as json_module
 
@@ -467,7 +551,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
             if old is None:
                 raise click.UsageError("no release snapshot in releases/: name OLD")
         before = load_snapshot(old)
-        after = load_snapshot(new) if new else snapshot(_current(root))
+        after = load_snapshot(new) if new else snapshot(_current(root)[1])
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from exc
     changes = compare(before, after)
@@ -499,18 +583,19 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     """Check a copy of the package (a folder or a release zip) against its descriptor.
 
     Every listed file must be present with the size and SHA-256 the descriptor states.
+    Without PATH: the dataset's own outputs, or outside a dataset the installed package.
 
     \b
     Example:
         $ chechnya-purges verify dist/chechnya-purges-1.0.0.zip
-        Verified chechnya-purges 1.0.0: 9 files.
+        Verified chechnya-purges 1.0.0: 8 files.
     """
     import json as json_module
 
     from .compat import read_package
     from .release import verify as verify_package
 
-    target = path or _root(ctx)
+    target = path or _root_or_installed(ctx)
     status = _emit(verify_package(target), fmt)
     if status == 0:
         descriptor = json_module.loads(read_package(target)["datapackage.json"])
@@ -529,29 +614,54 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
 )
 @click.pass_context
 def release(ctx: click.Context, out: Path) -> None:
-    """Write the release archive and keep the release's snapshot in releases/.
+    """Release the pending changes under the next version.
 
-    The archive, chechnya-purges-X.Y.Z.zip, holds datapackage.json, build/, schema/,
-    CITATION.cff, croissant.json, docs/codebook.md and LICENSE-DATA, and is byte-identical
-    every time it is made from the same outputs. Refuses when check would fail.
+    The version is the last release (releases/) raised as far as the changes since then
+    require (see diff); a first release is 1.0.0. Moves CHANGELOG.md's '## Unreleased'
+    entries under a heading for it, rewrites the outputs with it, keeps its snapshot in
+    releases/ and writes the archive chechnya-purges-X.Y.Z.zip (datapackage.json, build/,
+    schema/, CITATION.cff, croissant.json, docs/codebook.md,
+    LICENSE-DATA), byte-identical every time it is made from the same
+    outputs. With nothing changed since the last release, makes that release's archive again.
+    Refuses, writing nothing, when check would fail. Then commit and tag vX.Y.Z.
 
     \b
     Example:
         $ chechnya-purges release
-        dist/chechnya-purges-1.0.0.zip  sha256:…
+        Released 1.1.0 (MINOR since 1.0.0): commit the changes and tag v1.1.0.
+        dist/chechnya-purges-1.1.0.zip  sha256:…
     """
-    from .compat import release_problems
-    from .conform import drift
-    from .release import ReleaseError, publish
+    from .compat import SnapshotError, changelog_for_release, release_problems
+    from .conform import conform, drift
+    from .release import ReleaseError, guard, publish
+    from .write import staging, stamp, swap_in
 
     root = _root(ctx)
-    files = _current(root)
-    if _emit(drift(root, files) + release_problems(root, files, __version__), "text"):
+    dataset, files, state = _current(root)
+    from .reference import pages
+
+    if _emit(drift(root, files | pages(files)) + release_problems(root, state), "text"):
         raise click.ClickException("not releasable: fix the problems above first")
+    fresh = state.version != state.released
+    version = state.next if fresh else state.version
+    changelog = root / "CHANGELOG.md"
     try:
-        path, digest = publish(root, files, __version__, out)
-    except ReleaseError as exc:
+        if fresh:
+            files = stamp(dataset, files, version)
+            entries = changelog_for_release(changelog.read_text(encoding="utf-8"), version)
+        guard(root, files, version)
+    except (SnapshotError, ReleaseError) as exc:
         raise click.ClickException(str(exc)) from exc
+    del dataset
+    if fresh:
+        with staging(root, files | pages(files)) as folder:
+            if _emit(conform(folder), "text"):
+                raise click.ClickException("nothing was written")
+            swap_in(root, folder)
+        changelog.write_text(entries, encoding="utf-8")
+        since = f"{state.level.name} since {state.released}" if state.released else "the first"
+        click.echo(f"Released {version} ({since}): commit the changes and tag v{version}.")
+    path, digest = publish(root, files, version, out)
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     click.echo(f"{shown}  sha256:{digest}")
 

@@ -2,7 +2,7 @@
 
 A snapshot is what a release promised downstream users: each table's columns, types and
 constraints, and each record by primary key with a hash of its row. Comparing two snapshots
-classifies every change by DESIGN's version rules (the Data Package version recipe):
+classifies every change by the Data Package version recipe (README, "Versions"):
 
 - MAJOR: a table or column removed, a type changed, a constraint tightened, an enum value
   removed, a primary or foreign key changed, a record id removed;
@@ -13,6 +13,11 @@ Records are the rows of the entity tables (actors, articles, figures, statements
 single-column ids are public and never reused. Rows of the link tables (affiliations,
 mentions, statement addressees) are corrections of their entities: any change to them is a
 PATCH.
+
+The version itself is never typed by hand. The last release is the highest snapshot in
+``releases/`` (written only by ``release``); between releases the outputs carry the version
+the pending changes call for, as a SemVer pre-release (``1.1.0-dev``), so that no output ever
+claims a released version for bytes that differ from that release.
 """
 
 from __future__ import annotations
@@ -32,20 +37,31 @@ from typing import Any
 from .diagnostics import Diagnostic
 
 __all__ = [
+    "FIRST",
     "Change",
     "Level",
+    "Pending",
     "SnapshotError",
+    "changelog_for_release",
     "classify",
+    "content_digest",
     "diff",
     "latest_snapshot",
+    "pending",
+    "python_version",
     "read_package",
     "release_problems",
     "required_version",
     "snapshot",
+    "unreleased_entries",
 ]
 
 SNAPSHOTS = "releases"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# The version of a dataset's first release, and the suffix of every version between releases.
+FIRST = "1.0.0"
+DEV = "-dev"
+JSON_DOCUMENT = "build/chechnya-purges.json"
 
 
 class SnapshotError(Exception):
@@ -93,9 +109,11 @@ def required_version(old: str, level: Level) -> str:
     }[level]
 
 
-def enough(old: str, new: str, level: Level) -> bool:
-    """Whether ``new`` rises far enough above ``old`` for changes of ``level``."""
-    return _version(new) >= _version(required_version(old, level))
+def python_version(version: str) -> str:
+    """The PEP 440 form of a dataset version, for the Python package: ``1.1.0-dev`` →
+    ``1.1.0.dev0`` (pip orders it before 1.1.0, as SemVer orders ``1.1.0-dev``)."""
+    base, dev, rest = version.partition(DEV)
+    return f"{base}.dev0" if dev and not rest else version
 
 
 def read_package(path: Path) -> dict[str, bytes]:
@@ -140,8 +158,28 @@ def _row_hash(row: list[str]) -> str:
     return hashlib.sha256(json.dumps(row, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
+def content_digest(files: Mapping[str, bytes]) -> str:
+    """A hash of every byte the package publishes except its version string.
+
+    The tables' structure and records miss some changes (package metadata, a descriptor
+    property, the nested JSON's layout); two packages with the same digest differ at most in
+    the version they state, so a changed digest is at least a PATCH.
+    """
+    descriptor = json.loads(files["datapackage.json"])
+    descriptor.pop("version", None)
+    for resource in descriptor.get("resources", []):
+        if resource.get("path") == JSON_DOCUMENT:  # it states the version: hashed below
+            resource.pop("bytes", None)
+            resource.pop("hash", None)
+    digest = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode())
+    document = files.get(JSON_DOCUMENT, b"").split(b"\n")
+    digest.update(b"\n".join(line for line in document if not line.startswith(b'"version": ')))
+    return digest.hexdigest()
+
+
 def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
-    """What a package promises: its tables' structure and every record by primary key."""
+    """What a package promises: its tables' structure, every record by primary key, and a
+    digest of all its bytes but the version."""
     descriptor = json.loads(files["datapackage.json"])
     tables: dict[str, Any] = {}
     records: dict[str, dict[str, str]] = {}
@@ -170,7 +208,12 @@ def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
         records[resource["name"]] = {
             "|".join(row[i] for i in keys): _row_hash(row) for row in reader
         }
-    return {"version": descriptor.get("version", ""), "tables": tables, "records": records}
+    return {
+        "version": descriptor.get("version", ""),
+        "tables": tables,
+        "records": records,
+        "content": content_digest(files),
+    }
 
 
 def load_snapshot(path: Path) -> dict[str, Any]:
@@ -285,6 +328,15 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         changes += _record_changes(
             table, old["records"].get(table, {}), new["records"].get(table, {})
         )
+    if not changes and old.get("content", new.get("content")) != new.get("content"):
+        changes.append(
+            Change(
+                Level.PATCH,
+                "package",
+                "datapackage.json",
+                "published bytes changed outside the tables' records and columns",
+            )
+        )
     return changes
 
 
@@ -293,58 +345,104 @@ def classify(changes: list[Change]) -> Level:
     return max((change.level for change in changes), default=Level.NONE)
 
 
-def _version_position(root: Path) -> tuple[str, int]:
-    """Where the version is written, for a diagnostic that says where to raise it."""
-    source = Path(__file__).with_name("__init__.py")
-    try:
-        shown = source.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        shown = str(source)
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
-        if line.startswith("__version__"):
-            return shown, number
-    return shown, 1
+@dataclass(frozen=True)
+class Pending:
+    """Where the dataset stands against its last release.
+
+    ``released`` is the last release (None before the first), ``level`` what the changes
+    since then call for, ``next`` the version ``release`` would assign, and ``version`` the
+    one the outputs carry now: the release itself when nothing changed, else ``next-dev``.
+    """
+
+    released: str | None
+    level: Level
+    changes: tuple[Change, ...]
+    next: str
+
+    @property
+    def version(self) -> str:
+        if self.released is not None and self.level is Level.NONE:
+            return self.released
+        return self.next + DEV
 
 
-def release_problems(root: Path, files: Mapping[str, bytes], version: str) -> list[Diagnostic]:
-    """Whether the version rises enough since the last release, and the changelog says so.
+def pending(root: Path, files: Mapping[str, bytes]) -> Pending:
+    """Compare what build writes now with the last release kept in ``releases/``.
 
-    Applies only to a dataset that keeps release snapshots in ``releases/``.
+    Raises SnapshotError when that snapshot cannot be read.
     """
     baseline = latest_snapshot(root)
     if baseline is None:
-        return []
-    old = load_snapshot(baseline)
-    changes = diff(old, snapshot(files))
+        return Pending(None, Level.MINOR, (), FIRST)
+    where = baseline.relative_to(root).as_posix()
+    if baseline.is_symlink() or not baseline.is_file():
+        raise SnapshotError(f"{where}: not a regular file")
+    try:
+        old = load_snapshot(baseline)
+        released = str(old["version"])
+        if released != baseline.stem:
+            raise SnapshotError(f"{where}: states version {released!r}, not {baseline.stem}")
+        changes = diff(old, snapshot(files))
+    except (KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
+        raise SnapshotError(f"{where}: not a release snapshot ({exc})") from exc
     level = classify(changes)
-    problems = []
-    if not enough(old["version"], version, level):
-        path, line = _version_position(root)
-        needed = required_version(old["version"], level)
-        breaking = [c for c in changes if c.level is level][:3]
-        examples = "; ".join(f"{c.subject}: {c.detail}" for c in breaking)
-        problems.append(
-            Diagnostic(
-                path,
-                line,
-                1,
-                "version-bump",
-                f"version {version} after release {old['version']}: the changes are {level.name}"
-                f" ({examples}), which needs at least {needed}",
-                "see `chechnya-purges diff` for every change",
-            )
-        )
+    return Pending(released, level, tuple(changes), required_version(released, level))
+
+
+def unreleased_entries(text: str) -> str:
+    """The text under CHANGELOG.md's ``## Unreleased`` heading (empty when there is none)."""
+    match = re.search(r"^## Unreleased[ \t]*\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    return match.group(1).strip() if match else ""
+
+
+def changelog_for_release(text: str, version: str) -> str:
+    """CHANGELOG.md with the entries under ``## Unreleased`` moved under ``## version``,
+    leaving an empty ``## Unreleased`` above it for the changes that follow."""
+    entries = unreleased_entries(text)
+    heading = re.search(r"^## Unreleased[ \t]*\n", text, flags=re.M)
+    if heading is None or not entries:
+        raise SnapshotError("CHANGELOG.md has no entries under '## Unreleased' to release")
+    start = heading.start()
+    end = text.index(entries, heading.end()) + len(entries)
+    rest = text[end:].lstrip("\n")
+    tail = "\n" + rest if rest else ""
+    return f"{text[:start]}## Unreleased\n\n## {version}\n\n{entries}\n{tail}"
+
+
+def release_problems(root: Path, state: Pending) -> list[Diagnostic]:
+    """Whether CHANGELOG.md says what changed since the last release: pending changes need a
+    line under ``## Unreleased``, and the last release its own heading (``release`` writes
+    both). ``release`` asks for the Unreleased entries of a first release itself."""
+    if state.released is None:  # a dataset that has never been released keeps no log yet
+        return []
     changelog = root / "CHANGELOG.md"
     text = changelog.read_text(encoding="utf-8") if changelog.is_file() else ""
-    if not re.search(rf"^## \[?{re.escape(version)}\]?(\s|$)", text, flags=re.M):
-        problems.append(
+    if state.level is not Level.NONE:
+        if unreleased_entries(text):
+            return []
+        return [
             Diagnostic(
                 "CHANGELOG.md",
                 1,
                 1,
                 "changelog-missing",
-                f"no entry for version {version}",
-                f"add a '## {version}' section",
+                f"the changes since {state.released} ({state.level.name}) have "
+                "no entry under '## Unreleased'",
+                "add a '## Unreleased' section with one line saying what you added or "
+                "corrected, e.g. '- Article 900_example: asylum granted to 14 activists.'",
             )
-        )
-    return problems
+        ]
+    if state.released and not re.search(
+        rf"^## \[?{re.escape(state.released)}\]?(\s|$)", text, flags=re.M
+    ):
+        return [
+            Diagnostic(
+                "CHANGELOG.md",
+                1,
+                1,
+                "changelog-missing",
+                f"no entry for the released version {state.released}",
+                f"add a '## {state.released}' section",
+            )
+        ]
+    return []

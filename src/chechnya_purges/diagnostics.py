@@ -50,7 +50,7 @@ CODES: dict[str, Code] = {
     ),
     "unknown-field": Code(
         "A key that the record does not have.",
-        "Check the spelling against the field list in CONTRIBUTING.md.",
+        "Check the spelling against the field reference, docs/fields.md.",
     ),
     "missing-field": Code(
         "A required field is absent or empty.",
@@ -143,14 +143,10 @@ CODES: dict[str, Code] = {
         "If they are the same actor, keep one entry (add the other name as an alias); if not, "
         "make the names tell them apart.",
     ),
-    "version-bump": Code(
-        "The data or schema changed since the last release more than the version says.",
-        "Raise __version__ in src/chechnya_purges/__init__.py to at least the version named, "
-        "and add its CHANGELOG.md entry.",
-    ),
     "changelog-missing": Code(
-        "CHANGELOG.md has no entry for the current version.",
-        "Add a '## X.Y.Z' section that says what changed, breaking changes first.",
+        "CHANGELOG.md says nothing about the changes since the last release.",
+        "Add one line under '## Unreleased' saying what you added or corrected; release "
+        "moves it under the version it assigns.",
     ),
     "package-unreadable": Code(
         "A package copy cannot be read (no datapackage.json, not a zip, broken JSON).",

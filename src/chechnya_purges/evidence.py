@@ -128,7 +128,8 @@ class Seed:
         return spans
 
     def closest(self, quote: str) -> tuple[int, str]:
-        """The passage that shares the longest start or end with the quote, and its line.
+        """The passage that shares the longest start or end with the quote, and its line:
+        as long as the quote, widened to whole words, within the line.
 
         Cheap on purpose (binary search over prefix and suffix lengths, each a substring
         test): it runs for every unanchored quote of a large corpus.
@@ -156,8 +157,15 @@ class Seed:
         start = self._origin(at) if self.folded else 0
         end = self._origin(stop - 1) + 1 if stop > at else start
         line = self.line_of(start)[0]
-        end = min(end, self.lines_span(line, line)[1])
-        return line, self.text[start:end].rstrip()
+        first, last = self.lines_span(line, line)
+        end = min(end, last)
+        # Whole words, so that the hint can be copied into the record as it stands.
+        text, inside_word = self.text, _TWO_WORD_CHARS.match
+        while start > first and inside_word(text, start - 1):
+            start -= 1
+        while end < last and inside_word(text, end - 1):
+            end += 1
+        return line, text[start:end].strip()
 
     @cached_property
     def _quoted(self) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic
 from .models import Actor, Article
 from .reader import Document, Key
 
-__all__ = ["dotted", "parse_actors", "parse_article", "suggest"]
+__all__ = ["dotted", "form_of", "parse_actors", "parse_article", "suggest"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,6 +79,39 @@ def _model_at(model: type[BaseModel], loc: Key) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+# An empty string where a pattern or a minimum length applies is an empty field, not a form.
+_EMPTY_TEXT = ("string_pattern_mismatch", "string_too_short")
+
+
+def _pattern_at(model: type[BaseModel], loc: Key) -> str | None:
+    """The pattern the field at ``loc`` must match, if it has one."""
+    names = [part for part in loc if isinstance(part, str)]
+    holder = _model_at(model, tuple(loc[: max(len(loc) - 1, 0)]))
+    field = holder.model_fields.get(names[-1]) if holder is not None and names else None
+    for constraint in field.metadata if field is not None else []:
+        pattern = getattr(constraint, "pattern", None)
+        if isinstance(pattern, str):
+            return pattern
+    return None
+
+
+def _mapping_hint(holder: type[BaseModel] | None, loc: Key, value: object) -> str | None:
+    """What to write instead of a plain value where a mapping (one of the models) goes."""
+    if holder is None:
+        return None
+    lead = f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else "- "
+    fields = list(holder.model_fields)
+    if set(fields) == {"start", "end"}:  # a period: the value was probably its date
+        shown = value if isinstance(value, (str, int)) and str(value).strip() else "2018-01"
+        return (
+            f"write `{lead}{{start: {shown}, end: {shown}}}` for all of {shown}, or give "
+            "only start or only end when the article bounds one side (see docs/fields.md)"
+        )
+    required = [n for n, f in holder.model_fields.items() if f.is_required()] or fields[:1]
+    example = ", ".join(f"{n}: …" for n in required)
+    return f"write `{lead}{{{example}}}` with the fields {', '.join(fields)} (docs/fields.md)"
+
+
 def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) -> Diagnostic:
     loc: Key = (*prefix, *error["loc"])
     kind = error["type"]
@@ -97,11 +130,25 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
             hint = "known fields: " + ", ".join(holder.model_fields)
     elif kind == "missing":
         message = f"{where}: required field is missing"
-    elif value is None and "input" in error:
+    elif (value is None and "input" in error) or (value == "" and kind in _EMPTY_TEXT):
         code = "missing-field"
         message = f"{where}: required field is empty"
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        hint = "one of: " + ", ".join(expected) if expected else None
+        pattern = _pattern_at(model, error["loc"])
+        form = form_of(pattern) if pattern else None
+        hint = "one of: " + ", ".join(expected) if expected else (f"write {form}" if form else None)
+    elif kind == "model_type":
+        code = "wrong-type"
+        holder = _model_at(model, error["loc"])
+        message = f"{where}: {value!r} is not a mapping"
+        hint = _mapping_hint(holder, loc, value)
+    elif kind == "int_type" and isinstance(value, str):
+        message = f"{where}: a number is wanted, and {value!r} is text"
+        hint = (
+            f"write the number without quotes: `{loc[-1]}: {value.strip()}`"
+            if value.strip().isdigit()
+            else f'write the number in digits, without quotes (`{loc[-1]}: 3` for "three")'
+        )
     elif code == "unknown-choice":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         message = f"{where}: {value!r} is not one of {', '.join(expected)}"
@@ -200,3 +247,8 @@ def parse_article(
 def _origin(data: Any) -> dict[str, list[int]]:
     items = data if isinstance(data, dict) else {}
     return {kind: list(range(len(items.get(kind) or []))) for kind in SALVAGEABLE}
+
+
+def form_of(pattern: str) -> str | None:
+    """How to write a value of this pattern, in words, for messages and the field reference."""
+    return _FORMS.get(pattern)

@@ -15,7 +15,7 @@ from pathlib import Path
 from .compat import SNAPSHOTS, SnapshotError, read_package, snapshot
 from .diagnostics import Diagnostic
 
-__all__ = ["ReleaseError", "archive", "archive_name", "publish", "verify"]
+__all__ = ["ReleaseError", "archive", "archive_name", "guard", "publish", "verify"]
 
 # Fixed metadata, so that the same files always give the same archive bytes.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -121,19 +121,30 @@ class ReleaseError(Exception):
     """A release that would contradict one already made."""
 
 
+def _promised(files: dict[str, bytes]) -> bytes:
+    return (json.dumps(snapshot(files), indent=1, sort_keys=True) + "\n").encode()
+
+
+def guard(root: Path, files: dict[str, bytes], version: str) -> None:
+    """Raise ReleaseError when a snapshot of ``version`` exists with other content: a
+    released version never changes."""
+    record = root / SNAPSHOTS / f"{version}.json"
+    if record.is_file() and record.read_bytes() != _promised(files):
+        raise ReleaseError(
+            f"{SNAPSHOTS}/{version}.json records a different {version}: a released version "
+            "never changes"
+        )
+
+
 def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tuple[Path, str]:
     """Write the archive and keep the release's snapshot; return the archive and its sha256.
 
     The snapshot in ``releases/`` is what the next ``check`` compares against. Refuses,
-    writing nothing, when a snapshot of this version exists with other content: a released
-    version never changes.
+    writing nothing, when :func:`guard` does.
     """
+    guard(root, files, version)
     record = root / SNAPSHOTS / f"{version}.json"
-    promised = (json.dumps(snapshot(files), indent=1, sort_keys=True) + "\n").encode()
-    if record.is_file() and record.read_bytes() != promised:
-        raise ReleaseError(
-            f"{SNAPSHOTS}/{version}.json records a different {version}: raise the version"
-        )
+    promised = _promised(files)
     payload = dict(files)
     if (root / "LICENSE-DATA").is_file():
         payload["LICENSE-DATA"] = (root / "LICENSE-DATA").read_bytes()

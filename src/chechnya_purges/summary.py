@@ -1,37 +1,61 @@
-"""What the README says about each article, computed from the published tables.
+"""The per-article table, computed from the published tables.
 
-The per-article table in README.md is generated, never typed: ``chechnya-purges summary``
-prints it from ``build/``, and a test fails when the README and the build disagree.
+It is generated, never typed: ``chechnya-purges summary`` prints it from ``build/``, and
+``build`` writes it to ``docs/articles.md`` (drift-checked like every output), so that adding
+an article never asks anyone to paste a table.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["MARKERS", "article_table"]
+__all__ = ["ARTICLES_PATH", "article_page", "article_table", "article_table_of"]
 
-MARKERS = ("<!-- articles:start -->", "<!-- articles:end -->")
+ARTICLES_PATH = "docs/articles.md"
 
 
-def _read(root: Path, name: str) -> list[dict[str, str]]:
-    with (root / "build" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+def _reader(read: Callable[[str], bytes]) -> Callable[[str], list[dict[str, str]]]:
+    def table(name: str) -> list[dict[str, str]]:
+        text = read(f"build/{name}.csv").decode("utf-8")
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+
+    return table
 
 
 def article_table(root: Path) -> str:
+    """The table of the package at ``root`` (a dataset or an installed package)."""
+    return article_table_of(lambda relative: (root / relative).read_bytes())
+
+
+def article_page(files: dict[str, bytes]) -> str:
+    """docs/articles.md: the table of the outputs build is about to write."""
+    return (
+        "# The articles\n\n"
+        "<!-- Written by `chechnya-purges build` (the same table as `chechnya-purges "
+        "summary`); do not edit by hand. -->\n\n"
+        "One row per annotated article: its publisher, its publication date (and how the date "
+        "is known), and how many figures, statements and actors it gives.\n\n"
+        + article_table_of(files.__getitem__)
+    )
+
+
+def article_table_of(read: Callable[[str], bytes]) -> str:
     """A Markdown table: one row per article with its publisher, date and counts."""
-    names = {row["actor_id"]: row["name"] for row in _read(root, "actors")}
+    _read = _reader(read)
+    names = {row["actor_id"]: row["name"] for row in _read("actors")}
     counts = {
-        name: Counter(row["article_id"] for row in _read(root, name))
+        name: Counter(row["article_id"] for row in _read(name))
         for name in ("figures", "statements", "mentions")
     }
     lines = [
         "| article | publisher | published | figures | statements | actors |",
         "|---|---|---|--:|--:|--:|",
     ]
-    for row in _read(root, "articles"):
+    for row in _read("articles"):
         article = row["article_id"]
         publisher = names.get(row["publisher_id"], "not stated")
         lines.append(

@@ -40,7 +40,7 @@ from .tables import (
     rows,
 )
 
-__all__ = ["DATA_LICENSE", "OUTPUT_ROOTS", "render", "staging", "swap_in"]
+__all__ = ["DATA_LICENSE", "OUTPUT_ROOTS", "render", "staging", "stamp", "swap_in"]
 
 PROFILE = "https://datapackage.org/profiles/2.0"
 DATA_LICENSE = {
@@ -51,14 +51,7 @@ DATA_LICENSE = {
 JSON_PATH = f"build/{JSON_NAME}"
 ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
 # What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = (
-    "build",
-    "schema",
-    "datapackage.json",
-    "CITATION.cff",
-    CODEBOOK_PATH,
-    CROISSANT_PATH,
-)
+OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff", "docs", CROISSANT_PATH)
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -106,16 +99,18 @@ def _field(column: Column) -> dict[str, Any]:
 
 
 def _table_schema(table: Table) -> dict[str, Any]:
-    return {
+    schema: dict[str, Any] = {
         "$schema": f"{PROFILE}/tableschema.json",
         "fields": [_field(c) for c in table.columns],
         "missingValues": [""],
         "primaryKey": list(table.primary_key),
-        "foreignKeys": [
+    }
+    if table.foreign_keys:  # the profile wants at least one item when the list is given
+        schema["foreignKeys"] = [
             {"fields": [column], "reference": {"resource": resource, "fields": [target]}}
             for column, resource, target in table.foreign_keys
-        ],
-    }
+        ]
+    return schema
 
 
 def _file_facts(content: bytes) -> dict[str, Any]:
@@ -234,6 +229,25 @@ def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     files[CODEBOOK_PATH] = codebook(files)
     files[CROISSANT_PATH] = croissant(files)
     return dict(sorted(files.items()))
+
+
+def stamp(dataset: Dataset[Tabulated], files: dict[str, bytes], version: str) -> dict[str, bytes]:
+    """The same outputs naming another version.
+
+    The version depends on the outputs (on how they differ from the last release), so build
+    renders once, decides, and restamps only the three files that state it: the nested JSON's
+    second line, the descriptor, CITATION.cff, and the codebook and Croissant file made from
+    the descriptor.
+    """
+    first, _, rest = files[JSON_PATH].split(b"\n", 2)
+    line = f'"version": {json.dumps(version)},'.encode()
+    out = dict(files)
+    out[JSON_PATH] = b"\n".join((first, line, rest))
+    out["datapackage.json"] = _json(_descriptor(dataset, version, out))
+    out["CITATION.cff"] = _citation(version)
+    out[CODEBOOK_PATH] = codebook(out)
+    out[CROISSANT_PATH] = croissant(out)
+    return out
 
 
 @contextmanager
