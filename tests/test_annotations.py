@@ -251,3 +251,46 @@ def test_every_quote_is_the_seeds_text_at_its_offsets() -> None:
         for row in table(name):
             text = seeds[row["article_id"]]
             assert text[int(row["start"]) : int(row["end"])] == row["quote"], row
+
+
+def test_rules_of_the_second_pass() -> None:
+    """One fact per sharpened rule, each read off the seeds by hand."""
+    # Concerns "we continue to raise ... with Russian authorities" are said to the reporter.
+    (raising,) = statements(A001, act="express_concern", speaker_id="us-department-of-state")
+    assert "continue to raise" in raising["quote"]
+    assert addressees(raising["statement_id"]) == set()
+    # An indirect quote takes in the phrase in quotation marks that belongs to it.
+    for speaker in ("russian-newspapers", "human-rights-groups"):
+        (report,) = statements(A000, speaker_id=speaker, act="report")
+        assert report["quote"].endswith("or suspicion of such” as part of a purge.")
+        assert report["medium"] == "unknown"  # "report" the verb is no medium
+    # Marks that hold only phrases of Tillerson's make his words indirect; the Senate heard them.
+    (pledge,) = statements(A000, speaker_id="rex-tillerson")
+    assert (pledge["mode"], pledge["via"]) == ("indirect", "chad-griffin")
+    assert addressees(pledge["statement_id"]) == {"us-senate"}
+    # A letter's recipient is an addressee of every statement in it.
+    for s in statements(A000, speaker_id="chad-griffin"):
+        assert "rex-tillerson" in addressees(s["statement_id"]), s["statement_id"]
+    # "X of the Body" and "the Body's X" speak on the body's behalf.
+    (kochetkov,) = statements(A004, speaker_id="igor-kochetkov")
+    assert kochetkov["on_behalf_of"] == "russian-lgbt-network"
+    assert {s["on_behalf_of"] for s in statements(A003, speaker_id="shawn-gaylord")} == {
+        "human-rights-first"
+    }
+    # Urging the US to urge Putin to take the investigation seriously: the final demand.
+    (urging,) = [
+        s
+        for s in statements(A003, speaker_id="shawn-gaylord")
+        if addressees(s["statement_id"]) == {"us-government"}
+    ]
+    assert urging["act"] == "urge_investigation"
+    # An outlet reporting abuses without naming who commits them reports, not accuses.
+    assert {s["act"] for s in statements(A002, speaker_id="novaya-gazeta")} == {"report"}
+    # Trump telling Johnson to stay at home is urging an action.
+    (trump,) = statements(A002, speaker_id="donald-trump")
+    assert (trump["act"], trump["via"]) == ("urge_action", "tim-farron")
+    # Describing ongoing efforts to help is a report, not an offer of refuge.
+    assert not statements(A001, act="offer_refuge")
+    # A resolution of an assembly is a statement, dated within the month the text bounds.
+    (threat,) = statements(A002, act="threaten")
+    assert (threat["medium"], threat["said"]) == ("statement", "2017-04")

@@ -37,6 +37,7 @@ from .parse import dotted, suggest
 from .reader import Document, Key, decode_text
 
 __all__ = [
+    "NUMBER_WORDS",
     "CheckedArticle",
     "ClaimLink",
     "check_actors",
@@ -61,6 +62,8 @@ class CheckedArticle:
     mentions: dict[str, Span] = field(default_factory=dict)
     figures: list[Span] = field(default_factory=list)
     statements: list[Span] = field(default_factory=list)
+    # Where each ``reviewed`` entry anchors, in file order (read by the coverage report).
+    reviewed: list[Span] = field(default_factory=list)
     excluded: list[tuple[int, int]] = field(default_factory=list)
     block_quotes: list[tuple[int, int]] = field(default_factory=list)
     # Index in the file of each figure and statement kept (see parse.parse_article).
@@ -330,6 +333,8 @@ _UNITS = {word: value for value, word in enumerate(_ONES.split())} | {
     word: 10 * (index + 2) for index, word in enumerate(_TENS.split())
 }
 _MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 1_000_000}
+# Every word numbers_in reads as (part of) a number; the coverage report looks for them too.
+NUMBER_WORDS = frozenset(_UNITS) | frozenset(_MULTIPLIERS)
 
 
 def numbers_in(text: str) -> set[int]:
@@ -615,6 +620,11 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
                     "quote only the words inside the marks, list the lines under "
                     "block_quotes, or use mode: indirect",
                 )
+    for index, reviewed in enumerate(article.reviewed):
+        loc = ("reviewed", index, "quote")
+        span = _anchor(report, checked, loc, reviewed.quote, reviewed.occurrence, first=False)
+        if span is not None:
+            checked.reviewed.append(span)
 
 
 def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:

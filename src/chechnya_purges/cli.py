@@ -319,6 +319,70 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("article", required=False)
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 when anything is left neither covered nor explained."
+)
+@_report_format
+@click.pass_context
+def coverage(ctx: click.Context, article: str | None, strict: bool, fmt: str) -> None:
+    """List the numbers and quotations of ARTICLE (default: every article) that no figure or
+    statement covers, outside excluded regions, with a summary per article.
+
+    A review aid: a number that is not a figure (a date, a district) or a quotation that is
+    not a statement (a term in quotation marks) is fine; record it under the article's
+    `reviewed` with the reason, and it counts as explained. Exits 1 when the article does
+    not validate (and, with --strict, when anything is left).
+
+    \b
+    Example:
+        $ chechnya-purges coverage 003
+        seeds/003_324f4242ea97888e.txt:2:189: number not in any figure: 'one hundred'
+          …and detention of over one hundred gay men in Chechnya, Human Rights…
+        003_324f4242ea97888e: numbers 2 (2 in figures, 0 explained, 0 left); ...
+    """
+    import json as json_module
+
+    from .coverage import CoverageError
+    from .coverage import coverage as measure
+
+    try:
+        found = measure(_root(ctx), article)
+    except CoverageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(1)
+    if fmt == "json":
+        click.echo(json_module.dumps([a.as_dict() for a in found], ensure_ascii=False, indent=2))
+    left = 0
+    for item in found:
+        for gap in item.gaps:
+            what = {
+                "number": "number not in any figure",
+                "quotation": "quotation not in any statement",
+                "reviewed": "reviewed entry with nothing to explain",
+            }[gap.kind]
+            if fmt == "text":
+                click.echo(f"{item.seed_path}:{gap.line}:{gap.col}: {what}: {gap.text!r}")
+                click.echo(f"  {gap.context}")
+        left += len(item.gaps)
+        if fmt == "text":
+            numbers_left = item.numbers - item.numbers_in_figures - item.numbers_explained
+            passages_left = item.passages - item.passages_in_statements - item.passages_explained
+            click.echo(
+                f"{item.article_id}: numbers {item.numbers} ({item.numbers_in_figures} in "
+                f"figures, {item.numbers_explained} explained, {numbers_left} left); quoted "
+                f"passages {item.passages} ({item.passages_in_statements} in statements, "
+                f"{item.passages_explained} explained, {passages_left} left); "
+                f"{item.share_in_statements:.0%} of quoted text in statements"
+            )
+    click.echo(
+        f"{left} item(s) neither covered nor explained in {len(found)} article(s).", err=True
+    )
+    if strict and left:
+        ctx.exit(1)
+
+
+@cli.command()
 @click.argument("query", required=False)
 @_report_format
 @click.pass_context

@@ -199,6 +199,10 @@ class Seed:
             regions.append((opened, unreopened_break(len(text)) or len(text)))
         return regions
 
+    def quotations(self) -> list[tuple[int, int]]:
+        """Every region inside double quotation marks, marks included, in seed order."""
+        return list(self._quoted)
+
     def in_quotation(self, span: Span) -> bool:
         """Whether a span lies inside one quotation (marks included)."""
         index = bisect.bisect_right(self._quoted, (span.start, len(self.text))) - 1

@@ -45,6 +45,7 @@ __all__ = [
     "Mode",
     "Period",
     "Qualifier",
+    "Reviewed",
     "Statement",
     "Unit",
     "date_bounds",
@@ -430,6 +431,24 @@ class Statement(_Record):
         return self
 
 
+class Reviewed(_Record):
+    """A number or quotation a reviewer read and found to be no figure or statement.
+
+    The coverage report lists every number no figure quotes and every quotation no statement
+    quotes; an entry here records the reviewer's decision where the article text says it, so
+    the report can be driven to empty and the decision is checked like any other evidence.
+    """
+
+    quote: Text = Field(description="The number or quotation reviewed, as the article writes it.")
+    occurrence: StrictInt | None = Field(
+        None, ge=1, description="Which occurrence of the quote in the seed, when it repeats."
+    )
+    reason: Text = Field(
+        description='Why it is no figure or statement ("a date", "a district number", "a '
+        "term in quotation marks, not anyone's words\")."
+    )
+
+
 class Article(_Record):
     """One annotated article: its metadata and everything annotated in it."""
 
@@ -464,6 +483,10 @@ class Article(_Record):
     )
     figures: list[Figure] = Field(default_factory=list, description="Reported figures.")
     statements: list[Statement] = Field(default_factory=list, description="Statements.")
+    reviewed: list[Reviewed] = Field(
+        default_factory=list,
+        description="Numbers and quotations a reviewer found to be no figure or statement.",
+    )
 
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> Article:
