@@ -157,11 +157,12 @@ class LineageChange(StrEnum):
     via_dropped = "via_dropped"
 
 
-# Lineage rows are ordered by their article's publication: its earliest possible day, then
-# its latest (a day before the month that holds it), then the article id, then the place of
-# the record in the article.
+# Lineage rows are ordered by their article's publication: the last day it can have
+# appeared, then the first, then the article id, then the place of the record in the
+# article. An article dated only to a month is placed after one of a day in that month: it
+# is known to be out only by the month's end.
 LINEAGE_ORDER = (
-    "published_earliest, then published_latest, then article_id, then the record's place in "
+    "published_latest, then published_earliest, then article_id, then the record's place in "
     "the article"
 )
 
@@ -612,7 +613,7 @@ def _lineages(dataset: Dataset[Tabulated]) -> dict[str, list[tuple[Value, ...]]]
     for article in dataset.articles:
         published = _PUBLISHED(article.article)
         for link in article.links:
-            order = (published[2], published[3], article.id, link.start, link.quote)
+            order = (published[3], published[2], article.id, link.start, link.quote)
             found.setdefault(link.claim, []).append((order, article.id, published, link))
     lineages: dict[str, list[tuple[Value, ...]]] = {}
     for claim, entries in found.items():
