@@ -519,3 +519,14 @@ def test_adding_claims_is_a_minor_change(claimed_built: Path, mini: Path) -> Non
     assert ("MINOR", "figures", "foreign key added on claim_id, a new column") in changes
     # Records that only gained a claim are not reported as changed values.
     assert not [c for c in report["changes"] if c["detail"] == "values changed"], report
+
+
+def test_the_skeleton_of_a_new_article_offers_the_claim_field(mini: Path, tmp_path: Path) -> None:
+    seed = tmp_path / "003_new.txt"
+    seed.write_text("A headline\nMarch 3, 2018\n\nBody.\n", encoding="utf-8")
+    assert invoke(mini, "new", str(seed)).exit_code == 0
+    skeleton = (mini / "data/articles/003_new.yaml").read_text(encoding="utf-8")
+    for kind in ("figures", "statements"):
+        template = skeleton.split(f"# {kind}:\n")[1].split("\n\n")[0]
+        assert template.endswith("#     claim:"), template
+        assert "# The claim (data/claims.yaml)" in template
