@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from .checks import (
 from .diagnostics import Diagnostic
 from .models import Actor, Claim, ClaimKind
 from .parse import parse_actors, parse_article, parse_claims
-from .reader import Document, Position, read_input, read_yaml
+from .reader import Document, Position, input_stat, read_input, read_yaml
 
 __all__ = [
     "ACTORS",
@@ -443,14 +442,12 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
 
 
 def _input_key(cache: Any, root: Path, relative: str) -> str:
-    """An input's part of a cache key, without opening anything but a regular file: a link,
-    FIFO or device is refused by its reader whatever it points at, so its kind is the key."""
-    try:
-        info = os.lstat(root / relative)
-    except OSError:
-        return ""
-    if not stat.S_ISREG(info.st_mode):
-        return f"not a regular file: {stat.S_IFMT(info.st_mode)}"
+    """An input's part of a cache key, without opening anything but a regular file inside
+    the root: a link, FIFO or device is refused by its reader whatever it points at, so
+    why it is refused is the key."""
+    info = input_stat(root, relative)
+    if isinstance(info, str):
+        return info
     return str(cache.content(str(root / relative)))
 
 

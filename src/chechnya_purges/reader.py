@@ -30,6 +30,7 @@ __all__ = [
     "Document",
     "Position",
     "decode_text",
+    "input_stat",
     "load_yaml",
     "read_input",
     "read_text",
@@ -214,18 +215,10 @@ def read_input(root: Path, relative: str, limit: int) -> tuple[Document, list[Di
     take the machine's memory. Each is one diagnostic on the path, and the file is not read.
     """
     doc = Document(relative)
-    current = root
-    for part in Path(relative).parts:
-        current = current / part
-        try:
-            info = os.lstat(current)
-        except OSError as exc:
-            return doc, [_refused(relative, f"cannot be read: {exc.strerror}")]
-        if stat.S_ISLNK(info.st_mode):
-            shown = current.relative_to(root).as_posix()
-            return doc, [_refused(relative, f"{shown} is a symbolic link, which is not followed")]
-    if not stat.S_ISREG(info.st_mode):
-        return doc, [_refused(relative, "is not a regular file")]
+    info = input_stat(root, relative)
+    if isinstance(info, str):
+        return doc, [_refused(relative, info)]
+    current = root / relative
     if info.st_size > limit:
         return doc, [
             Diagnostic(
@@ -250,6 +243,24 @@ def read_input(root: Path, relative: str, limit: int) -> tuple[Document, list[Di
     if text is None:
         return doc, problems
     return load_yaml(text, relative)
+
+
+def input_stat(root: Path, relative: str) -> os.stat_result | str:
+    """The status of an input that is a regular file inside the root, reached without a
+    symbolic link; else why it is not, to report instead of reading it."""
+    current = root
+    for part in Path(relative).parts:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except OSError as exc:
+            return f"cannot be read: {exc.strerror}"
+        if stat.S_ISLNK(info.st_mode):
+            shown = current.relative_to(root).as_posix()
+            return f"{shown} is a symbolic link, which is not followed"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    return info
 
 
 def _refused(relative: str, message: str) -> Diagnostic:
