@@ -190,13 +190,14 @@ def test_003_human_rights_first_press_release() -> None:
     # Moskalkova's disbelief is a dispute, in reported speech.
     (moskalkova,) = statements(A003, speaker_id="tatyana-moskalkova")
     assert (moskalkova["act"], moskalkova["mode"]) == ("dispute", "indirect")
-    # Gaylord urges President Trump, in his own words.
+    # Gaylord urges President Trump, in his own words: to demand an end to the crisis, and
+    # (sharing the verb) to bring culpable officials to justice.
     trump = [
         s
         for s in statements(A003, speaker_id="shawn-gaylord", mode="direct")
         if addressees(s["statement_id"]) == {"donald-trump"}
     ]
-    assert [s["act"] for s in trump] == ["urge_action"]
+    assert sorted(s["act"] for s in trump) == ["urge_action", "urge_investigation"]
     # Putin's announcement is known through the Associated Press.
     (putin,) = statements(A003, speaker_id="vladimir-putin")
     assert (putin["act"], putin["via"]) == ("announce_investigation", "associated-press")
@@ -294,3 +295,18 @@ def test_rules_of_the_second_pass() -> None:
     # A resolution of an assembly is a statement, dated within the month the text bounds.
     (threat,) = statements(A002, act="threaten")
     assert (threat["medium"], threat["said"]) == ("statement", "2017-04")
+    # Acts that share one reporting clause quote the whole clause, so their quotes coincide.
+    secretary = statements(A001, speaker_id="rex-tillerson", medium="letter")
+    urged = [s for s in secretary if s["quote"].startswith("The secretary urged that")]
+    assert len(urged) == 2 and {s["act"] for s in urged} == {"urge_investigation", "urge_action"}
+    # "the experts stated" names no vehicle; undated reactions answer April's reports.
+    assert {s["medium"] for s in statements(A002, speaker_id="un-human-rights-experts")} == {
+        "unknown"
+    }
+    assert {s["said"] for s in statements(A002, speaker_id="joyce-anelay")} == {"2017-04"}
+    # Johnson's tweet condemns and, naming the Chechen government, accuses.
+    assert {s["act"] for s in statements(A002, speaker_id="boris-johnson")} == {
+        "condemn",
+        "accuse",
+        "support",
+    }

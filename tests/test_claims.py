@@ -460,6 +460,10 @@ def test_lineage_lists_the_claims_and_refuses_an_unknown_one(claimed_built: Path
         "001_freedonia",
     ]
     data = json.loads(invoke(claimed_built, "lineage", "--format", "json").stdout)
+    assert (data[1]["first_article_id"], data[1]["first_published"]) == (
+        "001_freedonia",
+        "2018-03-12",
+    )
     assert [c["claim_id"] for c in data] == [
         "freedonia-condemns-detentions",
         "sylvania-detained",

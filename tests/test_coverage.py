@@ -152,3 +152,13 @@ def test_the_five_articles_are_fully_covered_or_explained() -> None:
     result = invoke(REPO, "coverage", "--strict")
     assert result.exit_code == 0, result.output
     assert "0 item(s) neither covered nor explained in 5 article(s)." in result.stderr
+
+
+def test_a_reviewed_quote_that_repeats_needs_an_occurrence(mini: Path) -> None:
+    _append(mini, "reviewed:\n  - quote: men\n    reason: tested\n")
+    result = invoke(mini, "validate")
+    assert result.exit_code == 1
+    assert f"{ARTICLE}:76:12: error[quote-ambiguous] reviewed[0].quote: occurs" in result.stdout
+    fixed = edit(mini, ARTICLE, lambda text: text + "    occurrence: 2\n")
+    assert fixed.endswith("occurrence: 2\n")
+    assert invoke(mini, "validate").exit_code == 0

@@ -15,7 +15,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Lineage", "LineageError", "as_json", "claim_list", "lineage", "list_text", "text"]
+__all__ = [
+    "Lineage",
+    "LineageError",
+    "Listed",
+    "as_json",
+    "claim_list",
+    "lineage",
+    "list_text",
+    "text",
+]
 
 NONE = "—"
 OWN_VOICE = "the article's own voice"
@@ -59,9 +68,20 @@ def _package(root: Path) -> Any:
     return package
 
 
-def claim_list(root: Path) -> list[Any]:
+@dataclass(frozen=True)
+class Listed:
+    """A claim, and when its first appearance was published, at the precision the article's
+    date has (the claims table's first_published_earliest is a day even for a month)."""
+
+    claim: Any
+    first_published: str | None
+
+
+def claim_list(root: Path) -> list[Listed]:
     """Every claim of the built package, by id."""
-    return list(_package(root).claims)
+    package = _package(root)
+    first = {row.claim_id: row.published for row in package.lineage if row.position == 1}
+    return [Listed(claim, first.get(claim.claim_id)) for claim in package.claims]
 
 
 def lineage(root: Path, claim_id: str) -> Lineage:
@@ -154,18 +174,18 @@ def text(found: Lineage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def list_text(claims: list[Any]) -> str:
+def list_text(claims: list[Listed]) -> str:
     """One line per claim: how many records and articles report it, and where it appears
     first."""
     header = ("claim", "kind", "records", "articles", "first appearance", "summary")
     rows = [
         (
-            c.claim_id,
-            c.kind,
-            str(c.records),
-            str(c.articles),
-            f"{_shown(c.first_published_earliest)} {c.first_article_id or ''}".strip(),
-            c.summary,
+            c.claim.claim_id,
+            c.claim.kind,
+            str(c.claim.records),
+            str(c.claim.articles),
+            f"{c.first_published or NONE} {c.claim.first_article_id or ''}".strip(),
+            c.claim.summary,
         )
         for c in claims
     ]
@@ -186,10 +206,10 @@ def _plain(row: Any) -> dict[str, Any]:
     }
 
 
-def as_json(found: Lineage | list[Any]) -> Any:
+def as_json(found: Lineage | list[Listed]) -> Any:
     """The lineage (or the list of claims) as JSON values, changes as lists."""
     if isinstance(found, list):
-        return [_plain(claim) for claim in found]
+        return [_plain(c.claim) | {"first_published": c.first_published} for c in found]
     records = []
     for record in found.records:
         item = _plain(record)
