@@ -24,11 +24,16 @@ CONTRACT = {
     "seed_sha256",
     "mentions": "article_id, actor_id, quote, start, end",
     "figures": "figure_id, article_id, category, value, qualifier, low, high, unit, subject, "
-    "place, period_start, period_end, reported_by, via, quote, start, end, note",
+    "place, period_start, period_end, reported_by, via, quote, start, end, note, claim_id",
     "statements": "statement_id, article_id, speaker_id, speaker_label, on_behalf_of, via, act, "
     "mode, medium, said, said_precision, said_earliest, said_latest, said_basis, quote, start, "
-    "end, note",
+    "end, note, claim_id",
     "statement_addressees": "statement_id, actor_id",
+    "claims": "claim_id, kind, summary, origin_id, note, records, articles, first_article_id, "
+    "first_published_earliest",
+    "lineage": "claim_id, position, figure_id, statement_id, article_id, published, "
+    "published_precision, published_earliest, published_latest, credited_to, via, value, "
+    "qualifier, low, high, quote, changes",
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import test_bad_inputs
 import test_build
+import test_claims
 import test_contributing
 import test_release
 from test_bad_inputs import CASES
@@ -26,11 +27,16 @@ ELSEWHERE = {
     "package-file-missing": test_release.test_verify_catches_a_truncated_and_a_missing_file,
     "package-version": test_release.test_verify_wants_a_version_and_a_readable_package,
     "package-unreadable": test_release.test_verify_wants_a_version_and_a_readable_package,
+    "claim-unused": test_claims.test_a_claim_nothing_links_to_is_a_warning_not_an_error,
+    "input-not-a-file": test_claims.test_a_claims_file_that_is_not_a_regular_file_is_not_read,
+    "input-too-large": test_claims.test_an_oversized_claims_file_is_refused_unread,
 }
+# The claims' codes of test_claims' bad-input corpus.
+CLAIM_CASES = {case.code for case in test_claims.CASES}
 
 
 def test_every_code_is_exercised() -> None:
-    covered = {case.code for case in CASES} | set(ELSEWHERE) | {"nonconformant"}
+    covered = {case.code for case in CASES} | CLAIM_CASES | set(ELSEWHERE) | {"nonconformant"}
     assert covered == set(CODES)
 
 

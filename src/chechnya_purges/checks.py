@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +24,8 @@ from .models import (
     Actor,
     ActorKind,
     Article,
+    Claim,
+    ClaimKind,
     Figure,
     Mode,
     Qualifier,
@@ -37,8 +39,12 @@ from .reader import Document, Key, decode_text
 __all__ = [
     "NUMBER_WORDS",
     "CheckedArticle",
+    "ClaimLink",
     "check_actors",
     "check_article",
+    "check_claim_links",
+    "check_claims",
+    "claim_links",
     "name_key",
     "numbers_in",
 ]
@@ -90,6 +96,89 @@ class _Reporter:
         self.found.append(
             Diagnostic(self.doc.path, pos.line, pos.col, code, message, hint, severity)
         )
+
+
+class ClaimLink(NamedTuple):
+    """One figure or statement linked to a claim: what the checks across articles need of it
+    (where it is, and what a figure counts)."""
+
+    claim: str
+    kind: str  # "figures" or "statements"
+    number: int  # its index in the file's list
+    category: str | None
+    unit: str | None
+
+
+def claim_links(checked: CheckedArticle) -> list[ClaimLink]:
+    """The article's figures and statements that link to a claim."""
+    links = []
+    for kind in _ACTOR_FIELDS:
+        for index, item in checked.indexed(kind):
+            if item.claim is None:
+                continue
+            if isinstance(item, Figure):
+                links.append(ClaimLink(item.claim, kind, index, item.category, item.unit))
+            else:
+                links.append(ClaimLink(item.claim, kind, index, None, None))
+    return links
+
+
+def check_claims(
+    doc: Document, claims: list[tuple[int, Claim]], actors: set[str]
+) -> list[Diagnostic]:
+    """Rules of data/claims.yaml itself: unique ids, an origin that is in the registry."""
+    report = _Reporter(doc)
+    seen: dict[str, int] = {}
+    for index, claim in claims:
+        if claim.id in seen:
+            first = doc.position((seen[claim.id], "id")).line
+            report(
+                (index, "id"),
+                "duplicate-id",
+                f"[{index}].id: claim id {claim.id!r} is already used at line {first}",
+                "merge the two claims, or give this one its own id",
+            )
+        else:
+            seen[claim.id] = index
+        if claim.origin is not None and claim.origin not in actors:
+            _unknown_actor(report, (index, "origin"), claim.origin, actors)
+    return report.found
+
+
+def check_claim_links(
+    claims: Mapping[str, Claim], links: list[tuple[str, ClaimLink]]
+) -> list[tuple[str, ClaimLink, str, str]]:
+    """The figures whose category or unit differs from the first figure of their claim.
+
+    ``links`` are (article file, link) in article order; each finding is (article file,
+    link, message, hint), placed by the caller (only then is the file read for positions).
+    """
+    first: dict[str, tuple[str, ClaimLink]] = {}
+    found = []
+    for path, link in links:
+        if link.kind != "figures" or link.claim not in claims:
+            continue
+        if claims[link.claim].kind is not ClaimKind.figure:
+            continue
+        if link.claim not in first:
+            first[link.claim] = (path, link)
+            continue
+        other_path, other = first[link.claim]
+        for name in ("category", "unit"):
+            mine, theirs = getattr(link, name), getattr(other, name)
+            if mine != theirs:
+                found.append(
+                    (
+                        path,
+                        link,
+                        f"figures[{link.number}].claim: claim {link.claim!r} has {name} "
+                        f"{theirs} (figures[{other.number}] of {other_path}), this figure "
+                        f"{mine}",
+                        "the figures of one claim count the same people in the same unit: "
+                        "link this figure to another claim, or correct its " + name,
+                    )
+                )
+    return found
 
 
 def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnostic]:
@@ -283,12 +372,15 @@ def check_article(
     root: Path,
     names: dict[str, str],
     known: set[str],
+    claims: Mapping[str, ClaimKind | None] | None,
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
     """Every cross-record rule of one article; the anchored article when the seed is there.
 
     ``names`` maps the id of every valid registry entry to its name; ``known`` holds every
     id the registry declares, including those of entries that failed to parse: their own
-    error is reported once, not again at every reference.
+    error is reported once, not again at every reference. ``claims`` maps every claim id of
+    data/claims.yaml to its kind (None for an entry that failed to parse), likewise; when
+    the file itself cannot be read (None), the links to it are not checked.
     """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
@@ -318,6 +410,8 @@ def check_article(
         )
     checked = CheckedArticle(article_id, article, seed_path, Seed(text), digest, origin=origin)
     _check_references(report, checked, names, known)
+    if claims is not None:
+        _check_claim_references(report, checked, claims)
     _check_regions(report, checked)
     _check_evidence(report, checked)
     _check_dates(report, checked)
@@ -377,6 +471,31 @@ def _check_references(
                 )
             else:
                 seen[item.id] = where
+
+
+def _check_claim_references(
+    report: _Reporter, checked: CheckedArticle, claims: Mapping[str, ClaimKind | None]
+) -> None:
+    for link in claim_links(checked):
+        loc = (link.kind, link.number, "claim")
+        wanted = ClaimKind.figure if link.kind == "figures" else ClaimKind.statement
+        if link.claim not in claims:
+            report(
+                loc,
+                "unknown-claim",
+                f"{dotted(loc)}: no claim {link.claim!r} in data/claims.yaml",
+                suggest(link.claim, claims)
+                or f"add it to data/claims.yaml with kind: {wanted.value}",
+            )
+        elif claims[link.claim] not in (None, wanted):
+            record = link.kind.removesuffix("s")
+            report(
+                loc,
+                "claim-kind",
+                f"{dotted(loc)}: {link.claim!r} is a {claims[link.claim]} claim; a {record} "
+                f"links only to a {wanted.value} claim",
+                f"link it to a claim of kind: {wanted.value}",
+            )
 
 
 def _check_regions(report: _Reporter, checked: CheckedArticle) -> None:

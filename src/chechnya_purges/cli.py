@@ -504,6 +504,40 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
         ctx.exit(1)
 
 
+@cli.command()
+@click.argument("claim", required=False)
+@_report_format
+@click.pass_context
+def lineage(ctx: click.Context, claim: str | None, fmt: str) -> None:
+    """Print a claim's lineage from build/: its records in the order of their articles'
+    publication, each with its date, article, attribution, value and quote, and what changed
+    against the first appearance. Without CLAIM, list the claims.
+
+    Exits 1 when there is no such claim.
+
+    \b
+    Example:
+        $ chechnya-purges lineage novaya-gazeta-detained-over-100
+        novaya-gazeta-detained-over-100 (figure claim): Men detained in Chechnya ...
+    """
+    import json as json_module
+
+    from .lineage import LineageError, as_json, claim_list, list_text, text
+    from .lineage import lineage as find_lineage
+
+    root = _root(ctx)
+    try:
+        found = find_lineage(root, claim) if claim is not None else claim_list(root)
+    except LineageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json_module.dumps(as_json(found), ensure_ascii=False, indent=2))
+    elif isinstance(found, list):
+        click.echo(list_text(found), nl=False)
+    else:
+        click.echo(text(found), nl=False)
+
+
 def _current(root: Path) -> tuple[Dataset[Tabulated], dict[str, bytes], Pending]:
     """The package build would write now, in memory; a usage error if the data is invalid."""
     from .dataset import load
@@ -551,7 +585,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
             if old is None:
                 raise click.UsageError("no release snapshot in releases/: name OLD")
         before = load_snapshot(old)
-        after = load_snapshot(new) if new else snapshot(_current(root)[1])
+        after = load_snapshot(new, like=before) if new else snapshot(_current(root)[1], like=before)
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from exc
     changes = compare(before, after)

@@ -5,14 +5,16 @@ constraints, and each record by primary key with a hash of its row. Comparing tw
 classifies every change by the Data Package version recipe (README, "Versions"):
 
 - MAJOR: a table or column removed, a type changed, a constraint tightened, an enum value
-  removed, a primary or foreign key changed, a record id removed;
-- MINOR: a table, column, enum value or record added, a constraint loosened;
+  removed, a primary key changed, a foreign key added on existing columns, a record id
+  removed;
+- MINOR: a table, column (with its foreign key), enum value or record added, a constraint
+  loosened;
 - PATCH: a record's values corrected, a description reworded.
 
-Records are the rows of the entity tables (actors, articles, figures, statements), whose
-single-column ids are public and never reused. Rows of the link tables (affiliations,
-mentions, statement addressees) are corrections of their entities: any change to them is a
-PATCH.
+Records are the rows of the entity tables (actors, articles, claims, figures, statements),
+whose single-column ids are public and never reused. Rows of the link tables (affiliations,
+mentions, statement addressees, lineage) are corrections of their entities, or follow from
+them: any change to them is a PATCH.
 
 The version itself is never typed by hand. The last release is the highest snapshot in
 ``releases/`` (written only by ``release``); between releases the outputs carry the version
@@ -177,9 +179,14 @@ def content_digest(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
+def snapshot(files: Mapping[str, bytes], like: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What a package promises: its tables' structure, every record by primary key, and a
-    digest of all its bytes but the version."""
+    digest of all its bytes but the version.
+
+    With ``like`` (an older snapshot), each row of a table the older one has is hashed over
+    the older table's columns only: a column added since then, empty or not, is reported
+    once as a column, not again as a change to every row.
+    """
     descriptor = json.loads(files["datapackage.json"])
     tables: dict[str, Any] = {}
     records: dict[str, dict[str, str]] = {}
@@ -205,8 +212,12 @@ def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
         reader = csv.reader(io.StringIO(content.decode("utf-8"), newline=""))
         header = next(reader)
         keys = [header.index(k) for k in schema.get("primaryKey", [])]
+        older = (like or {}).get("tables", {}).get(resource["name"], {}).get("fields", {})
+        kept = [index for index, name in enumerate(header) if name in older]
+        if not older or len(kept) != len(older):
+            kept = list(range(len(header)))
         records[resource["name"]] = {
-            "|".join(row[i] for i in keys): _row_hash(row) for row in reader
+            "|".join(row[i] for i in keys): _row_hash([row[i] for i in kept]) for row in reader
         }
     return {
         "version": descriptor.get("version", ""),
@@ -216,13 +227,14 @@ def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
     }
 
 
-def load_snapshot(path: Path) -> dict[str, Any]:
-    """A snapshot from a snapshot file, a descriptor, a package folder or a release zip."""
+def load_snapshot(path: Path, like: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A snapshot from a snapshot file, a descriptor, a package folder or a release zip
+    (``like`` as for :func:`snapshot`; a snapshot file is taken as it is)."""
     if path.name == "datapackage.json":
-        return snapshot(read_package(path.parent))
+        return snapshot(read_package(path.parent), like)
     if path.suffix == ".json" and path.is_file():
         return dict(json.loads(path.read_text(encoding="utf-8")))
-    return snapshot(read_package(path))
+    return snapshot(read_package(path), like)
 
 
 def latest_snapshot(root: Path) -> Path | None:
@@ -281,7 +293,7 @@ def _field_changes(table: str, name: str, old: dict[str, Any], new: dict[str, An
     return changes
 
 
-_ENTITY_TABLES = frozenset({"actors", "articles", "figures", "statements"})
+_ENTITY_TABLES = frozenset({"actors", "articles", "claims", "figures", "statements"})
 
 
 def _record_changes(table: str, old: dict[str, str], new: dict[str, str]) -> list[Change]:
@@ -321,8 +333,20 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             changes.append(Change(Level.MAJOR, table, table, "primary key changed"))
         old_keys = {json.dumps(k, sort_keys=True) for k in before["foreignKeys"]}
         new_keys = {json.dumps(k, sort_keys=True) for k in after["foreignKeys"]}
-        if new_keys - old_keys:
-            changes.append(Change(Level.MAJOR, table, table, "foreign key added"))
+        for key in sorted(new_keys - old_keys):
+            # A key on columns that are new constrains no value a user already had: it comes
+            # with the columns (a MINOR change), as a new table's keys do.
+            fields = json.loads(key).get("fields", [])
+            fresh = bool(fields) and not set(fields) & set(before["fields"])
+            changes.append(
+                Change(
+                    Level.MINOR if fresh else Level.MAJOR,
+                    table,
+                    table,
+                    f"foreign key added on {', '.join(fields)}"
+                    + (", a new column" if fresh else ""),
+                )
+            )
         if old_keys - new_keys:
             changes.append(Change(Level.MINOR, table, table, "foreign key removed"))
         changes += _record_changes(
@@ -382,7 +406,7 @@ def pending(root: Path, files: Mapping[str, bytes]) -> Pending:
         released = str(old["version"])
         if released != baseline.stem:
             raise SnapshotError(f"{where}: states version {released!r}, not {baseline.stem}")
-        changes = diff(old, snapshot(files))
+        changes = diff(old, snapshot(files, like=old))
     except (KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
         raise SnapshotError(f"{where}: not a release snapshot ({exc})") from exc
     level = classify(changes)

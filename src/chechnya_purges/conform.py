@@ -59,7 +59,7 @@ def _frictionless(folder: Path) -> list[Diagnostic]:
 
 
 def _records(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """The nested JSON as an envelope (with its actors) and one text per article.
+    """The nested JSON as an envelope (with its actors and claims) and one text per article.
 
     build writes one article per line, so a file of any size is checked one article at a
     time; a file whose layout differs (edited by hand) is parsed whole instead.
@@ -71,9 +71,10 @@ def _records(path: Path) -> tuple[dict[str, Any], list[str]]:
         head = [next(lines, ""), next(lines, "")]
         if head[0].startswith('{"name": ') and head[1].startswith('"version": '):
             for line in lines:
-                if line.startswith('"actors": ['):
-                    actors = [] if line.startswith('"actors": []') else _until_close(lines)
-                    envelope["actors"] = [json.loads(a) for a in actors]
+                key = line[1 : line.find('"', 1)] if line.startswith('"') else ""
+                if key in ("actors", "claims") and line.startswith(f'"{key}": ['):
+                    items = [] if line.startswith(f'"{key}": []') else _until_close(lines)
+                    envelope[key] = [json.loads(item) for item in items]
                 elif line.startswith('"articles": ['):
                     envelope["articles"] = []
                     articles = [] if line.startswith('"articles": []') else _until_close(lines)

@@ -12,20 +12,29 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .checks import CheckedArticle, check_actors, check_article
+from .checks import (
+    CheckedArticle,
+    ClaimLink,
+    check_actors,
+    check_article,
+    check_claim_links,
+    check_claims,
+    claim_links,
+)
 from .diagnostics import Diagnostic
-from .models import Actor
-from .parse import parse_actors, parse_article
-from .reader import Document, Position, read_yaml
+from .models import Actor, Claim, ClaimKind
+from .parse import parse_actors, parse_article, parse_claims
+from .reader import Document, Position, input_stat, read_input, read_yaml
 
 __all__ = [
     "ACTORS",
     "ARTICLES",
     "ARTICLE_ID",
+    "CLAIMS",
     "Dataset",
     "RootNotFound",
     "Validated",
@@ -37,9 +46,12 @@ __all__ = [
 
 ACTORS = "data/actors.yaml"
 ARTICLES = "data/articles"
+CLAIMS = "data/claims.yaml"
+# A claim is a few lines; tens of thousands fit well under this.
+CLAIMS_LIMIT = 8 * 1024 * 1024
 # Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_FATAL = frozenset({"yaml-syntax", "invalid-utf8"})
+_FATAL = frozenset({"yaml-syntax", "invalid-utf8", "input-not-a-file", "input-too-large"})
 
 
 T = TypeVar("T")
@@ -56,6 +68,7 @@ class Dataset(Generic[T]):
     root: Path
     actors: list[Actor]
     articles: list[T]
+    claims: list[Claim] = field(default_factory=list)
 
 
 def find_root(start: Path) -> Path:
@@ -86,6 +99,32 @@ def _unused(entries: list[tuple[int, str, int, int]], used: set[str]) -> list[Di
     return found
 
 
+def _unused_claims(entries: list[tuple[int, str, int, int]], used: set[str]) -> list[Diagnostic]:
+    """Claims no record links to: a claim written before its records, or left behind."""
+    return [
+        Diagnostic(
+            CLAIMS,
+            line,
+            col,
+            "claim-unused",
+            f"[{index}].id: no figure or statement links to claim {claim_id!r}",
+            f"add 'claim: {claim_id}' to the records that report it, or remove the claim",
+            severity="warning",
+        )
+        for index, claim_id, line, col in entries
+        if claim_id not in used
+    ]
+
+
+@dataclass
+class _Uses:
+    """What one article refers to in the shared files: actor ids (for actor-unused) and its
+    links to claims (for the checks across articles)."""
+
+    actors: set[str]
+    claims: list[ClaimLink] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class _Registry:
     """What every article's checks need from the registry (sent once to each worker)."""
@@ -93,6 +132,7 @@ class _Registry:
     root: Path
     names: dict[str, str]
     known: set[str]
+    claims: dict[str, ClaimKind | None] | None
 
 
 @dataclass
@@ -103,8 +143,10 @@ class _RegistryResult:
     problems: list[Diagnostic]
     registry: _Registry
     entries: list[tuple[int, str, int, int]]  # index, id, line, col of each valid entry
-    affiliated: set[str]  # ids named by affiliations count as used
+    affiliated: set[str]  # ids named by affiliations (and claim origins) count as used
     count: int
+    claims: dict[str, Claim]
+    claim_entries: list[tuple[int, str, int, int]]  # as entries, for claim-unused
 
 
 _ID_LINE = re.compile(r"^- id: ([a-z0-9-]+)[ \t]*$", re.M)
@@ -131,19 +173,55 @@ class _OpenRegistry:
     parsed: list[tuple[int, Actor]]
     actors: dict[str, Actor]
     registry: _Registry
+    claims_doc: Document | None
+    claims: list[tuple[int, Claim]]
+
+
+def _declared(doc: Document) -> dict[str, Any]:
+    """Every id a list file declares, with its entry, including entries that fail to parse
+    (their own error is reported once, not again at every reference)."""
+    return {
+        item["id"]: item
+        for item in (doc.data if isinstance(doc.data, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+
+
+def _open_claims(
+    root: Path,
+) -> tuple[
+    Document | None, list[tuple[int, Claim]], dict[str, ClaimKind | None] | None, list[Diagnostic]
+]:
+    """data/claims.yaml read and parsed: absent is a dataset without claims; unreadable
+    (None for the kinds) leaves the articles' claim links unchecked."""
+    if not os.path.lexists(root / CLAIMS):
+        return None, [], {}, []
+    doc, problems = read_input(root, CLAIMS, CLAIMS_LIMIT)
+    if {d.code for d in problems} & _FATAL:
+        # Its own error is reported; the articles' links to it are not checked in the dark.
+        return doc, [], None, problems
+    parsed, found = parse_claims(doc)
+    kinds: dict[str, ClaimKind | None] = dict.fromkeys(_declared(doc))
+    kinds |= {claim.id: claim.kind for _, claim in reversed(parsed)}
+    return doc, parsed, kinds, problems + found
 
 
 def _open_registry(root: Path) -> _OpenRegistry:
     doc, problems = read_yaml(root / ACTORS, ACTORS)
     parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
-    known = set(actors) | {
-        item["id"]
-        for item in (doc.data if isinstance(doc.data, list) else [])
-        if isinstance(item, dict) and isinstance(item.get("id"), str)
-    }
+    known = set(actors) | set(_declared(doc))
     names = {actor_id: actor.name for actor_id, actor in actors.items()}
-    return _OpenRegistry(doc, problems + found, parsed, actors, _Registry(root, names, known))
+    claims_doc, claims, kinds, claim_problems = _open_claims(root)
+    return _OpenRegistry(
+        doc,
+        problems + found + claim_problems,
+        parsed,
+        actors,
+        _Registry(root, names, known, kinds),
+        claims_doc,
+        claims,
+    )
 
 
 def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]]:
@@ -158,19 +236,32 @@ def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]
         (index, actor.id, *_where(doc, index, actor.id, found_at)) for index, actor in parsed
     ]
     affiliated = {org.org for actor in actors.values() for org in actor.affiliations}
-    summary = _RegistryResult(problems, opened.registry, entries, affiliated, len(actors))
+    claims: dict[str, Claim] = {}
+    claim_entries = []
+    if opened.claims_doc is not None:
+        problems += check_claims(opened.claims_doc, opened.claims, opened.registry.known)
+        claims = {claim.id: claim for _, claim in reversed(opened.claims)}
+        affiliated |= {claim.origin for claim in claims.values() if claim.origin}
+        claim_entries = [
+            (index, claim.id, *opened.claims_doc.position((index, "id")))
+            for index, claim in opened.claims
+        ]
+    summary = _RegistryResult(
+        problems, opened.registry, entries, affiliated, len(actors), claims, claim_entries
+    )
     return summary, sorted(actors.values(), key=lambda actor: actor.id)
 
 
-Outcome = tuple[list[Diagnostic], Any, set[str]]
+Outcome = tuple[list[Diagnostic], Any, _Uses]
 Prepare = Callable[[CheckedArticle], Any]
 
 
 def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) -> Outcome:
     """One article file read, parsed and checked: its problems, ``prepare`` of the checked
-    article (when given and the article has no error), and the actor ids it uses (for the
-    registry's unused check). ``prepare`` runs where the check ran, in a worker process when
-    there are many articles, so that what comes back is only what the caller needs."""
+    article (when given and the article has no error), and what it uses of the shared files
+    (for the unused and cross-article checks). ``prepare`` runs where the check ran, in a
+    worker process when there are many articles, so that what comes back is only what the
+    caller needs."""
     display = f"{ARTICLES}/{path.name}"
     if not ARTICLE_ID.match(path.stem):
         problem = Diagnostic(
@@ -181,18 +272,20 @@ def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) 
             f"article file name {path.name!r} is not a safe article id",
             "use letters, digits, '-', '_' and '.', as the seed's file name does",
         )
-        return [problem], None, set()
+        return [problem], None, _Uses(set())
     doc, problems = read_yaml(path, display)
     if {d.code for d in problems} & _FATAL:
-        return problems, None, set()
+        return problems, None, _Uses(set())
     article, origin, found = parse_article(doc)
     problems += found
     if article is None:
-        return problems, None, set()
+        return problems, None, _Uses(set())
     checked, found = check_article(
-        doc, article, origin, registry.root, registry.names, registry.known
+        doc, article, origin, registry.root, registry.names, registry.known, registry.claims
     )
-    used = set(article.mentions) | ({article.publisher} if article.publisher else set())
+    used = _Uses(set(article.mentions) | ({article.publisher} if article.publisher else set()))
+    if checked is not None:
+        used.claims = claim_links(checked)
     problems += found
     clean = not any(p.severity == "error" for p in problems)
     kept = prepare(checked) if prepare is not None and checked is not None and clean else None
@@ -234,13 +327,29 @@ def _check_all(
     return drain()
 
 
+def _mixed_claims(
+    root: Path, registry: _RegistryResult, links: list[tuple[str, ClaimLink]]
+) -> list[Diagnostic]:
+    """Figures of one claim that count different things, at each later figure's claim."""
+    found = []
+    for path, link, message, hint in check_claim_links(registry.claims, links):
+        doc, _ = read_yaml(root / path, path)
+        line, col = doc.position((link.kind, link.number, "claim"))
+        found.append(Diagnostic(path, line, col, "claim-mixed", message, hint))
+    return found
+
+
 def _finish(
-    registry: _RegistryResult, problems: list[Diagnostic], used: set[str]
+    registry: _RegistryResult, problems: list[Diagnostic], uses: list[tuple[str, _Uses]]
 ) -> list[Diagnostic]:
     problems = registry.problems + problems
+    links = [(path, link) for path, use in uses for link in use.claims]
+    problems += _mixed_claims(registry.registry.root, registry, links)
     if not any(p.severity == "error" for p in problems):
         # Only on clean data: an article that failed to parse would leave its actors unused.
+        used = set().union(*(use.actors for _, use in uses))
         problems += _unused(registry.entries, used | registry.affiliated)
+        problems += _unused_claims(registry.claim_entries, {link.claim for _, link in links})
     return sorted(set(problems))
 
 
@@ -254,17 +363,19 @@ def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T]
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
     makes it, and every problem."""
     opened = _open_registry(root)
-    outcomes = _check_all(opened.registry, _article_paths(root), prepare)
+    paths = _article_paths(root)
+    outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
     articles: list[T] = []
     problems: list[Diagnostic] = []
-    used: set[str] = set()
-    for found, kept, uses in outcomes:
+    used: list[tuple[str, _Uses]] = []
+    for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
         problems += found
-        used |= uses
+        used.append((f"{ARTICLES}/{path.name}", uses))
         if kept is not None:
             articles.append(kept)
-    dataset = Dataset(root, actors, articles)
+    claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
+    dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, used)
 
 
@@ -282,7 +393,11 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
     from .cache import Cache, code_fingerprint
 
     cache = Cache.open(root) if use_cache else Cache(code_fingerprint(), hashing=False)
-    registry_key = _key(cache.fingerprint, cache.content(str(root / ACTORS)))
+    # The claims file is part of the registry's key: every article's claim links are
+    # checked against it.
+    registry_key = _key(
+        cache.fingerprint, cache.content(str(root / ACTORS)), _input_key(cache, root, CLAIMS)
+    )
     registry: _RegistryResult
     opened: _OpenRegistry | None = None
     if cache.registry is not None and cache.registry[0] == registry_key:
@@ -294,7 +409,7 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
         against = opened.registry
     folder, seeds = str(root / ARTICLES), str(root / "seeds")
     names = [path.name for path in _article_paths(root)]
-    files = {str(root / ACTORS)}
+    files = {str(root / ACTORS), str(root / CLAIMS)}
     keys = []
     for name in names:
         article, seed = f"{folder}/{name}", f"{seeds}/{name[:-5]}.txt"
@@ -316,14 +431,24 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
         cache.changed = True
     cache.keep_only(set(keys), files)
     problems: list[Diagnostic] = []
-    used: set[str] = set()
-    for key in keys:
+    used: list[tuple[str, _Uses]] = []
+    for name, key in zip(names, keys, strict=True):
         found, uses = cache.results[key]
         problems += found
-        used |= uses
+        used.append((f"{ARTICLES}/{name}", uses))
     if use_cache:
         cache.save(root)
     return Validated(_finish(registry, problems, used), len(names), registry.count)
+
+
+def _input_key(cache: Any, root: Path, relative: str) -> str:
+    """An input's part of a cache key, without opening anything but a regular file inside
+    the root: a link, FIFO or device is refused by its reader whatever it points at, so
+    why it is refused is the key."""
+    info = input_stat(root, relative)
+    if isinstance(info, str):
+        return info
+    return str(cache.content(str(root / relative)))
 
 
 def _key(*parts: str) -> str:

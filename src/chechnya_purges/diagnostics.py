@@ -32,6 +32,15 @@ CODES: dict[str, Code] = {
         "A file is not valid UTF-8 text.",
         "Re-save the file as UTF-8 (without a byte-order mark).",
     ),
+    "input-not-a-file": Code(
+        "An input is a symbolic link, a folder, a device or otherwise not a regular file inside "
+        "the dataset; it is not read.",
+        "Replace it by a regular file in the repository.",
+    ),
+    "input-too-large": Code(
+        "An input file is larger than the tool reads.",
+        "Split the file or remove what does not belong in it.",
+    ),
     "yaml-syntax": Code(
         "The YAML cannot be parsed.",
         "Check indentation and quoting near the position shown.",
@@ -88,6 +97,23 @@ CODES: dict[str, Code] = {
     "unknown-actor": Code(
         "An actor id that is not in data/actors.yaml.",
         "Use an existing id (the hint names the closest) or add the actor to the registry.",
+    ),
+    "unknown-claim": Code(
+        "A figure or statement links to a claim that is not in data/claims.yaml.",
+        "Use an existing claim id (the hint names the closest) or add the claim.",
+    ),
+    "claim-kind": Code(
+        "A figure links to a statement claim, or a statement to a figure claim.",
+        "Link figures to kind: figure claims and statements to kind: statement claims.",
+    ),
+    "claim-mixed": Code(
+        "The figures of one claim count different things (category) or in different units.",
+        "One claim is one count of the same people: link the figure to another claim, or "
+        "correct its category or unit.",
+    ),
+    "claim-unused": Code(
+        "Warning: no figure or statement links to the claim.",
+        "Link the records that report it with claim: <id>, or remove the claim.",
     ),
     "actor-not-mentioned": Code(
         "A figure or statement uses an actor that the article's mentions do not list.",

@@ -33,6 +33,8 @@ __all__ = [
     "Affiliation",
     "Article",
     "ArticleKind",
+    "Claim",
+    "ClaimKind",
     "DateBasis",
     "DatePrecision",
     "Exclusion",
@@ -302,6 +304,24 @@ _define(
 )
 
 
+class ClaimKind(StrEnum):
+    """What a claim is: one count, or one speech event, that several records report."""
+
+    figure = "figure"
+    statement = "statement"
+
+
+_define(
+    ClaimKind,
+    {
+        ClaimKind.figure: "One count reported by several records: the same number of the same "
+        "people, however each article words, qualifies or credits it.",
+        ClaimKind.statement: "One speech event reported by several records: one letter, press "
+        "statement, briefing or speech, whichever acts of it each article reports.",
+    },
+)
+
+
 class Act(StrEnum):
     """The speech act a statement performs (see the annotation guide for each)."""
 
@@ -467,6 +487,13 @@ ActorId = Annotated[
         description="Id of an actor in data/actors.yaml (lower-case ASCII kebab-case).",
     ),
 ]
+ClaimId = Annotated[
+    str,
+    Field(
+        pattern=SLUG_PATTERN,
+        description="Id of a claim in data/claims.yaml (lower-case ASCII kebab-case).",
+    ),
+]
 LocalId = Annotated[str, Field(pattern=LOCAL_ID_PATTERN)]
 DateText = Annotated[
     str,
@@ -590,6 +617,11 @@ class Figure(_Record):
         None, ge=1, description="Which occurrence of the quote in the seed, when it repeats."
     )
     note: Text | None = Field(None, description="Annotator's note on the figure.")
+    claim: ClaimId | None = Field(
+        None,
+        description="The claim (data/claims.yaml) this figure reports: the same count of "
+        "the same people, traced to the same origin, as other records report it.",
+    )
 
 
 class Statement(_Record):
@@ -619,6 +651,11 @@ class Statement(_Record):
         None, ge=1, description="Which occurrence of the quote in the seed, when it repeats."
     )
     note: Text | None = Field(None, description="Annotator's note on the statement.")
+    claim: ClaimId | None = Field(
+        None,
+        description="The claim (data/claims.yaml) this statement reports: the same speech "
+        "event (one letter, one press statement) as other records report it.",
+    )
 
     @model_validator(mode="after")
     def _basis_goes_with_date(self) -> Statement:
@@ -693,6 +730,25 @@ class Article(_Record):
                 "basis_mismatch", "an inferred publication date needs a published_note"
             )
         return self
+
+
+# --- claims: one count or speech event across articles ------------------------------------
+
+
+class Claim(_Record):
+    """One underlying assertion in the world (a count, a speech event) that several figures
+    or statements report, each with its own wording and attribution."""
+
+    id: ClaimId = Field(description="Stable id of the claim; never reused or renamed.")
+    kind: ClaimKind = Field(
+        description="figure: a count that figures report; statement: a speech event that "
+        "statements report."
+    )
+    summary: Text = Field(description="What the claim is, in one line, in the dataset's words.")
+    origin: ActorId | None = Field(
+        None, description="Actor the articles trace the claim to, when they do."
+    )
+    note: Text | None = Field(None, description="Annotator's note on the claim.")
 
 
 def field_description(model: type[BaseModel], name: str) -> str:

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic
-from .models import Actor, Article
+from .models import Actor, Article, Claim
 from .reader import Document, Key
 
-__all__ = ["dotted", "form_of", "parse_actors", "parse_article", "suggest"]
+__all__ = ["dotted", "form_of", "parse_actors", "parse_article", "parse_claims", "suggest"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -179,8 +179,10 @@ def _validate(
         return None, found, [tuple(e["loc"]) for e in errors]
 
 
-def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnostic]]:
-    """Every valid actor of the registry with its index, and the problems of the others."""
+def _parse_list(
+    doc: Document, model: type[M], what: str, noun: str
+) -> tuple[list[tuple[int, M]], list[Diagnostic]]:
+    """Every valid entry of a list file with its index, and the problems of the others."""
     if doc.data is None:
         return [], []
     if not isinstance(doc.data, list):
@@ -191,17 +193,27 @@ def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnosti
                 pos.line,
                 pos.col,
                 "wrong-type",
-                "the actor registry must be a list of actors",
-                "start each actor with '- id: '",
+                f"the {what} must be a list of {noun}s",
+                f"start each {noun} with '- id: '",
             )
         ]
-    actors, problems = [], []
+    entries, problems = [], []
     for index, item in enumerate(doc.data):
-        actor, found, _ = _validate(doc, Actor, item, (index,))
+        entry, found, _ = _validate(doc, model, item, (index,))
         problems += found
-        if actor is not None:
-            actors.append((index, actor))
-    return actors, problems
+        if entry is not None:
+            entries.append((index, entry))
+    return entries, problems
+
+
+def parse_actors(doc: Document) -> tuple[list[tuple[int, Actor]], list[Diagnostic]]:
+    """Every valid actor of the registry with its index, and the problems of the others."""
+    return _parse_list(doc, Actor, "actor registry", "actor")
+
+
+def parse_claims(doc: Document) -> tuple[list[tuple[int, Claim]], list[Diagnostic]]:
+    """Every valid claim of data/claims.yaml with its index, and the problems of the others."""
+    return _parse_list(doc, Claim, "claims file", "claim")
 
 
 SALVAGEABLE = ("figures", "statements")

@@ -14,6 +14,8 @@ them in half the time and types scalars by the same rule; anything it declines c
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,16 @@ import yaml
 from . import quickyaml
 from .diagnostics import Diagnostic
 
-__all__ = ["Document", "Position", "decode_text", "load_yaml", "read_text", "read_yaml"]
+__all__ = [
+    "Document",
+    "Position",
+    "decode_text",
+    "input_stat",
+    "load_yaml",
+    "read_input",
+    "read_text",
+    "read_yaml",
+]
 
 # libyaml when it is there (the speed matters at thousands of files); events are the same.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -193,6 +204,74 @@ def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Diagnostic]]
             )
         ]
     return text.removeprefix("\ufeff"), []
+
+
+def read_input(root: Path, relative: str, limit: int) -> tuple[Document, list[Diagnostic]]:
+    """A hand-written YAML input, read only if it is a regular file inside the dataset root,
+    reached without a symbolic link, and at most ``limit`` bytes long.
+
+    Inputs arrive in pull requests from strangers: a link could point the tool at a secret
+    outside the repository, a FIFO or device would block or never end, a huge file would
+    take the machine's memory. Each is one diagnostic on the path, and the file is not read.
+    """
+    doc = Document(relative)
+    info = input_stat(root, relative)
+    if isinstance(info, str):
+        return doc, [_refused(relative, info)]
+    current = root / relative
+    if info.st_size > limit:
+        return doc, [
+            Diagnostic(
+                relative,
+                1,
+                1,
+                "input-too-large",
+                f"is {info.st_size:,} bytes, more than the {limit:,} an input may have",
+                "split the file or remove what does not belong in it",
+            )
+        ]
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(current, flags)
+        with os.fdopen(handle, "rb") as file:
+            raw = file.read(limit + 1)
+    except OSError as exc:
+        return doc, [_refused(relative, f"cannot be read: {exc.strerror}")]
+    if len(raw) > limit:  # grew since it was measured
+        return doc, [Diagnostic(relative, 1, 1, "input-too-large", f"is more than {limit:,} bytes")]
+    text, problems = decode_text(raw, relative)
+    if text is None:
+        return doc, problems
+    return load_yaml(text, relative)
+
+
+def input_stat(root: Path, relative: str) -> os.stat_result | str:
+    """The status of an input that is a regular file inside the root, reached without a
+    symbolic link; else why it is not, to report instead of reading it."""
+    current = root
+    for part in Path(relative).parts:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except OSError as exc:
+            return f"cannot be read: {exc.strerror}"
+        if stat.S_ISLNK(info.st_mode):
+            shown = current.relative_to(root).as_posix()
+            return f"{shown} is a symbolic link, which is not followed"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    return info
+
+
+def _refused(relative: str, message: str) -> Diagnostic:
+    return Diagnostic(
+        relative,
+        1,
+        1,
+        "input-not-a-file",
+        message,
+        "inputs must be regular files inside the dataset, not links, folders or devices",
+    )
 
 
 def read_yaml(path: Path, display: str) -> tuple[Document, list[Diagnostic]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -32,10 +32,12 @@ from .models import (
     Actor,
     Affiliation,
     Article,
+    Claim,
     DatePrecision,
     Exclusion,
     ExclusionReason,
     Figure,
+    Qualifier,
     Statement,
     date_bounds,
     enum_of,
@@ -48,6 +50,7 @@ __all__ = [
     "REGISTRY_TABLES",
     "TABLES",
     "Column",
+    "LineageChange",
     "Table",
     "Tabulated",
     "article_csv",
@@ -138,6 +141,31 @@ ARTICLE_ID = derived(
     "article_id", "string", "Id of the article: its seed's file name without .txt.", required=True
 )
 ACTOR_ID = field("actor_id", Actor, "id")
+CLAIM_ID = field("claim_id", Claim, "id")
+
+
+class LineageChange(StrEnum):
+    """How a record of a claim differs from the claim's first record (its first appearance)."""
+
+    value_changed = "value_changed"
+    qualifier_changed = "qualifier_changed"
+    bounds_changed = "bounds_changed"
+    attribution_added = "attribution_added"
+    attribution_changed = "attribution_changed"
+    attribution_dropped = "attribution_dropped"
+    via_added = "via_added"
+    via_changed = "via_changed"
+    via_dropped = "via_dropped"
+
+
+# Lineage rows are ordered by their article's publication: the last day it can have
+# appeared, then the first, then the article id, then the place of the record in the
+# article. An article dated only to a month is placed after one of a day in that month: it
+# is known to be out only by the month's end.
+LINEAGE_ORDER = (
+    "published_latest, then published_earliest, then article_id, then the record's place in "
+    "the article"
+)
 
 
 @dataclass(frozen=True)
@@ -246,12 +274,14 @@ TABLES: tuple[Table, ...] = (
             field("via", Figure, "via"),
             *_evidence("figure"),
             field("note", Figure, "note"),
+            field("claim_id", Figure, "claim"),
         ),
         ("figure_id",),
         (
             ("article_id", "articles", "article_id"),
             ("reported_by", "actors", "actor_id"),
             ("via", "actors", "actor_id"),
+            ("claim_id", "claims", "claim_id"),
         ),
     ),
     Table(
@@ -275,6 +305,7 @@ TABLES: tuple[Table, ...] = (
             *_dates("said", Statement, "said", "said_basis"),
             *_evidence("statement"),
             field("note", Statement, "note"),
+            field("claim_id", Statement, "claim"),
         ),
         ("statement_id",),
         (
@@ -282,6 +313,7 @@ TABLES: tuple[Table, ...] = (
             ("speaker_id", "actors", "actor_id"),
             ("on_behalf_of", "actors", "actor_id"),
             ("via", "actors", "actor_id"),
+            ("claim_id", "claims", "claim_id"),
         ),
     ),
     Table(
@@ -293,6 +325,93 @@ TABLES: tuple[Table, ...] = (
         ),
         ("statement_id", "actor_id"),
         (("statement_id", "statements", "statement_id"), ("actor_id", "actors", "actor_id")),
+    ),
+    Table(
+        "claims",
+        "One number or speech event that several figures or statements report, each with its "
+        "own wording and attribution (data/claims.yaml). Count claims, not figure rows, to "
+        "avoid counting one report many times.",
+        (
+            CLAIM_ID,
+            field("kind", Claim, "kind"),
+            field("summary", Claim, "summary"),
+            field("origin_id", Claim, "origin"),
+            field("note", Claim, "note"),
+            derived(
+                "records",
+                "integer",
+                "How many figures or statements link to the claim.",
+                required=True,
+            ),
+            derived("articles", "integer", "In how many articles they are.", required=True),
+            derived(
+                "first_article_id",
+                "string",
+                f"The article that reports the claim first (by {LINEAGE_ORDER}); empty when "
+                "no record links to it.",
+            ),
+            derived(
+                "first_published_earliest",
+                "date",
+                "First day the first article can have been published.",
+            ),
+        ),
+        ("claim_id",),
+        (
+            ("origin_id", "actors", "actor_id"),
+            ("first_article_id", "articles", "article_id"),
+        ),
+    ),
+    Table(
+        "lineage",
+        "Each claim's records in the order of their articles' publication "
+        f"({LINEAGE_ORDER}), with what changed against the claim's first appearance.",
+        (
+            CLAIM_ID,
+            derived(
+                "position",
+                "integer",
+                "Place of the record in the claim's lineage, from 1 (the first appearance).",
+                required=True,
+            ),
+            derived("figure_id", "string", "The figure, for a figure claim."),
+            derived("statement_id", "string", "The statement, for a statement claim."),
+            ARTICLE_ID,
+            *_dates("published", Article, "published", "published_basis")[:4],
+            derived(
+                "credited_to",
+                "string",
+                "Actor the article credits: the figure's reported_by (empty when the article "
+                "states the number in its own voice) or the statement's speaker.",
+            ),
+            derived("via", "string", "Actor that relays the number or the words."),
+            field("value", Figure, "value", required=False),
+            field("qualifier", Figure, "qualifier", required=False),
+            derived("low", "integer", "Smallest count the wording allows (see figures.low)."),
+            derived("high", "integer", "Largest count the wording allows (see figures.high)."),
+            derived(
+                "quote",
+                "string",
+                "The seed's exact text that evidences the record.",
+                required=True,
+            ),
+            derived(
+                "changes",
+                "string",
+                "What differs from the first appearance (position 1), joined with '; ': "
+                + ", ".join(change.value for change in LineageChange)
+                + ". Empty for the first appearance and for records that repeat it.",
+            ),
+        ),
+        ("claim_id", "position"),
+        (
+            ("claim_id", "claims", "claim_id"),
+            ("figure_id", "figures", "figure_id"),
+            ("statement_id", "statements", "statement_id"),
+            ("article_id", "articles", "article_id"),
+            ("credited_to", "actors", "actor_id"),
+            ("via", "actors", "actor_id"),
+        ),
     ),
 )
 
@@ -364,6 +483,7 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             f.via,
             *_evidence_values(span),
             f.note,
+            f.claim,
         )
 
 
@@ -384,6 +504,7 @@ def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             s.said_basis,
             *_evidence_values(span),
             s.note,
+            s.claim,
         )
 
 
@@ -393,9 +514,150 @@ def _addressee_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             yield f"{c.id}:{s.id}", actor_id
 
 
+class Linked(NamedTuple):
+    """A figure or statement linked to a claim, as its claim's lineage shows it."""
+
+    claim: str
+    figure_id: str | None
+    statement_id: str | None
+    start: int
+    credited_to: str | None
+    via: str | None
+    value: int | None
+    qualifier: Qualifier | None
+    low: int | None
+    high: int | None
+    quote: str
+
+
+def _linked(c: CheckedArticle) -> Iterator[Linked]:
+    for f, span in zip(c.record.figures, c.figures, strict=True):
+        if f.claim is not None:
+            yield Linked(
+                f.claim,
+                f"{c.id}:{f.id}",
+                None,
+                span.start,
+                f.reported_by,
+                f.via,
+                f.value,
+                f.qualifier,
+                *qualifier_bounds(f.qualifier, f.value),
+                span.text,
+            )
+    for s, span in zip(c.record.statements, c.statements, strict=True):
+        if s.claim is not None:
+            yield Linked(
+                s.claim,
+                None,
+                f"{c.id}:{s.id}",
+                span.start,
+                s.speaker,
+                s.via,
+                None,
+                None,
+                None,
+                None,
+                span.text,
+            )
+
+
+def _changes(first: Linked, this: Linked) -> list[LineageChange]:
+    """What a record of a claim changes against the claim's first appearance."""
+    found = []
+    if this.value != first.value:
+        found.append(LineageChange.value_changed)
+    if this.qualifier != first.qualifier:
+        found.append(LineageChange.qualifier_changed)
+    if (this.low, this.high) != (first.low, first.high):
+        found.append(LineageChange.bounds_changed)
+    for name, added, changed, dropped in (
+        (
+            "credited_to",
+            LineageChange.attribution_added,
+            LineageChange.attribution_changed,
+            LineageChange.attribution_dropped,
+        ),
+        ("via", LineageChange.via_added, LineageChange.via_changed, LineageChange.via_dropped),
+    ):
+        before, after = getattr(first, name), getattr(this, name)
+        if before == after:
+            continue
+        found.append(added if before is None else dropped if after is None else changed)
+    return found
+
+
+_ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
+_PUBLISHED = itemgetter(
+    *(
+        _ARTICLE_COLUMNS.index(name)
+        for name in ("published", "published_precision", "published_earliest", "published_latest")
+    )
+)
+
+
+def _lineages(dataset: Dataset[Tabulated]) -> dict[str, list[tuple[Value, ...]]]:
+    """Every claim's lineage rows, in order, by claim id."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for article in dataset.articles:
+        published = _PUBLISHED(article.article)
+        for link in article.links:
+            order = (published[3], published[2], article.id, link.start, link.quote)
+            found.setdefault(link.claim, []).append((order, article.id, published, link))
+    lineages: dict[str, list[tuple[Value, ...]]] = {}
+    for claim, entries in found.items():
+        entries.sort(key=itemgetter(0))
+        first = entries[0][3]
+        lineages[claim] = [
+            (
+                claim,
+                position,
+                link.figure_id,
+                link.statement_id,
+                article_id,
+                *published,
+                link.credited_to,
+                link.via,
+                link.value,
+                link.qualifier,
+                link.low,
+                link.high,
+                link.quote,
+                "; ".join(_changes(first, link)),
+            )
+            for position, (_, article_id, published, link) in enumerate(entries, 1)
+        ]
+    return lineages
+
+
+def _claim_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+    lineages = _lineages(dataset)
+    for claim in dataset.claims:
+        lineage = lineages.get(claim.id, [])
+        first = lineage[0] if lineage else None
+        yield (
+            claim.id,
+            claim.kind,
+            claim.summary,
+            claim.origin,
+            claim.note,
+            len(lineage),
+            len({row[4] for row in lineage}),
+            first[4] if first else None,
+            first[7] if first else None,
+        )
+
+
+def _lineage_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+    for lineage in _lineages(dataset).values():
+        yield from lineage
+
+
 _REGISTRY_ROWS: dict[str, Callable[[Dataset[Tabulated]], Iterator[tuple[Value, ...]]]] = {
     "actors": _actor_rows,
     "affiliations": _affiliation_rows,
+    "claims": _claim_rows,
+    "lineage": _lineage_rows,
 }
 _ARTICLE_ROWS: dict[str, Callable[[CheckedArticle], Iterator[tuple[Value, ...]]]] = {
     "articles": _article_rows,
@@ -404,7 +666,8 @@ _ARTICLE_ROWS: dict[str, Callable[[CheckedArticle], Iterator[tuple[Value, ...]]]
     "statements": _statement_rows,
     "statement_addressees": _addressee_rows,
 }
-# Tables made from the registry (the rest are made article by article).
+# Tables made from the registry and the claims, across articles (the rest are made article
+# by article).
 REGISTRY_TABLES = frozenset(_REGISTRY_ROWS)
 _BY_NAME = {table.name: table for table in TABLES}
 
@@ -454,6 +717,7 @@ class Tabulated:
     csv: dict[str, bytes]
     counts: dict[str, int]
     record: bytes
+    links: tuple[Linked, ...] = ()
 
 
 def _order(table: Table, article_id: str) -> str:
@@ -483,6 +747,7 @@ def tabulate(c: CheckedArticle) -> Tabulated:
         {name: csv_text(body).encode("utf-8") for name, body in tables.items()},
         {name: len(body) for name, body in tables.items()},
         record,
+        tuple(_linked(c)),
     )
 
 
@@ -548,7 +813,8 @@ def _article_object(
 
 
 def document(dataset: Dataset[Tabulated], version: str) -> bytes:
-    """The whole dataset nested by article, one actor or article per line.
+    """The whole dataset nested by article, one actor, claim or article per line; each
+    claim carries its lineage.
 
     Still one JSON value, but a change to one article is a one-line diff, and the records
     are written by the standard library's C encoder (indentation would force its
@@ -566,6 +832,15 @@ def document(dataset: Dataset[Tabulated], version: str) -> bytes:
         item["affiliations"] = affiliations.get(actor.id, [])
         actors.append(encode(item).encode("utf-8"))
     articles = [a.record for a in sorted(dataset.articles, key=lambda a: a.id)]
+    lineages: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(dataset, _BY_NAME["lineage"]):
+        item = _as_object(_BY_NAME["lineage"], row, drop=("claim_id",))
+        lineages.setdefault(str(row[0]), []).append(item)
+    claims = []
+    for row in rows(dataset, _BY_NAME["claims"]):
+        item = _as_object(_BY_NAME["claims"], row)
+        item["lineage"] = lineages.get(str(row[0]), [])
+        claims.append(encode(item).encode("utf-8"))
 
     def listed(key: str, items: list[bytes]) -> bytes:
         if not items:
@@ -573,7 +848,15 @@ def document(dataset: Dataset[Tabulated], version: str) -> bytes:
         return f'"{key}": [\n'.encode() + b",\n".join(items) + b"\n]"
 
     head = f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'.encode()
-    return head + listed("actors", actors) + b",\n" + listed("articles", articles) + b"}\n"
+    return (
+        head
+        + listed("actors", actors)
+        + b",\n"
+        + listed("claims", claims)
+        + b",\n"
+        + listed("articles", articles)
+        + b"}\n"
+    )
 
 
 _JSON_TYPES = {"string": "string", "integer": "integer", "date": "string"}
@@ -644,6 +927,13 @@ def document_schema() -> dict[str, Any]:
             "items": _object(_columns(table["affiliations"], ("actor_id",))),
         },
     }
+    claim = _columns(table["claims"]) | {
+        "lineage": {
+            "type": "array",
+            "description": table["lineage"].description,
+            "items": _object(_columns(table["lineage"], ("claim_id",))),
+        }
+    }
     article = _columns(table["articles"]) | {
         "authors": _text_list(Article, "authors"),
         "published_note": _optional_text(Article, "published_note"),
@@ -665,6 +955,7 @@ def document_schema() -> dict[str, Any]:
                 "name": {"const": "chechnya-purges"},
                 "version": {"type": "string", "description": "Dataset version (SemVer)."},
                 "actors": {"type": "array", "items": _object(actor)},
+                "claims": {"type": "array", "items": _object(claim)},
                 "articles": {"type": "array", "items": _object(article)},
             }
         ),

@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from .codebook import CODEBOOK_PATH, codebook
 from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
-from .models import Actor, Article, definition
+from .models import Actor, Article, Claim, definition
 from .tables import (
     JSON_NAME,
     REGISTRY_TABLES,
@@ -161,7 +161,8 @@ def _descriptor(
             "encoding": "utf-8",
             **_file_facts(files[JSON_PATH]),
             "description": "The same data nested by article, with each article's excluded "
-            "regions and block quotes; valid against schema/dataset.schema.json.",
+            "regions and block quotes, and the claims with their lineage; valid against "
+            "schema/dataset.schema.json.",
         }
     )
     return {
@@ -195,6 +196,9 @@ def input_schemas() -> dict[str, dict[str, Any]]:
         ),
         "schema/article.schema.json": _input_schema(
             Article, "chechnya-purges annotated article (data/articles/*.yaml)"
+        ),
+        "schema/claims.schema.json": _input_schema(
+            TypeAdapter(list[Claim]), "chechnya-purges claims (data/claims.yaml)"
         ),
     }
 
