@@ -12,15 +12,8 @@ from chechnya_purges import models
 from chechnya_purges.models import definitions
 from chechnya_purges.reference import FIELDS_PATH, field_reference
 
-SHAPES = {
-    "actor": models.Actor,
-    "affiliation": models.Affiliation,
-    "article": models.Article,
-    "exclusion": models.Exclusion,
-    "figure": models.Figure,
-    "period": models.Period,
-    "statement": models.Statement,
-}
+# Every shape a contributor writes is a record model: a new one must get its section.
+SHAPES = {model.__name__.lower(): model for model in models._Record.__subclasses__()}
 VOCABULARIES = [
     models.ActorKind,
     models.ArticleKind,
@@ -32,6 +25,7 @@ VOCABULARIES = [
     models.Act,
     models.Mode,
     models.Medium,
+    models.ClaimKind,
 ]
 TEXT = field_reference()
 

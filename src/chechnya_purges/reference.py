@@ -20,9 +20,11 @@ from .models import (
     Actor,
     Affiliation,
     Article,
+    Claim,
     Exclusion,
     Figure,
     Period,
+    Reviewed,
     Statement,
     definitions,
 )
@@ -42,6 +44,8 @@ _SHAPES: list[tuple[type[BaseModel], str, str]] = [
     (Figure, "figure", "each item of an article's `figures`"),
     (Period, "period", "a figure's `period`"),
     (Statement, "statement", "each item of an article's `statements`"),
+    (Reviewed, "reviewed", "each item of an article's `reviewed`"),
+    (Claim, "claim", "each item of `data/claims.yaml`, a list"),
 ]
 _LABELS = {model.__name__: label for model, label, _ in _SHAPES}
 _EXAMPLES = {
@@ -132,6 +136,8 @@ def field_reference() -> str:
         "- `data/actors.yaml`: a list of [actors](#actor).",
         "- `data/articles/<seed-stem>.yaml`: one [article](#article); the file's name is the "
         "article id and names its seed, `seeds/<seed-stem>.txt`.",
+        "- `data/claims.yaml` (optional): a list of [claims](#claim), each one count or speech "
+        "event that figures and statements link to with `claim: <id>`.",
         "",
         "## The records",
         "",
