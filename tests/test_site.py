@@ -10,11 +10,13 @@ import hashlib
 import json
 import os
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from conftest import REPO, SEED, invoke, tree
 
+from chechnya_purges import site as site_module
 from chechnya_purges.site import Record, segments
 
 ASTRAL = Path(__file__).parent / "fixtures" / "astral"
@@ -267,3 +269,87 @@ def test_astral_fixture_puts_astral_characters_before_and_inside_quotes(astral: 
     records = [r for a in data["articles"] for r in a["figures"] + a["statements"]]
     assert all(any(ord(c) > 0xFFFF for c in text[: r["start"]]) for r in records)
     assert sum(any(ord(c) > 0xFFFF for c in r["quote"]) for r in records) >= 4
+
+
+def _svg(page: str) -> ET.Element:
+    """The first chart of a page, parsed (the generated SVG is well-formed XML)."""
+    start = page.index("<svg viewBox")
+    return ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_timeline_draws_bounds_open_ends_and_approximately(astral: Path) -> None:
+    _site(astral, astral / "site")
+    chart = _svg((astral / "site/timeline.html").read_text(encoding="utf-8"))
+    marks = {
+        a.get("href", "").split("#")[1]: a for a in chart.iter("a") if a.get("class") == "point"
+    }
+    assert sorted(marks) == ["figure-detained-40", "figure-died-2", "figure-fled-60"]
+    # "more than 40", "at least two": a lower bound and an arrow up; "about 60": a diamond.
+    for open_ended in ("figure-detained-40", "figure-died-2"):
+        assert [p.get("class") for p in marks[open_ended].iter("path")] == ["open"]
+        assert "circle" in [child.tag for child in marks[open_ended]]
+    approximately = marks["figure-fled-60"]
+    assert [p.get("class") for p in approximately.iter("path")] == ["approx"]
+    assert not [c for c in approximately if c.tag == "circle"]
+    assert "approximately; low none, high none" in (approximately.findtext("title") or "")
+
+
+def test_timeline_summarises_figures_past_its_limit(
+    astral: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_module, "TIMELINE_MARKS", 2)
+    _site(astral, astral / "site")
+    page = (astral / "site/timeline.html").read_text(encoding="utf-8")
+    chart = _svg(page)
+    assert not [a for a in chart.iter("a")]
+    titles = sorted(g.findtext("title") or "" for g in chart.iter("g") if g.get("class") == "point")
+    assert titles == [
+        "2018-03: 1 figures of detained, median 40, values and bounds 40 to 41, 0 approximately",
+        "2018-03: 1 figures of fled, median 60, values and bounds 60 to 60, 1 approximately",
+        "2018-03: 1 figures of killed, median 2, values and bounds 2 to 2, 0 approximately",
+    ]
+    assert "each mark here stands for the figures of one category" in page
+
+
+def _add_claims(root: Path) -> None:
+    """A package as the claims work will write it: a claims table, and claim_id on records."""
+    claims = "claim_id,kind,summary,origin_id,note\n"
+    claims += "sylvania-deaths,figure,Deaths in custody in Sylvania,rights-groups,\n"
+    path = root / "build/claims.csv"
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"].append({"name": "claims", "type": "table", "path": "build/claims.csv"})
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    _restate(root, "build/claims.csv", claims.encode())
+    data = json.loads(path.with_name("chechnya-purges.json").read_text(encoding="utf-8"))
+    for figure in data["articles"][0]["figures"]:
+        figure["claim_id"] = "sylvania-deaths"
+    _restate(root, "build/chechnya-purges.json", json.dumps(data).encode())
+
+
+def test_claims_are_rendered_as_lineages_once_the_package_has_them(built: Path) -> None:
+    _add_claims(built)
+    _site(built, built / "site")
+    page = (built / "site/claims.html").read_text(encoding="utf-8")
+    assert "not available yet" not in page
+    assert "Deaths in custody in Sylvania" in page
+    assert page.index("figure-detained-40") < page.index("figure-died-2")
+    assert '<span class="change">value changed</span>' in page
+    assert '<span class="change">qualifier changed</span>' in page
+    assert '<span class="change">reported by added</span>' in page
+    article = (built / "site/articles/001_freedonia.html").read_text(encoding="utf-8")
+    assert "sylvania-deaths" in article
+
+
+def test_codebook_shows_value_definitions_when_the_descriptor_has_them(built: Path) -> None:
+    descriptor = json.loads((built / "datapackage.json").read_text(encoding="utf-8"))
+    statements = next(r for r in descriptor["resources"] if r["name"] == "statements")
+    act = next(f for f in statements["schema"]["fields"] if f["name"] == "act")
+    act["categories"] = [{"value": "condemn", "label": "Expresses strong disapproval."}]
+    (built / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    _site(built, built / "site")
+    codebook = (built / "site/codebook.html").read_text(encoding="utf-8")
+    assert "<code>condemn</code>: Expresses strong disapproval." in codebook
+    assert "not available yet" not in codebook

@@ -36,7 +36,7 @@ import shutil
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -47,10 +47,20 @@ import jinja2
 from .diagnostics import Diagnostic
 from .reader import decode_text
 
-__all__ = ["ARTICLES_PER_PAGE", "MARKER", "RECORDS_PER_PAGE", "SiteError", "Written", "build"]
+__all__ = [
+    "ARTICLES_PER_PAGE",
+    "MARKER",
+    "RECORDS_PER_PAGE",
+    "TIMELINE_MARKS",
+    "SiteError",
+    "Written",
+    "build",
+]
 
 ARTICLES_PER_PAGE = 250
 RECORDS_PER_PAGE = 1000
+# Past this many figures the timeline draws one mark per category and month, not per figure.
+TIMELINE_MARKS = 2000
 # A seed larger than this is not an article; the site refuses to embed it.
 MAX_SEED_BYTES = 16 * 1024 * 1024
 # The file that marks a folder as a site this command wrote, and so safe to replace.
@@ -389,6 +399,39 @@ _PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9", "#
 _PALETTE += ["#7f3c8d", "#11a579"]
 
 
+def _summary(
+    key: tuple[str, str],
+    figures: list[tuple[int, int | None, int | None, str]],
+    x: Any,
+    y: Any,
+    colours: dict[str, str],
+) -> _Point:
+    """One mark for the figures of one category published in one month: the median value,
+    and a bar from the lowest to the highest value or bound any of them states."""
+    category, month = key
+    values = sorted(v for v, _, _, _ in figures)
+    stated = [n for value, low, high, _ in figures for n in (value, low, high) if n is not None]
+    bottom, top = min(stated), max(stated)
+    approximately = sum(q == "approximately" for *_, q in figures)
+    middle = x(date(int(month[:4]), int(month[5:7]), 15))
+    median = values[len(values) // 2]
+    return _Point(
+        x=middle,
+        x0=middle,
+        x1=middle,
+        y=y(median),
+        y_low=y(bottom),
+        y_high=y(top),
+        open_up=False,
+        open_down=False,
+        approximately=approximately * 2 > len(figures),
+        colour=colours.get(category, "#000000"),
+        href="",
+        title=f"{month}: {len(figures)} figures of {_words(category)}, median {median}, "
+        f"values and bounds {bottom} to {top}, {approximately} approximately",
+    )
+
+
 def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, Any]:
     """Coordinates of the two charts, computed here so that the page needs no chart code."""
     width, height, left, right, top, bottom = 960.0, 420.0, 70.0, 20.0, 20.0, 50.0
@@ -427,6 +470,7 @@ def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, An
     categories = context.vocab.get(("figures", "category"), [])
     colours = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(categories)}
     points = []
+    groups: dict[tuple[str, str], list[tuple[int, int | None, int | None, str]]] = {}
     for a in articles:
         early, late = _day(a["published_earliest"]), _day(a["published_latest"])
         if early is None or late is None:
@@ -435,6 +479,8 @@ def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, An
             local = str(f["figure_id"]).split(":", 1)[-1]
             qualifier = str(f["qualifier"])
             low, high = f["low"], f["high"]
+            key = (str(f["category"]), early.isoformat()[:7])
+            groups.setdefault(key, []).append((int(f["value"]), low, high, qualifier))
             points.append(
                 _Point(
                     x=x(early + (late - early) / 2),
@@ -452,6 +498,14 @@ def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, An
                     f"({_words(qualifier)}; low {_bound(low)}, high {_bound(high)})",
                 )
             )
+    summarised = len(points) > TIMELINE_MARKS
+    if summarised:
+        # Marks of one month stand side by side, one column per category, so none hides another.
+        dodge = {c: (i - len(categories) / 2) * 3 for i, c in enumerate(categories)}
+        points = [
+            _summary(key, figures, lambda day, k=key: x(day) + dodge.get(k[0], 0), y, colours)
+            for key, figures in sorted(groups.items())
+        ]
     ticks_y = [{"y": y(10**k), "label": f"{10**k:,}"} for k in range(decades + 1)]
     ticks_x = [
         {"x": x(date(year, 1, 1)), "label": str(year)} for year in range(first.year, last.year + 1)
@@ -498,6 +552,9 @@ def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, An
         "top": top,
         "bottom": height - bottom,
         "points": points,
+        "summarised": summarised,
+        "figures": sum(len(g) for g in groups.values()),
+        "marks": TIMELINE_MARKS,
         "ticks_x": ticks_x,
         "ticks_y": ticks_y,
         "legend": [{"label": _words(c), "colour": colours[c]} for c in categories],
@@ -517,6 +574,10 @@ def _timeline(articles: list[dict[str, Any]], context: _Context) -> dict[str, An
 
 
 # --- claims -------------------------------------------------------------------------------
+
+
+def _change(before: str | None, after: str | None) -> str:
+    return "added" if not before else "dropped" if not after else "changed"
 
 
 def _lineages(
@@ -542,7 +603,7 @@ def _lineages(
             if index == 0:
                 first = {n: values.get(n, "") for n in names}
             changed = [
-                f"{_words(n)} {'dropped' if not values.get(n) else 'changed'}"
+                f"{_words(n.removesuffix('_id'))} {_change(first.get(n), values.get(n))}"
                 for n in names
                 if index and values.get(n, "") != first.get(n, "")
             ]
@@ -729,13 +790,16 @@ def _render(
         counts = Counter(r.kind for r in records)
         summaries.append({"article": article, "counts": counts})
         for r in records:
+            # The lists and actor pages show no fields: keep them only where a lineage needs
+            # them, so that memory does not grow by every field of every record.
+            slim = replace(r, fields=[]) if not r.claim_id else r
             if r.kind != "mention":
-                rows.append(r)
+                rows.append(slim)
             if r.claim_id:
                 by_claim[r.claim_id].append(r)
             for name, _, href in r.fields:
                 if href:
-                    refs[href.removeprefix("actors/").removesuffix(".html")].append((name, r))
+                    refs[href.removeprefix("actors/").removesuffix(".html")].append((name, slim))
     if problems:
         return {}, problems
     titles = {str(a["article_id"]): str(a["title"]) for a in articles}
