@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED, invoke, tree
+from conftest import ARTICLE, REPO, SEED, edit, invoke, tree
 
 from chechnya_purges import site as site_module
 from chechnya_purges.site import Record, segments
@@ -353,3 +353,26 @@ def test_codebook_shows_value_definitions_when_the_descriptor_has_them(built: Pa
     codebook = (built / "site/codebook.html").read_text(encoding="utf-8")
     assert "<code>condemn</code>: Expresses strong disapproval." in codebook
     assert "not available yet" not in codebook
+
+
+def test_a_url_that_is_not_a_web_address_is_not_a_link(mini: Path, tmp_path: Path) -> None:
+    edit(
+        mini,
+        ARTICLE,
+        lambda t: t.replace("language: en\n", "language: en\nurl: javascript:alert(1)\n"),
+    )
+    result = invoke(mini, "build")
+    assert result.exit_code == 0, result.output
+    _site(mini, tmp_path / "site")
+    page = (tmp_path / "site/articles/001_freedonia.html").read_text(encoding="utf-8")
+    assert "published at javascript:alert(1)" in page
+    assert 'href="javascript:' not in page
+
+
+def test_nested_json_that_is_not_json_is_one_error(built: Path, tmp_path: Path) -> None:
+    _restate(built, "build/chechnya-purges.json", b'{"name": ')
+    result = invoke(built, "site", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 1, result.output
+    assert "build/chechnya-purges.json:1:1: error[package-unreadable] not valid JSON" in (
+        result.output
+    )

@@ -135,7 +135,11 @@ def _read_package(root: Path) -> tuple[dict[str, Any], dict[str, Any], list[Diag
     if digest != nested.get("hash"):
         message = f"has {digest}; datapackage.json says {nested.get('hash')}"
         return {}, {}, [_problem(nested["path"], "package-file-altered", message, _REBUILD)]
-    return descriptor, json.loads(raw), []
+    try:
+        return descriptor, json.loads(raw), []
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        message = f"not valid JSON: {exc}"
+        return {}, {}, [_problem(nested["path"], "package-unreadable", message, _REBUILD)]
 
 
 def _claims(root: Path, descriptor: dict[str, Any]) -> list[dict[str, str]] | None:
@@ -625,6 +629,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["words"] = _words
+    # A record's url is text a contributor typed: only a web address becomes a link.
+    env.tests["web"] = lambda url: isinstance(url, str) and url.startswith(("https://", "http://"))
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env
 
