@@ -268,6 +268,7 @@ def test_keyboard_reaches_every_record_with_a_visible_focus(
         key, style, width = focused
         if key:
             assert style == "solid" and width >= 2, f"{key}: focus outline {style} {width}"
+            assert page.is_visible(f"[id='{key}'] .fields"), f"{key}: focus shows no fields"
             reached.add(key)
         if reached == wanted:
             break
