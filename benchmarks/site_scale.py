@@ -5,15 +5,18 @@
 
 For each N it generates the synthetic corpus (benchmarks/generate.py), builds the package
 (without its frictionless pass, which the site does not need), then runs `site` once as its
-own process and reports its wall time, peak memory and what a reader downloads: the index,
-a page of the records list, the heaviest and the median article page, the timeline, the
-actor list and the heaviest actor page, and the whole folder. Run by hand (it is not part of
-CI): its results are in README, "The evidence browser".
+own process and reports its wall time, its CPU time (user and system: on a shared machine
+the wall time moves with other people's load, the CPU time much less), its peak memory, and
+what a reader downloads: the index, a page of the records list, the median and the largest
+article page, the timeline, the actor list and the largest actor page, and the whole
+folder. Run by hand (it is not part of CI): its results are in README, "The evidence
+browser".
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import tempfile
@@ -60,8 +63,11 @@ def main() -> None:
             generate(n, root)
             cli = str(BIN / "chechnya-purges")
             measure([cli, "--root", str(root), "build", "--no-frictionless"])
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             run = measure([cli, "--root", str(root), "site", "--out", str(work / "site")])
-            rows.append((n, run, weights(work / "site")))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            rows.append((n, run, cpu, weights(work / "site")))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     names = list(rows[0][2])
