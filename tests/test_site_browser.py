@@ -4,8 +4,8 @@ The browser is Debian's ``chromium`` package (``apt-get install -y chromium``; `
 installs it), launched by path because Playwright's own browser download needs a network
 these tests do not assume. Without it the tests are skipped, saying so.
 
-Screenshots of the index, one article and the timeline are saved to ``tests/screenshots/``
-(ignored by git) for a person to look at.
+Screenshots of the index (and of its list filtered to one act), one article and the timeline
+are saved to ``tests/screenshots/`` (ignored by git) for a person to look at.
 """
 
 from __future__ import annotations
@@ -325,3 +325,7 @@ def test_screenshots_of_the_index_an_article_and_the_timeline(site: Path, page: 
         page.wait_for_load_state("load")
         page.screenshot(path=str(SCREENSHOTS / name), full_page=full)
         assert (SCREENSHOTS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.goto(site.as_uri() + "/index.html#records")
+    page.select_option("#f-act", "condemn")
+    page.locator("#records").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "index-filtered.png"))
