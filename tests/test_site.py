@@ -340,7 +340,8 @@ def test_claims_are_rendered_as_lineages_once_the_package_has_them(built: Path) 
     assert '<span class="change">qualifier changed</span>' in page
     assert '<span class="change">reported by added</span>' in page
     article = (built / "site/articles/001_freedonia.html").read_text(encoding="utf-8")
-    assert "sylvania-deaths" in article
+    assert '<a href="../claims.html#claim-sylvania-deaths">sylvania-deaths</a>' in article
+    assert 'id="claim-sylvania-deaths"' in page
 
 
 def test_codebook_shows_value_definitions_when_the_descriptor_has_them(built: Path) -> None:

@@ -285,6 +285,8 @@ def _fields(
             if actors:
                 label = f"{context.names.get(str(one), str(one))} ({one})"
                 shown.append((name, label, f"actors/{one}.html"))
+            elif name == "claim_id":
+                shown.append((name, str(one), f"claims.html#claim-{one}"))
             else:
                 shown.append((name, str(one), None))
     return shown
@@ -804,7 +806,7 @@ def _render(
             if r.claim_id:
                 by_claim[r.claim_id].append(r)
             for name, _, href in r.fields:
-                if href:
+                if href and href.startswith("actors/"):
                     refs[href.removeprefix("actors/").removesuffix(".html")].append((name, slim))
     if problems:
         return {}, problems
