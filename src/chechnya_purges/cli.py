@@ -375,7 +375,7 @@ def site(ctx: click.Context, out: Path | None, fmt: str) -> None:
     \b
     Example:
         $ chechnya-purges site --out site/
-        Wrote 52 pages to site/: open site/index.html in a browser.
+        Wrote 79 pages to site: open site/index.html in a browser.
     """
     from .site import SiteError
     from .site import build as build_site
