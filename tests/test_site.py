@@ -377,3 +377,42 @@ def test_nested_json_that_is_not_json_is_one_error(built: Path, tmp_path: Path) 
     assert "build/chechnya-purges.json:1:1: error[package-unreadable] not valid JSON" in (
         result.output
     )
+
+
+def test_lists_are_split_into_pages_at_scale(astral: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corpus-sized lists never land on one page: 7 records at 3 a page are 3 pages."""
+    monkeypatch.setattr(site_module, "RECORDS_PER_PAGE", 3)
+    _site(astral, astral / "site")
+    out = astral / "site"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Records 1\u20133 of 7, in article order." in index
+    assert '<a href="records-2.html">2</a>' in index and '<a href="records-3.html">3</a>' in index
+    assert index.count('<tr data-kind="') == 3
+    last = (out / "records-3.html").read_text(encoding="utf-8")
+    assert last.count('<tr data-kind="') == 1
+    assert "Records 7\u20137 of 7" in last and '<span aria-current="page">3</span>' in last
+    assert not (out / "records-4.html").exists()
+
+
+def test_article_list_is_split_into_pages_at_scale(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_module, "ARTICLES_PER_PAGE", 1)
+    mini = built
+    second = mini / "seeds" / "002_copy.txt"
+    second.write_bytes((mini / SEED).read_bytes())
+    (mini / "data/articles/002_copy.yaml").write_bytes((mini / ARTICLE).read_bytes())
+    result = invoke(mini, "build")
+    assert result.exit_code == 0, result.output
+    _site(mini, mini / "site")
+    index = (mini / "site/index.html").read_text(encoding="utf-8")
+    assert "Articles 1\u20131 of 2." in index and '<a href="articles-2.html">2</a>' in index
+    page = (mini / "site/articles-2.html").read_text(encoding="utf-8")
+    assert 'href="articles/002_copy.html"' in page
+    assert 'href="articles/001_freedonia.html"' not in page
+
+
+def test_the_same_package_gives_the_same_site(built: Path, tmp_path: Path) -> None:
+    _site(built, tmp_path / "one")
+    _site(built, tmp_path / "two")
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
