@@ -538,6 +538,47 @@ def lineage(ctx: click.Context, claim: str | None, fmt: str) -> None:
         click.echo(text(found), nl=False)
 
 
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the site (default: site/ under the dataset root). Replaced on every "
+    "run; refused when it holds anything but an earlier site.",
+)
+@_problem_format
+@click.pass_context
+def site(ctx: click.Context, out: Path | None, fmt: str) -> None:
+    """Write the evidence browser: static pages showing every value on its article's words.
+
+    Reads the built package (run build first) and the seed texts; the pages open from
+    file:// with no server and no network. They embed the full seed texts: the site is for
+    people holding this repository, never for publishing.
+
+    \b
+    Example:
+        $ chechnya-purges site --out site/
+        Wrote 79 pages to site: open site/index.html in a browser.
+    """
+    from .site import SiteError
+    from .site import build as build_site
+
+    root = _root(ctx)
+    target = out if out is not None else root / "site"
+    try:
+        written, problems = build_site(root, target)
+    except SiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if _emit(problems, fmt) or written is None:
+        click.echo("Nothing was written.", err=True)
+        ctx.exit(1)
+        return
+    click.echo(
+        f"Wrote {written.pages} pages to {target}: open {target / 'index.html'} in a browser.",
+        err=True,
+    )
+
+
 def _current(root: Path) -> tuple[Dataset[Tabulated], dict[str, bytes], Pending]:
     """The package build would write now, in memory; a usage error if the data is invalid."""
     from .dataset import load
