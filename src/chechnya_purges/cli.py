@@ -70,13 +70,32 @@ def _summary(dataset: Dataset[Tabulated]) -> str:
 
 
 def _root(ctx: click.Context) -> Path:
-    """The dataset root: --root, else the nearest folder above the working directory."""
+    """The dataset root: --root, else the nearest folder above the working directory.
+
+    A swap of the outputs that a killed build left half done is finished first, so that no
+    command ever reads a mixed set.
+    """
     from .dataset import RootNotFound, find_root
 
     try:
-        return find_root(ctx.obj or Path.cwd())
+        root = find_root(ctx.obj or Path.cwd())
     except RootNotFound as exc:
         raise click.UsageError(f"{exc}; run inside the dataset or pass --root") from exc
+    _recover(root)
+    return root
+
+
+def _recover(root: Path) -> None:
+    """Finish the swap of a killed build, if one was left, before reading the outputs."""
+    from ._swap import recover
+
+    try:
+        recover(root)
+    except OSError as exc:
+        raise click.ClickException(
+            f"an interrupted build left its outputs half replaced, and finishing the swap "
+            f"failed: {exc.strerror or exc}; make {root} writable and run the command again"
+        ) from exc
 
 
 def _command(function: Callable[..., int]) -> Callable[..., None]:
@@ -143,17 +162,58 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
 
     The outputs are written to a staging folder, checked with frictionless (every row) and
     jsonschema (the nested JSON; past 50 articles, an even sample of them — check validates
-    all), and only then swapped in: a failed build leaves the previous outputs as they were.
+    all), and only then swapped in, all at once: a failed, killed or interrupted build leaves
+    the previous outputs as they were or the new ones complete. A second build of the same
+    folder waits for the first to end.
 
     \b
     Example:
         $ chechnya-purges build
     """
+    from ._swap import locked, prepare
+
+    def waiting() -> None:
+        click.echo("Another build of this dataset is running: waiting for it to end.", err=True)
+
+    try:
+        with locked(root, waiting):
+            prepare(root)
+            return _build(root, fmt, no_frictionless)
+    except OSError as exc:
+        _emit([_unwritable(root, exc)], fmt)
+        click.echo("Nothing was written.", err=True)
+        return 1
+
+
+def _unwritable(root: Path, exc: OSError) -> Diagnostic:
+    """A disk that refuses (full, read-only) as one diagnostic, on the output it refused
+    (named as in the dataset, not by the staging folder it was being written to)."""
+    from ._swap import STAGING_PREFIX
+
+    name = exc.filename if isinstance(exc.filename, str) else str(root)
+    try:
+        parts = Path(name).resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        parts = (name,)
+    if parts and parts[0].startswith(STAGING_PREFIX):
+        parts = parts[1:]
+    return Diagnostic(
+        "/".join(parts) or ".",
+        1,
+        1,
+        "output-unwritable",
+        f"cannot write the outputs: {exc.strerror or type(exc).__name__}",
+        "free disk space or make the dataset folder writable, then build again; "
+        "the previous outputs are as they were",
+    )
+
+
+def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
+    from ._swap import staging, swap_in
     from .conform import conform
     from .dataset import load
     from .tables import tabulate
     from .write import render as render_files
-    from .write import staging, swap_in
 
     dataset, problems = load(root, tabulate)
     if _emit(problems, fmt):
@@ -447,6 +507,8 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     from .release import verify as verify_package
 
     target = path or _root(ctx)
+    if path is not None and path.is_dir():
+        _recover(path)
     status = _emit(verify_package(target), fmt)
     if status == 0:
         descriptor = json_module.loads(read_package(target)["datapackage.json"])
@@ -469,7 +531,8 @@ def release(ctx: click.Context, out: Path) -> None:
 
     The archive, chechnya-purges-X.Y.Z.zip, holds datapackage.json, build/, schema/,
     CITATION.cff and LICENSE-DATA, and is byte-identical every time it is made from the same
-    outputs. Refuses when check would fail.
+    outputs. Refuses when check would fail. The archive and the snapshot are each written to
+    a temporary name and renamed: an interrupted release leaves no partial file.
 
     \b
     Example:
@@ -488,6 +551,10 @@ def release(ctx: click.Context, out: Path) -> None:
         path, digest = publish(root, files, __version__, out)
     except ReleaseError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write the release to {out}: {exc.strerror or exc}; no partial file was left"
+        ) from exc
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     click.echo(f"{shown}  sha256:{digest}")
 

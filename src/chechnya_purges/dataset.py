@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -206,6 +209,21 @@ PARALLEL_FROM = 200
 
 def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
     _WORKER.update(registry=registry, prepare=prepare)
+    # Ctrl-C reaches the whole process group: the parent decides, workers follow it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End the worker when the process that started it is gone.
+
+    A worker waits for its next article on a pipe whose other end it inherited itself, so
+    a parent killed outright (SIGKILL, out of memory) would leave it waiting forever. An
+    orphan is handed to another parent, which is what this watches for.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _check_in_worker(path: Path) -> Outcome:

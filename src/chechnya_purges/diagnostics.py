@@ -172,6 +172,11 @@ CODES: dict[str, Code] = {
         "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
         "Run `chechnya-purges build` and commit the result.",
     ),
+    "output-unwritable": Code(
+        "The outputs could not be written: the disk is full or the folder is read-only.",
+        "Free disk space or make the folder writable, then run the command again; the "
+        "previous outputs are left as they were.",
+    ),
     "nonconformant": Code(
         "The written package fails frictionless or JSON Schema validation.",
         "This is a bug in the build, not in the data: please report it.",

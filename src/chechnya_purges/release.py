@@ -12,6 +12,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from ._swap import write_atomically
 from .compat import SNAPSHOTS, SnapshotError, read_package, snapshot
 from .diagnostics import Diagnostic
 
@@ -140,7 +141,10 @@ def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tup
     content = archive(payload, version)
     folder = out if out.is_absolute() else root / out
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / archive_name(version)).write_bytes(content)
+    for leftover in folder.glob(f".{archive_name(version)}.*.tmp"):
+        leftover.unlink()  # from a release killed while writing
+    # Each file appears whole or not at all: a kill or a full disk leaves no partial zip.
+    write_atomically(folder / archive_name(version), content)
     record.parent.mkdir(exist_ok=True)
-    record.write_bytes(promised)
+    write_atomically(record, promised)
     return folder / archive_name(version), hashlib.sha256(content).hexdigest()

@@ -3,7 +3,8 @@
 Every output is first rendered to bytes in memory (:func:`render`), so that ``build`` and the
 drift check of ``check`` compare like with like: the same function decides every byte. No
 timestamps, fixed ordering, ``\\n`` line ends, UTF-8 without BOM. :func:`swap_in` replaces
-the previous outputs only after the new ones were written and conformed in a staging folder.
+the previous outputs, all or none, only after the new ones were written and conformed in a
+staging folder.
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from ._swap import OUTPUT_ROOTS, staging, swap_in
 from .dataset import Dataset
 from .models import Actor, Article
 from .tables import (
@@ -48,8 +44,6 @@ DATA_LICENSE = {
 }
 JSON_PATH = f"build/{JSON_NAME}"
 ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
-# What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff")
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -216,27 +210,3 @@ def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
     files["datapackage.json"] = _json(_descriptor(dataset, version, files))
     files["CITATION.cff"] = _citation(version)
     return dict(sorted(files.items()))
-
-
-@contextmanager
-def staging(root: Path, files: dict[str, bytes]) -> Iterator[Path]:
-    """The outputs written to a fresh folder beside the real ones, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    try:
-        for relative, content in files.items():
-            target = folder / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def swap_in(root: Path, staged: Path) -> None:
-    """Replace the previous outputs by the staged ones, each with one rename."""
-    retired = staged / ".retired"
-    retired.mkdir()
-    for name in OUTPUT_ROOTS:
-        if (root / name).exists():
-            os.replace(root / name, retired / name)
-        os.replace(staged / name, root / name)
