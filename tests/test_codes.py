@@ -9,7 +9,9 @@ from pathlib import Path
 import test_bad_inputs
 import test_build
 import test_contributing
+import test_faults
 import test_release
+import test_untrusted
 from test_bad_inputs import CASES
 
 from chechnya_purges.conform import conform
@@ -27,6 +29,13 @@ ELSEWHERE = {
     "package-file-missing": test_release.test_verify_catches_a_truncated_and_a_missing_file,
     "package-version": test_release.test_verify_wants_a_version_and_a_readable_package,
     "package-unreadable": test_release.test_verify_wants_a_version_and_a_readable_package,
+    "package-invalid": test_untrusted.test_an_empty_resource_list_is_reported,
+    "package-file-extra": (
+        test_untrusted.test_a_decoy_descriptor_and_an_extra_file_in_the_archive_are_reported
+    ),
+    "output-unwritable": (
+        test_faults.test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing
+    ),
 }
 
 

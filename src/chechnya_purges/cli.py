@@ -275,9 +275,12 @@ def summary(ctx: click.Context) -> None:
         $ chechnya-purges summary
         | article | publisher | published | figures | statements | actors |
     """
-    from .summary import article_table
+    from .summary import SummaryError, article_table
 
-    click.echo(article_table(_root(ctx)), nl=False)
+    try:
+        click.echo(article_table(_root(ctx)), nl=False)
+    except SummaryError as exc:
+        raise click.ClickException(f"{exc}; run `chechnya-purges build` first") from exc
 
 
 @cli.command()
@@ -464,10 +467,11 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
                 raise click.UsageError("no release snapshot in releases/: name OLD")
         before = load_snapshot(old)
         after = load_snapshot(new) if new else snapshot(_current(root))
+        changes = compare(before, after)
+        level = classify(changes)
+        needed = required_version(before["version"], level)
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from exc
-    changes = compare(before, after)
-    level = classify(changes)
     if fmt == "json":
         report = {
             "old": before["version"],
@@ -479,7 +483,6 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
         return
     for change in sorted(changes, key=lambda c: (-c.level, c.table, c.subject)):
         click.echo(f"{change.level.name:<5}  {change.table}  {change.subject}: {change.detail}")
-    needed = required_version(before["version"], level)
     click.echo(
         f"Level: {level.name}; {before['version']} needs at least {needed}; "
         f"this is {after['version']}.",
@@ -494,16 +497,16 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
 def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     """Check a copy of the package (a folder or a release zip) against its descriptor.
 
-    Every listed file must be present with the size and SHA-256 the descriptor states.
+    The copy must have one descriptor, at its root, listing every file it holds (a release
+    zip holds nothing else), each inside the package and present with the size and SHA-256
+    the descriptor states. Sizes are compared before anything is decompressed.
 
     \b
     Example:
         $ chechnya-purges verify dist/chechnya-purges-1.0.0.zip
         Verified chechnya-purges 1.0.0: 9 files.
     """
-    import json as json_module
-
-    from .compat import read_package
+    from ._package import open_copy
     from .release import verify as verify_package
 
     target = path or _root(ctx)
@@ -511,7 +514,7 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
         _recover(path)
     status = _emit(verify_package(target), fmt)
     if status == 0:
-        descriptor = json_module.loads(read_package(target)["datapackage.json"])
+        descriptor = open_copy(target).descriptor
         count = len(descriptor["resources"])
         click.echo(f"Verified chechnya-purges {descriptor['version']}: {count} files.", err=True)
     ctx.exit(status)

@@ -22,13 +22,13 @@ import hashlib
 import io
 import json
 import re
-import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from ._package import CopyError, open_copy
 from .diagnostics import Diagnostic
 
 __all__ = [
@@ -99,38 +99,27 @@ def enough(old: str, new: str, level: Level) -> bool:
 
 
 def read_package(path: Path) -> dict[str, bytes]:
-    """The files of a package (a folder with datapackage.json, or a release zip) by path."""
-    if path.is_dir():
-        descriptor = path / "datapackage.json"
-        if not descriptor.is_file():
-            raise SnapshotError(f"{path}: no datapackage.json")
-        files = {"datapackage.json": descriptor.read_bytes()}
-        for resource in json.loads(files["datapackage.json"])["resources"]:
-            target = path / resource["path"]
-            if target.is_file():
-                files[resource["path"]] = target.read_bytes()
-        return files
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            top = next((n for n in names if n.endswith("datapackage.json")), None)
-            if top is None:
-                raise SnapshotError(f"{path}: no datapackage.json in the archive")
-            prefix = top.removesuffix("datapackage.json")
-            return {
-                n.removeprefix(prefix): archive.read(n)
-                for n in names
-                if n.startswith(prefix) and not n.endswith("/")
-            }
-    raise SnapshotError(f"{path}: neither a package folder nor a release zip")
+    """The files of a package (a folder with datapackage.json, or a release zip) by path,
+    once the copy was found to match its descriptor."""
+    try:
+        copy = open_copy(path)
+    except CopyError as exc:
+        raise SnapshotError(f"{path}: {exc}") from exc
+    if copy.problems:
+        first = copy.problems[0]
+        more = f" (and {len(copy.problems) - 1} more)" if len(copy.problems) > 1 else ""
+        raise SnapshotError(
+            f"{path} does not match its descriptor: {first.path}: {first.message}{more}; "
+            "see `chechnya-purges verify`"
+        )
+    return {"datapackage.json": copy.raw_descriptor, **copy.files}
 
 
 def _row_hash(row: list[str]) -> str:
     return hashlib.sha256(json.dumps(row, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
-    """What a package promises: its tables' structure and every record by primary key."""
+def _snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
     descriptor = json.loads(files["datapackage.json"])
     tables: dict[str, Any] = {}
     records: dict[str, dict[str, str]] = {}
@@ -162,12 +151,96 @@ def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
     return {"version": descriptor.get("version", ""), "tables": tables, "records": records}
 
 
+# What diff relies on in a snapshot, checked before it compares anything: a snapshot file
+# in releases/ or a package can come from anywhere.
+_SNAPSHOT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "tables", "records"],
+    "properties": {
+        "version": {"type": "string"},
+        "tables": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["primaryKey", "foreignKeys", "fields"],
+                "properties": {
+                    "primaryKey": {"type": "array", "items": {"type": "string"}},
+                    "foreignKeys": {"type": "array"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["type", "description", "constraints"],
+                            "properties": {
+                                "type": {"type": "string"},
+                                "description": {"type": "string"},
+                                "constraints": {
+                                    "type": "object",
+                                    "properties": {
+                                        "enum": {
+                                            "type": "array",
+                                            "items": {"type": ["string", "number", "boolean"]},
+                                        }
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "records": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def _checked(value: Any, source: str) -> dict[str, Any]:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(_SNAPSHOT_SCHEMA).iter_errors(value)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise SnapshotError(f"{source}: not a package snapshot: at /{where}: {error.message}")
+    return dict(value)
+
+
+def snapshot(files: Mapping[str, bytes]) -> dict[str, Any]:
+    """What a package promises: its tables' structure and every record by primary key."""
+    try:
+        made = _snapshot(files)
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        StopIteration,
+        RecursionError,
+        csv.Error,
+    ) as exc:  # a descriptor of another shape than build writes
+        reason = f"{type(exc).__name__}: {exc}"
+        raise SnapshotError(f"the package's tables cannot be read: {reason}") from exc
+    return _checked(made, "the package")
+
+
 def load_snapshot(path: Path) -> dict[str, Any]:
     """A snapshot from a snapshot file, a descriptor, a package folder or a release zip."""
     if path.name == "datapackage.json":
         return snapshot(read_package(path.parent))
     if path.suffix == ".json" and path.is_file():
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            value = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise SnapshotError(f"{path}: not a readable snapshot: {exc}") from exc
+        return _checked(value, str(path))
     return snapshot(read_package(path))
 
 
@@ -303,11 +376,25 @@ def release_problems(root: Path, files: Mapping[str, bytes], version: str) -> li
     baseline = latest_snapshot(root)
     if baseline is None:
         return []
-    old = load_snapshot(baseline)
-    changes = diff(old, snapshot(files))
-    level = classify(changes)
+    try:
+        old = load_snapshot(baseline)
+        changes = diff(old, snapshot(files))
+        level = classify(changes)
+        rises = enough(old["version"], version, level)
+    except SnapshotError as exc:
+        shown = f"{SNAPSHOTS}/{baseline.name}"
+        return [
+            Diagnostic(
+                shown,
+                1,
+                1,
+                "package-unreadable",
+                str(exc).replace(str(baseline), shown),
+                "restore the snapshot the release made (git checkout releases/)",
+            )
+        ]
     problems = []
-    if not enough(old["version"], version, level):
+    if not rises:
         path, line = _version_position(root)
         needed = required_version(old["version"], level)
         breaking = [c for c in changes if c.level is level][:3]

@@ -10,9 +10,13 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-__all__ = ["MARKERS", "article_table"]
+__all__ = ["MARKERS", "SummaryError", "article_table"]
 
 MARKERS = ("<!-- articles:start -->", "<!-- articles:end -->")
+
+
+class SummaryError(Exception):
+    """build/ is missing or holds tables of another shape than build writes."""
 
 
 def _read(root: Path, name: str) -> list[dict[str, str]]:
@@ -22,6 +26,17 @@ def _read(root: Path, name: str) -> list[dict[str, str]]:
 
 def article_table(root: Path) -> str:
     """A Markdown table: one row per article with its publisher, date and counts."""
+    try:
+        return _table(root)
+    except OSError as exc:
+        where = Path(str(exc.filename or root / "build"))
+        shown = where.relative_to(root) if where.is_relative_to(root) else where
+        raise SummaryError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    except (KeyError, ValueError, csv.Error) as exc:  # UnicodeDecodeError is a ValueError
+        raise SummaryError(f"build/ does not hold the tables build writes: {exc!r}") from exc
+
+
+def _table(root: Path) -> str:
     names = {row["actor_id"]: row["name"] for row in _read(root, "actors")}
     counts = {
         name: Counter(row["article_id"] for row in _read(root, name))

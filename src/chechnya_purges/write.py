@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from ._package import LICENCE, read_licence
 from ._swap import OUTPUT_ROOTS, staging, swap_in
 from .dataset import Dataset
 from .models import Actor, Article
@@ -101,7 +102,7 @@ def _file_facts(content: bytes) -> dict[str, Any]:
 
 
 def _descriptor(
-    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes]
+    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes], licence: bytes | None
 ) -> dict[str, Any]:
     names = {actor.id: actor.name for actor in dataset.actors}
 
@@ -147,6 +148,9 @@ def _descriptor(
             "regions and block quotes; valid against schema/dataset.schema.json.",
         }
     )
+    resources += [_file_resource(path, files[path]) for path in sorted(files) if path in _FILES]
+    if licence is not None:
+        resources.append(_file_resource(LICENCE, licence))
     return {
         "$schema": f"{PROFILE}/datapackage.json",
         "name": "chechnya-purges",
@@ -158,6 +162,45 @@ def _descriptor(
         "contributors": [{"title": CREATOR, "roles": ["creator"]}],
         "sources": [source(a) for a in sorted(dataset.articles, key=lambda a: a.id)],
         "resources": resources,
+    }
+
+
+# The package's files that are not data: listed with their size and hash all the same, so
+# that verify notices an altered schema, citation or licence in a copy.
+_FILES: dict[str, tuple[str, str, str]] = {
+    "schema/actors.schema.json": (
+        "jsonschema",
+        "application/schema+json",
+        "JSON Schema of the actor registry, data/actors.yaml.",
+    ),
+    "schema/article.schema.json": (
+        "jsonschema",
+        "application/schema+json",
+        "JSON Schema of one annotated article, data/articles/<id>.yaml.",
+    ),
+    "schema/dataset.schema.json": (
+        "jsonschema",
+        "application/schema+json",
+        f"JSON Schema of {JSON_PATH}.",
+    ),
+    "CITATION.cff": ("cff", "application/yaml", "How to cite this version (Citation File Format)."),
+    LICENCE: ("txt", "text/plain", "The licence of the data: CC BY 4.0."),
+}
+
+
+def _file_resource(path: str, content: bytes) -> dict[str, Any]:
+    """A resource for a file that is not a table. Its format is not "json" even for the
+    JSON Schemas: frictionless would read those as data and fail."""
+    fmt, mediatype, description = _FILES[path]
+    name = path.removeprefix("schema/").removesuffix(".json").replace(".", "-").lower()
+    return {
+        "name": name,
+        "path": path,
+        "format": fmt,
+        "mediatype": mediatype,
+        "encoding": "utf-8",
+        **_file_facts(content),
+        "description": description,
     }
 
 
@@ -202,11 +245,16 @@ def _citation(version: str) -> bytes:
 
 
 def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
-    """Every output file, by path relative to the dataset root, as the bytes to write."""
+    """Every file of the package, by path relative to the dataset root, as the bytes to
+    write: the outputs, and the hand-written LICENSE-DATA that the descriptor lists (which
+    build checks with the rest and leaves where it is)."""
     files = {table.path: _csv(table, dataset) for table in TABLES}
     files[JSON_PATH] = document(dataset, version)
     files |= {path: _json(schema) for path, schema in input_schemas().items()}
     files["schema/dataset.schema.json"] = _json(document_schema())
-    files["datapackage.json"] = _json(_descriptor(dataset, version, files))
     files["CITATION.cff"] = _citation(version)
+    licence = read_licence(dataset.root)
+    files["datapackage.json"] = _json(_descriptor(dataset, version, files, licence))
+    if licence is not None:  # not written by build, but part of the package it describes
+        files[LICENCE] = licence
     return dict(sorted(files.items()))
