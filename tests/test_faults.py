@@ -317,3 +317,21 @@ def test_a_release_killed_while_writing_leaves_no_partial_archive(built: Path) -
     ]
     verified = invoke(built, "verify", str(built / "dist" / f"chechnya-purges-{__version__}.zip"))
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_full_disk_during_new_changes_nothing(mini: Path, tmp_path: Path) -> None:
+    seed = tmp_path / "002_new.txt"
+    seed.write_text("A new article about Freedonia.\n" * 200, encoding="utf-8")
+    before = tree(mini)
+    result = subprocess.run(
+        command(mini, "new", str(seed)),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(1000),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == (
+        "Error: cannot write the record or its seed: File too large; nothing was changed\n"
+    )
+    assert tree(mini) == before

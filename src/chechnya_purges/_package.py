@@ -36,6 +36,7 @@ _AGAIN = "download or unpack the release again"
 # Errors a damaged archive member raises while it is decompressed.
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
+    zipfile.LargeZipFile,
     zlib.error,
     EOFError,
     NotImplementedError,
@@ -268,7 +269,7 @@ def _package_prefix(names: list[str]) -> str:
 def _read_zip(path: Path) -> Copy:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise CopyError(f"not a readable zip archive: {exc}") from exc
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]

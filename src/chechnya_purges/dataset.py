@@ -246,8 +246,11 @@ def _check_all(
     outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
 
     def drain() -> Iterator[Outcome]:
-        with pool:
+        try:
             yield from outcomes
+        finally:
+            # Interrupted (Ctrl-C, an error in the caller): drop the articles not yet begun.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     return drain()
 
