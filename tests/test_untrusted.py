@@ -350,3 +350,30 @@ def test_a_hostile_file_name_stays_on_its_line_in_every_format(tmp_path: Path) -
         "article file name 'x\\n::add-mask::hunter2%0A,y:z\\r.yaml' is not a safe article id"
     )
     assert len(text.stdout.splitlines()) == 2  # the problem and its hint
+
+
+def test_a_release_made_before_the_descriptor_listed_its_schemas_still_verifies(
+    released: Path, tmp_path: Path
+) -> None:
+    """1.0.0 archives hold the schemas, citation and licence unlisted: a warning each, so
+    that they still verify; any other unlisted file stays an error."""
+    files = members(archive_of(released))
+    descriptor = json.loads(files[TOP + "datapackage.json"])
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["path"].startswith("build")]
+    files[TOP + "datapackage.json"] = json.dumps(descriptor).encode()
+    copy = rezip(tmp_path / "older.zip", files)
+    result = invoke(released, "verify", str(copy))
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stdout.splitlines() if "warning[" in line]
+    assert warned == [
+        f"{name}:1:1: warning[package-file-extra] is not listed in the descriptor, so it "
+        "cannot be verified"
+        for name in (
+            "CITATION.cff",
+            "LICENSE-DATA",
+            "schema/actors.schema.json",
+            "schema/article.schema.json",
+            "schema/dataset.schema.json",
+        )
+    ]
+    assert cp.load(copy).version == __version__

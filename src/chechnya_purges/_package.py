@@ -33,6 +33,8 @@ MAX_FILE = 2**30
 _PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _AGAIN = "download or unpack the release again"
+# Files that 1.0.0 archives hold without listing them: a warning, so that they still verify.
+_OLDER_RELEASE = re.compile(r"^(CITATION\.cff|LICENSE-DATA|schema/[a-z]+\.schema\.json)$")
 # Errors a damaged archive member raises while it is decompressed.
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -317,6 +319,18 @@ def _read_zip(path: Path) -> Copy:
             elif name.rsplit("/", 1)[-1] == DESCRIPTOR:
                 copy.problems.append(
                     _extra(shown, "is a second descriptor; only the one at the root counts")
+                )
+            elif name.startswith(prefix) and _OLDER_RELEASE.match(shown):
+                copy.problems.append(
+                    Diagnostic(
+                        shown,
+                        1,
+                        1,
+                        "package-file-extra",
+                        "is not listed in the descriptor, so it cannot be verified",
+                        "releases made before descriptors listed it hold it unlisted",
+                        severity="warning",
+                    )
                 )
             else:
                 copy.problems.append(_extra(shown, "is not listed in the descriptor"))

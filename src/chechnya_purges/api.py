@@ -102,7 +102,8 @@ def load(path: str | Path | None = None) -> Dataset:
         copy = open_copy(target)
     except CopyError as exc:
         raise VerificationError(f"{target}: {exc}") from None
-    problems = copy.problems + verify_version(copy.descriptor)
+    problems = [p for p in copy.problems if p.severity == "error"]
+    problems += verify_version(copy.descriptor)
     if problems:
         details = "; ".join(f"{p.path}: {p.message}" for p in problems)
         raise VerificationError(f"{target} does not match its descriptor: {details}")

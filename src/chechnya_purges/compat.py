@@ -105,9 +105,10 @@ def read_package(path: Path) -> dict[str, bytes]:
         copy = open_copy(path)
     except CopyError as exc:
         raise SnapshotError(f"{path}: {exc}") from exc
-    if copy.problems:
-        first = copy.problems[0]
-        more = f" (and {len(copy.problems) - 1} more)" if len(copy.problems) > 1 else ""
+    errors = [p for p in copy.problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise SnapshotError(
             f"{path} does not match its descriptor: {first.path}: {first.message}{more}; "
             "see `chechnya-purges verify`"
