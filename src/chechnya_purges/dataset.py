@@ -211,6 +211,8 @@ def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
     _WORKER.update(registry=registry, prepare=prepare)
     # Ctrl-C reaches the whole process group: the parent decides, workers follow it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
@@ -243,7 +245,16 @@ def _check_all(
         return (check_file(registry, path, prepare) for path in paths)
     chunk = max(1, len(paths) // (workers * 8))
     pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
-    outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+    # Workers start here; Ctrl-C is held meanwhile, so that a worker never receives it before
+    # it ignores it (it would print a traceback). The parent gets it as soon as they run.
+    hold = hasattr(signal, "pthread_sigmask")
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+    finally:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def drain() -> Iterator[Outcome]:
         try:
