@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import random
 import resource
@@ -335,3 +336,14 @@ def test_a_full_disk_during_new_changes_nothing(mini: Path, tmp_path: Path) -> N
         "Error: cannot write the record or its seed: File too large; nothing was changed\n"
     )
     assert tree(mini) == before
+
+
+@pytest.mark.parametrize("staged", ["data", ".build-gone", "../elsewhere"])
+def test_a_journal_that_names_no_staging_folder_commits_nothing(built: Path, staged: str) -> None:
+    """A journal can arrive in a pull request: it never moves anything but a staging folder."""
+    before = tree(built)
+    (built / ".build-journal").write_text(json.dumps({"staged": staged}), encoding="utf-8")
+    result = invoke(built, "verify")
+    assert result.exit_code == 0, result.output
+    assert not (built / ".build-journal").exists()
+    assert tree(built) == before

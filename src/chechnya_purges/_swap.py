@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -141,7 +142,8 @@ def locked(root: Path, wait: Callable[[], None] | None = None) -> Iterator[None]
 def _journaled(root: Path) -> str | None:
     """The staging folder the journal commits to, if there is a journal naming a real one."""
     try:
-        record = json.loads((root / JOURNAL).read_text(encoding="utf-8"))
+        with (root / JOURNAL).open("rb") as handle:
+            record = json.loads(handle.read(4096))  # a journal is a few dozen bytes
     except (OSError, ValueError):
         return None
     name = record.get("staged") if isinstance(record, dict) else None
@@ -212,16 +214,24 @@ def recover(root: Path) -> bool:
     half-swapped set. Without a journal it costs one ``stat``. Raises ``OSError`` when the
     root cannot be written.
     """
-    if not os.path.lexists(root / JOURNAL):
+    if not _has_journal(root):
         return False
     with locked(root):
         return _complete(root)
 
 
+def _has_journal(root: Path) -> bool:
+    """Whether a journal file is there (anything else by that name is not ours: ignored)."""
+    try:
+        return stat.S_ISREG((root / JOURNAL).lstat().st_mode)
+    except OSError:
+        return False
+
+
 def prepare(root: Path) -> None:
     """With the build lock held: finish an interrupted swap, then delete the staging
     folders of builds killed before they committed (no other build is writing one)."""
-    if os.path.lexists(root / JOURNAL):
+    if _has_journal(root):
         _complete(root)
     for leftover in root.glob(f".{JOURNAL}.*.tmp"):
         leftover.unlink(missing_ok=True)

@@ -175,14 +175,18 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
     def waiting() -> None:
         click.echo("Another build of this dataset is running: waiting for it to end.", err=True)
 
-    try:
-        with locked(root, waiting):
+    with locked(root, waiting):
+        try:
             prepare(root)
-            return _build(root, fmt, no_frictionless)
-    except OSError as exc:
-        _emit([_unwritable(root, exc)], fmt)
-        click.echo("Nothing was written.", err=True)
-        return 1
+        except OSError as exc:
+            return _refused(root, exc, fmt)
+        return _build(root, fmt, no_frictionless)
+
+
+def _refused(root: Path, exc: OSError, fmt: str) -> int:
+    _emit([_unwritable(root, exc)], fmt)
+    click.echo("Nothing was written.", err=True)
+    return 1
 
 
 def _unwritable(root: Path, exc: OSError) -> Diagnostic:
@@ -222,11 +226,14 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
     files = render_files(dataset, __version__)
     built = _summary(dataset)
     del dataset  # its rows are in files now; conforming a large package needs the memory
-    with staging(root, files) as folder:
-        if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
-            click.echo("Nothing was written.", err=True)
-            return 1
-        swap_in(root, folder)
+    try:
+        with staging(root, files) as folder:
+            if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
+                click.echo("Nothing was written.", err=True)
+                return 1
+            swap_in(root, folder)
+    except OSError as exc:
+        return _refused(root, exc, fmt)
     click.echo(f"Built {len(files)} files from {built}.", err=True)
     return 0
 
@@ -504,7 +511,7 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     \b
     Example:
         $ chechnya-purges verify dist/chechnya-purges-1.0.0.zip
-        Verified chechnya-purges 1.0.0: 9 files.
+        Verified chechnya-purges 1.0.0: 13 files.
     """
     from ._package import open_copy
     from .release import verify as verify_package
