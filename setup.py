@@ -22,7 +22,7 @@ PACKAGED = [
     "LICENSE-DATA",
     "build",
     "schema",
-    "docs/codebook.md",
+    "docs",
     "croissant.json",
 ]
 

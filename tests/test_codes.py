@@ -10,7 +10,9 @@ import test_bad_inputs
 import test_build
 import test_claims
 import test_contributing
+import test_faults
 import test_release
+import test_untrusted
 from test_bad_inputs import CASES
 
 from chechnya_purges.conform import conform
@@ -30,6 +32,13 @@ ELSEWHERE = {
     "claim-unused": test_claims.test_a_claim_nothing_links_to_is_a_warning_not_an_error,
     "input-not-a-file": test_claims.test_a_claims_file_that_is_not_a_regular_file_is_not_read,
     "input-too-large": test_claims.test_an_oversized_claims_file_is_refused_unread,
+    "package-invalid": test_untrusted.test_an_empty_resource_list_is_reported,
+    "package-file-extra": (
+        test_untrusted.test_a_decoy_descriptor_and_an_extra_file_in_the_archive_are_reported
+    ),
+    "output-unwritable": (
+        test_faults.test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing
+    ),
 }
 # The claims' codes of test_claims' bad-input corpus.
 CLAIM_CASES = {case.code for case in test_claims.CASES}

@@ -234,18 +234,18 @@ def test_an_unreadable_release_snapshot_is_one_error_not_a_traceback(released: P
     _baseline(released).write_text("{not json", encoding="utf-8")
     result = invoke(released, "build")
     assert result.exit_code == 1
-    assert f"releases/{FIRST}.json: not a release snapshot" in result.stderr
+    assert f"releases/{FIRST}.json: not a readable snapshot" in result.stdout
     (released / "releases/9.9.9.json").write_text(_baseline(released).read_text())
     renamed = invoke(released, "check")
     assert renamed.exit_code == 1
-    assert "releases/9.9.9.json" in renamed.stderr
+    assert "releases/9.9.9.json" in renamed.stdout
     outside = released.parent / "elsewhere.json"
     outside.write_text("{}", encoding="utf-8")
     (released / "releases/9.9.9.json").unlink()
     (released / "releases/9.9.9.json").symlink_to(outside)
     linked = invoke(released, "build")
     assert linked.exit_code == 1
-    assert "releases/9.9.9.json: not a regular file" in linked.stderr
+    assert "releases/9.9.9.json: not a regular file" in linked.stdout
 
 
 def test_release_archive_is_byte_identical_and_verifies(released: Path) -> None:

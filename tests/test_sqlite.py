@@ -281,7 +281,7 @@ def test_an_unbuilt_dataset_is_refused(mini: Path, tmp_path: Path) -> None:
     result = invoke(mini, "sqlite", str(tmp_path / "out.db"))
     assert result.exit_code == 1
     assert "error[package-unreadable]" in result.stdout
-    assert result.stdout.rstrip().endswith("no datapackage.json")
+    assert "no datapackage.json in the folder" in result.stdout
     assert "Nothing was written: run `chechnya-purges build` first." in result.stderr
     assert tree(tmp_path) == before
 
@@ -366,7 +366,7 @@ def test_a_descriptor_cannot_make_it_read_outside_the_package(built: Path, tmp_p
     out = tmp_path / "out.db"
     result = invoke(built, "sqlite", str(out))
     assert result.exit_code == 1
-    assert "resource path '../secret.csv' is not a file inside it" in result.stdout
+    assert "'../secret.csv' is not a path inside the package" in result.stdout
     assert not out.exists()
 
 
@@ -392,7 +392,7 @@ def test_a_broken_zip_is_one_error_not_a_traceback(built: Path, tmp_path: Path) 
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "datapackage.json:1:2: error[package-unreadable] not valid JSON" in result.stdout
+    assert "error[package-unreadable] datapackage.json:1:2: not valid JSON" in result.stdout
 
 
 @pytest.mark.parametrize("target", ["out.db", "out.metadata.json"])

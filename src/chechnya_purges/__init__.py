@@ -16,17 +16,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["__version__", "datapackage_path", "load"]
+__all__ = ["VerificationError", "__version__", "datapackage_path", "load"]
 
 if TYPE_CHECKING:
-    from .api import datapackage_path, load
+    from .api import VerificationError, datapackage_path, load
 
     __version__: str
 
 
 def __getattr__(name: str) -> Any:
     # The API is imported on first use, so that the command line starts without it.
-    if name in ("load", "datapackage_path"):
+    if name in ("load", "datapackage_path", "VerificationError"):
         from . import api
 
         return getattr(api, name)

@@ -17,8 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .compat import python_version, read_package
-from .release import verify
+from ._package import CopyError, open_copy
+from .compat import python_version
+from .release import verify_version
 
 __all__ = ["Dataset", "VerificationError", "datapackage_path", "load", "package_version"]
 
@@ -101,17 +102,36 @@ def load(path: str | Path | None = None) -> Dataset:
 
     Without ``path``: the package this library version ships. With one (a folder holding
     ``datapackage.json``, the descriptor itself, or a release zip): that copy, after its files
-    are checked against the descriptor's sizes and SHA-256 hashes.
+    are checked against the descriptor's sizes and SHA-256 hashes, as ``verify`` checks them.
+
+    Raises :class:`VerificationError`, and nothing else, for any copy that cannot be read or
+    does not match its descriptor.
     """
-    target = Path(path) if path is not None else datapackage_path().parent
+    try:
+        target = Path(path) if path is not None else datapackage_path().parent
+    except FileNotFoundError as exc:
+        raise VerificationError(str(exc)) from None
     if target.name == "datapackage.json":
         target = target.parent
-    problems = verify(target)
+    try:
+        copy = open_copy(target)
+    except CopyError as exc:
+        raise VerificationError(f"{target}: {exc}") from None
+    problems = [p for p in copy.problems if p.severity == "error"]
+    problems += verify_version(copy.descriptor)
     if problems:
         details = "; ".join(f"{p.path}: {p.message}" for p in problems)
         raise VerificationError(f"{target} does not match its descriptor: {details}")
-    files = read_package(target)
-    descriptor = json.loads(files["datapackage.json"])
+    try:
+        return _tables(copy.descriptor, copy.files)
+    except (KeyError, TypeError, ValueError, AttributeError, csv.Error) as exc:
+        # Every file matches its descriptor, yet the descriptor describes something else
+        # than this library reads: a package made by another tool, or made to mislead.
+        reason = f"{type(exc).__name__}: {exc}"
+        raise VerificationError(f"{target}: its tables cannot be read: {reason}") from None
+
+
+def _tables(descriptor: dict[str, Any], files: dict[str, bytes]) -> Dataset:
     tables: dict[str, list[Any]] = {}
     for resource in descriptor["resources"]:
         if resource.get("type") != "table":
@@ -121,4 +141,4 @@ def load(path: str | Path | None = None) -> Dataset:
         tables[resource["name"]] = [
             row_type(**{name: _value(row[name], kind) for name, kind in fields}) for row in reader
         ]
-    return Dataset(descriptor["version"], tables)
+    return Dataset(str(descriptor["version"]), tables)

@@ -70,13 +70,32 @@ def _summary(dataset: Dataset[Tabulated]) -> str:
 
 
 def _root(ctx: click.Context) -> Path:
-    """The dataset root: --root, else the nearest folder above the working directory."""
+    """The dataset root: --root, else the nearest folder above the working directory.
+
+    A swap of the outputs that a killed build left half done is finished first, so that no
+    command ever reads a mixed set.
+    """
     from .dataset import RootNotFound, find_root
 
     try:
-        return find_root(ctx.obj or Path.cwd())
+        root = find_root(ctx.obj or Path.cwd())
     except RootNotFound as exc:
         raise click.UsageError(f"{exc}; run inside the dataset or pass --root") from exc
+    _recover(root)
+    return root
+
+
+def _recover(root: Path) -> None:
+    """Finish the swap of a killed build, if one was left, before reading the outputs."""
+    from ._swap import recover
+
+    try:
+        recover(root)
+    except OSError as exc:
+        raise click.ClickException(
+            f"an interrupted build left its outputs half replaced, and finishing the swap "
+            f"failed: {exc.strerror or exc}; make {root} writable and run the command again"
+        ) from exc
 
 
 def _root_or_installed(ctx: click.Context) -> Path:
@@ -85,10 +104,13 @@ def _root_or_installed(ctx: click.Context) -> Path:
     from .dataset import RootNotFound, find_root
 
     try:
-        return find_root(ctx.obj or Path.cwd())
+        root = find_root(ctx.obj or Path.cwd())
     except RootNotFound:
         if ctx.obj is not None:  # --root names a folder that is no dataset: say so
             return _root(ctx)
+    else:
+        _recover(root)
+        return root
     from .api import datapackage_path, package_version
 
     try:
@@ -116,7 +138,11 @@ def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes
     try:
         state = pending(root, files)
     except SnapshotError as exc:
-        raise click.ClickException(f"{exc}; releases/ holds only what `release` wrote") from exc
+        shown = last.relative_to(root).as_posix() if last is not None else "releases"
+        message = str(exc).replace(str(last), shown)
+        hint = "restore the snapshot the release made (git checkout releases/)"
+        _emit([Diagnostic(shown, 1, 1, "package-unreadable", message, hint)], "text")
+        raise click.exceptions.Exit(1) from exc
     if state.version != provisional:
         files = stamp(dataset, files, state.version)
     return files, state
@@ -222,32 +248,79 @@ def build(root: Path, fmt: str, no_frictionless: bool) -> int:
 
     The outputs are written to a staging folder, checked with frictionless (every row) and
     jsonschema (the nested JSON; past 50 articles, an even sample of them — check validates
-    all), and only then swapped in: a failed build leaves the previous outputs as they were.
+    all), and only then swapped in, all at once: a failed, killed or interrupted build leaves
+    the previous outputs as they were or the new ones complete. A second build of the same
+    folder waits for the first to end.
 
     \b
     Example:
         $ chechnya-purges build
     """
+    from ._swap import locked, prepare
+
+    with locked(root, _waiting):
+        try:
+            prepare(root)
+        except OSError as exc:
+            return _refused(root, exc, fmt)
+        return _build(root, fmt, no_frictionless)
+
+
+def _waiting() -> None:
+    click.echo("Another build of this dataset is running: waiting for it to end.", err=True)
+
+
+def _refused(root: Path, exc: OSError, fmt: str) -> int:
+    _emit([_unwritable(root, exc)], fmt)
+    click.echo("Nothing was written.", err=True)
+    return 1
+
+
+def _unwritable(root: Path, exc: OSError) -> Diagnostic:
+    """A disk that refuses (full, read-only) as one diagnostic, on the output it refused
+    (named as in the dataset, not by the staging folder it was being written to)."""
+    from ._swap import STAGING_PREFIX
+
+    name = exc.filename if isinstance(exc.filename, str) else str(root)
+    try:
+        parts = Path(name).resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        parts = (name,)
+    if parts and parts[0].startswith(STAGING_PREFIX):
+        parts = parts[1:]
+    return Diagnostic(
+        "/".join(parts) or ".",
+        1,
+        1,
+        "output-unwritable",
+        f"cannot write the outputs: {exc.strerror or type(exc).__name__}",
+        "free disk space or make the dataset folder writable, then build again; "
+        "the previous outputs are as they were",
+    )
+
+
+def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
+    from ._swap import staging, swap_in
     from .conform import conform
     from .dataset import load
     from .tables import tabulate
-    from .write import staging, swap_in
 
     dataset, problems = load(root, tabulate)
     if _emit(problems, fmt):
         click.echo("Nothing was written.", err=True)
         return 1
-    from .reference import pages
 
     files, state = _versioned(root, dataset)
     built = _summary(dataset)
     del dataset  # its rows are in files now; conforming a large package needs the memory
-    files |= pages(files)
-    with staging(root, files) as folder:
-        if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
-            click.echo("Nothing was written.", err=True)
-            return 1
-        swap_in(root, folder)
+    try:
+        with staging(root, files) as folder:
+            if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
+                click.echo("Nothing was written.", err=True)
+                return 1
+            swap_in(root, folder)
+    except OSError as exc:
+        return _refused(root, exc, fmt)
     click.echo(f"Built {len(files)} files from {built}: version {state.version}.", err=True)
     return 0
 
@@ -274,10 +347,9 @@ def check(root: Path, fmt: str) -> int:
     dataset, problems = load(root, tabulate)
     if _emit(problems, fmt):
         return 1
-    from .reference import pages
 
     files, state = _versioned(root, dataset)
-    problems = drift(root, files | pages(files))
+    problems = drift(root, files)
     if not problems:
         problems = conform(root)
     problems += release_problems(root, state)
@@ -300,9 +372,12 @@ def summary(ctx: click.Context) -> None:
         $ chechnya-purges summary
         | article | publisher | published | figures | statements | actors |
     """
-    from .summary import article_table
+    from .summary import SummaryError, article_table
 
-    click.echo(article_table(_root_or_installed(ctx)), nl=False)
+    try:
+        click.echo(article_table(_root_or_installed(ctx)), nl=False)
+    except SummaryError as exc:
+        raise click.ClickException(f"{exc}; run `chechnya-purges build` first") from exc
 
 
 @cli.command()
@@ -610,6 +685,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
     import json as json_module
 
     from .compat import (
+        DEV,
         SnapshotError,
         classify,
         latest_snapshot,
@@ -627,10 +703,12 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
                 raise click.UsageError("no release snapshot in releases/: name OLD")
         before = load_snapshot(old)
         after = load_snapshot(new, like=before) if new else snapshot(_current(root)[1], like=before)
+        changes = compare(before, after)
+        level = classify(changes)
+        # An unreleased build (X.Y.Z-dev) is compared as the release it would become.
+        needed = required_version(str(before["version"]).removesuffix(DEV), level)
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from exc
-    changes = compare(before, after)
-    level = classify(changes)
     if fmt == "json":
         report = {
             "old": before["version"],
@@ -642,7 +720,6 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
         return
     for change in sorted(changes, key=lambda c: (-c.level, c.table, c.subject)):
         click.echo(f"{change.level.name:<5}  {change.table}  {change.subject}: {change.detail}")
-    needed = required_version(before["version"], level)
     click.echo(
         f"Level: {level.name}; {before['version']} needs at least {needed}; "
         f"this is {after['version']}.",
@@ -657,7 +734,9 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
 def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     """Check a copy of the package (a folder or a release zip) against its descriptor.
 
-    Every listed file must be present with the size and SHA-256 the descriptor states.
+    The copy must have one descriptor, at its root, listing every file it holds (a release
+    zip holds nothing else), each inside the package and present with the size and SHA-256
+    the descriptor states. Sizes are compared before anything is decompressed.
     Without PATH: the dataset's own outputs, or outside a dataset the installed package.
 
     \b
@@ -665,15 +744,15 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
         $ chechnya-purges verify dist/chechnya-purges-1.0.0.zip
         Verified chechnya-purges 1.0.0: 8 files.
     """
-    import json as json_module
-
-    from .compat import read_package
+    from ._package import open_copy
     from .release import verify as verify_package
 
     target = path or _root_or_installed(ctx)
+    if path is not None and path.is_dir():
+        _recover(path)
     status = _emit(verify_package(target), fmt)
     if status == 0:
-        descriptor = json_module.loads(read_package(target)["datapackage.json"])
+        descriptor = open_copy(target).descriptor
         count = len(descriptor["resources"])
         click.echo(f"Verified chechnya-purges {descriptor['version']}: {count} files.", err=True)
     ctx.exit(status)
@@ -698,7 +777,9 @@ def release(ctx: click.Context, out: Path) -> None:
     schema/, CITATION.cff, croissant.json, docs/codebook.md,
     LICENSE-DATA), byte-identical every time it is made from the same
     outputs. With nothing changed since the last release, makes that release's archive again.
-    Refuses, writing nothing, when check would fail. Then commit and tag vX.Y.Z.
+    Refuses, writing nothing, when check would fail. Then commit and tag vX.Y.Z. The archive and the
+    snapshot are each written to a temporary name and renamed: an interrupted release leaves
+    no partial file.
 
     \b
     Example:
@@ -706,16 +787,16 @@ def release(ctx: click.Context, out: Path) -> None:
         Released 1.1.0 (MINOR since 1.0.0): commit the changes and tag v1.1.0.
         dist/chechnya-purges-1.1.0.zip  sha256:…
     """
+    from ._swap import locked, staging, swap_in, write_atomically
     from .compat import SnapshotError, changelog_for_release, release_problems
     from .conform import conform, drift
     from .release import ReleaseError, guard, publish
-    from .write import staging, stamp, swap_in
+    from .write import stamp
 
     root = _root(ctx)
     dataset, files, state = _current(root)
-    from .reference import pages
 
-    if _emit(drift(root, files | pages(files)) + release_problems(root, state), "text"):
+    if _emit(drift(root, files) + release_problems(root, state), "text"):
         raise click.ClickException("not releasable: fix the problems above first")
     fresh = state.version != state.released
     version = state.next if fresh else state.version
@@ -728,15 +809,20 @@ def release(ctx: click.Context, out: Path) -> None:
     except (SnapshotError, ReleaseError) as exc:
         raise click.ClickException(str(exc)) from exc
     del dataset
-    if fresh:
-        with staging(root, files | pages(files)) as folder:
-            if _emit(conform(folder), "text"):
-                raise click.ClickException("nothing was written")
-            swap_in(root, folder)
-        changelog.write_text(entries, encoding="utf-8")
-        since = f"{state.level.name} since {state.released}" if state.released else "the first"
-        click.echo(f"Released {version} ({since}): commit the changes and tag v{version}.")
-    path, digest = publish(root, files, version, out)
+    try:
+        if fresh:
+            with locked(root, _waiting), staging(root, files) as folder:
+                if _emit(conform(folder), "text"):
+                    raise click.ClickException("nothing was written")
+                swap_in(root, folder)
+            write_atomically(changelog, entries.encode("utf-8"))
+            since = f"{state.level.name} since {state.released}" if state.released else "the first"
+            click.echo(f"Released {version} ({since}): commit the changes and tag v{version}.")
+        path, digest = publish(root, files, version, out)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write the release to {out}: {exc.strerror or exc}; no partial file was left"
+        ) from exc
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     click.echo(f"{shown}  sha256:{digest}")
 

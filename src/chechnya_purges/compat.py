@@ -29,13 +29,13 @@ import hashlib
 import io
 import json
 import re
-import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ._package import CopyError, open_copy
 from .diagnostics import Diagnostic
 
 __all__ = [
@@ -119,33 +119,21 @@ def python_version(version: str) -> str:
 
 
 def read_package(path: Path) -> dict[str, bytes]:
-    """The files of a package (a folder with datapackage.json, or a release zip) by path."""
-    if path.is_dir():
-        descriptor = path / "datapackage.json"
-        if not descriptor.is_file():
-            raise SnapshotError(f"{path}: no datapackage.json")
-        files = {"datapackage.json": descriptor.read_bytes()}
-        for resource in json.loads(files["datapackage.json"])["resources"]:
-            name = resource.get("path")
-            if not _inside(name):
-                raise SnapshotError(f"{path}: resource path {name!r} is not a file inside it")
-            target = path / name
-            if target.is_file() and not target.is_symlink():
-                files[name] = target.read_bytes()
-        return files
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            top = next((n for n in names if n.endswith("datapackage.json")), None)
-            if top is None:
-                raise SnapshotError(f"{path}: no datapackage.json in the archive")
-            prefix = top.removesuffix("datapackage.json")
-            return {
-                n.removeprefix(prefix): archive.read(n)
-                for n in names
-                if n.startswith(prefix) and not n.endswith("/")
-            }
-    raise SnapshotError(f"{path}: neither a package folder nor a release zip")
+    """The files of a package (a folder with datapackage.json, or a release zip) by path,
+    once the copy was found to match its descriptor."""
+    try:
+        copy = open_copy(path)
+    except CopyError as exc:
+        raise SnapshotError(f"{path}: {exc}") from exc
+    errors = [p for p in copy.problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise SnapshotError(
+            f"{path} does not match its descriptor: {first.path}: {first.message}{more}; "
+            "see `chechnya-purges verify`"
+        )
+    return {"datapackage.json": copy.raw_descriptor, **copy.files}
 
 
 def _inside(name: object) -> bool:
@@ -165,28 +153,27 @@ def content_digest(files: Mapping[str, bytes]) -> str:
 
     The tables' structure and records miss some changes (package metadata, a descriptor
     property, the nested JSON's layout); two packages with the same digest differ at most in
-    the version they state, so a changed digest is at least a PATCH.
+    the version they state, so a changed digest is at least a PATCH. Several files state the
+    version (the nested JSON, the citation, the codebook, the Croissant file), so each listed
+    file is hashed with its version string taken out, and the descriptor without the sizes
+    and hashes that those files' versions change.
     """
     descriptor = json.loads(files["datapackage.json"])
-    descriptor.pop("version", None)
+    version = str(descriptor.pop("version", "")).encode()
+    paths = []
     for resource in descriptor.get("resources", []):
-        if resource.get("path") == JSON_DOCUMENT:  # it states the version: hashed below
-            resource.pop("bytes", None)
-            resource.pop("hash", None)
+        resource.pop("bytes", None)
+        resource.pop("hash", None)
+        paths.append(str(resource.get("path", "")))
     digest = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode())
-    document = files.get(JSON_DOCUMENT, b"").split(b"\n")
-    digest.update(b"\n".join(line for line in document if not line.startswith(b'"version": ')))
+    for path in sorted(paths):
+        content = files.get(path, b"")
+        digest.update(f"\n{path}\n{len(content)}\n".encode())
+        digest.update(content.replace(version, b"") if version else content)
     return digest.hexdigest()
 
 
-def snapshot(files: Mapping[str, bytes], like: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What a package promises: its tables' structure, every record by primary key, and a
-    digest of all its bytes but the version.
-
-    With ``like`` (an older snapshot), each row of a table the older one has is hashed over
-    the older table's columns only: a column added since then, empty or not, is reported
-    once as a column, not again as a change to every row.
-    """
+def _snapshot(files: Mapping[str, bytes], like: Mapping[str, Any] | None) -> dict[str, Any]:
     descriptor = json.loads(files["datapackage.json"])
     tables: dict[str, Any] = {}
     records: dict[str, dict[str, str]] = {}
@@ -227,13 +214,103 @@ def snapshot(files: Mapping[str, bytes], like: Mapping[str, Any] | None = None) 
     }
 
 
+# What diff relies on in a snapshot, checked before it compares anything: a snapshot file
+# in releases/ or a package can come from anywhere.
+_SNAPSHOT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "tables", "records"],
+    "properties": {
+        "version": {"type": "string"},
+        "tables": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["primaryKey", "foreignKeys", "fields"],
+                "properties": {
+                    "primaryKey": {"type": "array", "items": {"type": "string"}},
+                    "foreignKeys": {"type": "array"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["type", "description", "constraints"],
+                            "properties": {
+                                "type": {"type": "string"},
+                                "description": {"type": "string"},
+                                "constraints": {
+                                    "type": "object",
+                                    "properties": {
+                                        "enum": {
+                                            "type": "array",
+                                            "items": {"type": ["string", "number", "boolean"]},
+                                        }
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "records": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def _checked(value: Any, source: str) -> dict[str, Any]:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(_SNAPSHOT_SCHEMA).iter_errors(value)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise SnapshotError(f"{source}: not a package snapshot: at /{where}: {error.message}")
+    return dict(value)
+
+
+def snapshot(files: Mapping[str, bytes], like: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a package promises: its tables' structure, every record by primary key, and a
+    digest of all its bytes but the version.
+
+    With ``like`` (an older snapshot), each row of a table the older one has is hashed over
+    the older table's columns only: a column added since then, empty or not, is reported
+    once as a column, not again as a change to every row.
+    """
+    try:
+        made = _snapshot(files, like)
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        StopIteration,
+        RecursionError,
+        csv.Error,
+    ) as exc:  # a descriptor of another shape than build writes
+        reason = f"{type(exc).__name__}: {exc}"
+        raise SnapshotError(f"the package's tables cannot be read: {reason}") from exc
+    return _checked(made, "the package")
+
+
 def load_snapshot(path: Path, like: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A snapshot from a snapshot file, a descriptor, a package folder or a release zip
     (``like`` as for :func:`snapshot`; a snapshot file is taken as it is)."""
     if path.name == "datapackage.json":
         return snapshot(read_package(path.parent), like)
     if path.suffix == ".json" and path.is_file():
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            value = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise SnapshotError(f"{path}: not a readable snapshot: {exc}") from exc
+        return _checked(value, str(path))
     return snapshot(read_package(path), like)
 
 

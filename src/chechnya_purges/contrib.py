@@ -11,7 +11,6 @@ import difflib
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ._swap import write_atomically
 from .checks import name_key
 from .dataset import ACTORS, ARTICLE_ID, ARTICLES
 from .evidence import Seed
@@ -203,12 +203,21 @@ def scaffold(root: Path, seed_file: Path) -> tuple[Path, bool]:
             raise ContribError(
                 f"seeds/{seed_file.name} already exists with other content; rename the new seed"
             )
-        if not target.exists():
-            shutil.copyfile(seed_file, target)
-            copied = True
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(skeleton(article_id, text, digest), encoding="utf-8")
+        copied = not target.exists()
+    try:
+        # Each file appears whole or not at all; a record that cannot be written takes back
+        # the seed copied for it, so that a full disk changes nothing.
+        if copied:
+            write_atomically(target, seed_file.read_bytes())
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(record, skeleton(article_id, text, digest).encode("utf-8"))
+    except OSError as exc:
+        if copied:
+            target.unlink(missing_ok=True)
+        raise ContribError(
+            f"cannot write the record or its seed: {exc.strerror or exc}; nothing was changed"
+        ) from exc
     return record, copied
 
 

@@ -211,6 +211,7 @@ def croissant(files: Mapping[str, bytes]) -> bytes:
             "sha256": str(resource["hash"]).removeprefix("sha256:"),
         }
         for resource in descriptor["resources"]
+        if resource["path"] not in (CROISSANT_PATH, CODEBOOK_PATH)  # made from the descriptor
     ]
     document = {
         "@context": CONTEXT,

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -299,6 +302,23 @@ PARALLEL_FROM = 200
 
 def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
     _WORKER.update(registry=registry, prepare=prepare)
+    # Ctrl-C reaches the whole process group: the parent decides, workers follow it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End the worker when the process that started it is gone.
+
+    A worker waits for its next article on a pipe whose other end it inherited itself, so
+    a parent killed outright (SIGKILL, out of memory) would leave it waiting forever. An
+    orphan is handed to another parent, which is what this watches for.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _check_in_worker(path: Path) -> Outcome:
@@ -318,11 +338,23 @@ def _check_all(
         return (check_file(registry, path, prepare) for path in paths)
     chunk = max(1, len(paths) // (workers * 8))
     pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
-    outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+    # Workers start here; Ctrl-C is held meanwhile, so that a worker never receives it before
+    # it ignores it (it would print a traceback). The parent gets it as soon as they run.
+    hold = hasattr(signal, "pthread_sigmask")
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+    finally:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def drain() -> Iterator[Outcome]:
-        with pool:
+        try:
             yield from outcomes
+        finally:
+            # Interrupted (Ctrl-C, an error in the caller): drop the articles not yet begun.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     return drain()
 

@@ -10,6 +10,7 @@ table marked as such.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -178,6 +179,16 @@ CODES: dict[str, Code] = {
         "A package copy cannot be read (no datapackage.json, not a zip, broken JSON).",
         "Point verify at the folder holding datapackage.json or at the release zip.",
     ),
+    "package-invalid": Code(
+        "A package's descriptor lists no resources, or a resource whose path leaves the "
+        "package or whose size or hash is not stated.",
+        "Use a copy as released: its descriptor lists every file by a path inside the package.",
+    ),
+    "package-file-extra": Code(
+        "A package copy holds a file its descriptor does not list: a second datapackage.json, "
+        "a file outside the package's folder, a link where a file should be.",
+        "Download or unpack the release again; a release holds only what its descriptor lists.",
+    ),
     "package-version": Code(
         "A package's descriptor states no version.",
         "Use a released copy: every release states its version.",
@@ -193,6 +204,11 @@ CODES: dict[str, Code] = {
     "drift": Code(
         "A committed output (schema/, datapackage.json, build/) differs from what build writes.",
         "Run `chechnya-purges build` and commit the result.",
+    ),
+    "output-unwritable": Code(
+        "The outputs could not be written: the disk is full or the folder is read-only.",
+        "Free disk space or make the folder writable, then run the command again; the "
+        "previous outputs are left as they were.",
     ),
     "nonconformant": Code(
         "The written package fails frictionless or JSON Schema validation.",
@@ -218,12 +234,32 @@ class Diagnostic:
             raise ValueError(f"unregistered diagnostic code {self.code!r}")
 
 
+# Characters that end a line for a terminal, an editor or str.splitlines(), and the other
+# controls: a file name may hold any of them, and must not split or forge a report line.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _one_line(value: str) -> str:
+    """Controls and line breaks written as escapes, so that one problem stays one line."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return _NAMED.get(char) or (
+            f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        )
+
+    return _BREAKS.sub(escape, value)
+
+
 def _text(diagnostics: list[Diagnostic]) -> str:
     lines = []
     for d in diagnostics:
-        lines.append(f"{d.path}:{d.line}:{d.col}: {d.severity}[{d.code}] {d.message}")
+        lines.append(
+            f"{_one_line(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}] {_one_line(d.message)}"
+        )
         if d.hint:
-            lines.append(f"  hint: {d.hint}")
+            lines.append(f"  hint: {_one_line(d.hint)}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -231,16 +267,25 @@ def _json(diagnostics: list[Diagnostic]) -> str:
     return json.dumps([asdict(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
 
 
-def _github(diagnostics: list[Diagnostic]) -> str:
-    def escape(value: str) -> str:
-        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def _github_data(value: str) -> str:
+    """A workflow command's message, escaped as GitHub's runner unescapes it: a newline in
+    it cannot start a command of its own (``::add-mask::``, ``::error``)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
+
+def _github_property(value: str) -> str:
+    """A workflow command's property value (file=, title=): ``:`` and ``,`` end one, so
+    they are escaped too."""
+    return _github_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github(diagnostics: list[Diagnostic]) -> str:
     out = []
     for d in diagnostics:
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
         out.append(
-            f"::{d.severity} file={d.path},line={d.line},col={d.col},title={d.code}::"
-            f"{escape(message)}\n"
+            f"::{d.severity} file={_github_property(d.path)},line={d.line},col={d.col},"
+            f"title={_github_property(d.code)}::{_github_data(message)}\n"
         )
     return "".join(out)
 

@@ -162,8 +162,8 @@ def field_reference() -> str:
 def pages(files: dict[str, bytes]) -> dict[str, bytes]:
     """The generated pages of docs/, from the models and the outputs build writes.
 
-    They document the dataset but are not part of the published package: the release
-    archive and the wheel leave them out.
+    The descriptor lists them like every file of the package, so that verify can tell them
+    the release's.
     """
     return {
         ARTICLES_PATH: article_page(files).encode("utf-8"),

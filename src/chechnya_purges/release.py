@@ -12,92 +12,50 @@ import json
 import zipfile
 from pathlib import Path
 
-from .compat import SNAPSHOTS, SnapshotError, read_package, snapshot
+from ._package import CopyError, open_copy
+from ._swap import write_atomically
+from .compat import SNAPSHOTS, snapshot
 from .diagnostics import Diagnostic
 
-__all__ = ["ReleaseError", "archive", "archive_name", "guard", "publish", "verify"]
+__all__ = [
+    "ReleaseError",
+    "archive",
+    "archive_name",
+    "guard",
+    "publish",
+    "verify",
+    "verify_version",
+]
 
 # Fixed metadata, so that the same files always give the same archive bytes.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MODE = 0o100644 << 16
 
 
-def _read(path: Path) -> dict[str, bytes]:
-    try:
-        return read_package(path)
-    except (SnapshotError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        return {"": str(exc).encode()}
+def verify_version(descriptor: dict[str, object]) -> list[Diagnostic]:
+    """A pinned copy must say which version it is."""
+    version = descriptor.get("version")
+    if isinstance(version, str) and version.strip():
+        return []
+    return [
+        Diagnostic(
+            "datapackage.json",
+            1,
+            1,
+            "package-version",
+            "the descriptor states no version",
+            "a pinned copy must say which version it is",
+        )
+    ]
 
 
 def verify(path: Path) -> list[Diagnostic]:
     """Every way a copy of the package differs from what its descriptor promises."""
-    files = _read(path)
-    if "" in files:
-        return [Diagnostic(str(path), 1, 1, "package-unreadable", files[""].decode())]
     try:
-        descriptor = json.loads(files["datapackage.json"])
-    except json.JSONDecodeError as exc:
-        return [
-            Diagnostic(
-                "datapackage.json",
-                exc.lineno,
-                exc.colno,
-                "package-unreadable",
-                f"not valid JSON: {exc.msg}",
-            )
-        ]
-    problems = []
-    if not str(descriptor.get("version", "")).strip():
-        problems.append(
-            Diagnostic(
-                "datapackage.json",
-                1,
-                1,
-                "package-version",
-                "the descriptor states no version",
-                "a pinned copy must say which version it is",
-            )
-        )
-    for resource in descriptor.get("resources", []):
-        name = resource["path"]
-        content = files.get(name)
-        if content is None:
-            problems.append(
-                Diagnostic(
-                    name,
-                    1,
-                    1,
-                    "package-file-missing",
-                    "listed in datapackage.json but missing",
-                    "download the release again",
-                )
-            )
-            continue
-        size, digest = len(content), "sha256:" + hashlib.sha256(content).hexdigest()
-        if size != resource.get("bytes"):
-            problems.append(
-                Diagnostic(
-                    name,
-                    1,
-                    1,
-                    "package-file-altered",
-                    f"is {size} bytes; the descriptor says "
-                    f"{resource.get('bytes')} (truncated or altered)",
-                    "download the release again",
-                )
-            )
-        elif digest != resource.get("hash"):
-            problems.append(
-                Diagnostic(
-                    name,
-                    1,
-                    1,
-                    "package-file-altered",
-                    f"has {digest}; the descriptor says {resource.get('hash')}",
-                    "download the release again",
-                )
-            )
-    return problems
+        copy = open_copy(path)
+    except CopyError as exc:
+        return [Diagnostic(str(path), 1, 1, "package-unreadable", str(exc))]
+    return copy.problems + verify_version(copy.descriptor)
 
 
 def archive_name(version: str) -> str:
@@ -145,13 +103,13 @@ def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tup
     guard(root, files, version)
     record = root / SNAPSHOTS / f"{version}.json"
     promised = _promised(files)
-    payload = dict(files)
-    if (root / "LICENSE-DATA").is_file():
-        payload["LICENSE-DATA"] = (root / "LICENSE-DATA").read_bytes()
-    content = archive(payload, version)
+    content = archive(files, version)
     folder = out if out.is_absolute() else root / out
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / archive_name(version)).write_bytes(content)
+    for leftover in folder.glob(f".{archive_name(version)}.*.tmp"):
+        leftover.unlink()  # from a release killed while writing
+    # Each file appears whole or not at all: a kill or a full disk leaves no partial zip.
+    write_atomically(folder / archive_name(version), content)
     record.parent.mkdir(exist_ok=True)
-    record.write_bytes(promised)
+    write_atomically(record, promised)
     return folder / archive_name(version), hashlib.sha256(content).hexdigest()

@@ -13,9 +13,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["ARTICLES_PATH", "article_page", "article_table", "article_table_of"]
+__all__ = ["ARTICLES_PATH", "SummaryError", "article_page", "article_table", "article_table_of"]
 
 ARTICLES_PATH = "docs/articles.md"
+
+
+class SummaryError(Exception):
+    """build/ is missing or holds tables of another shape than build writes."""
 
 
 def _reader(read: Callable[[str], bytes]) -> Callable[[str], list[dict[str, str]]]:
@@ -28,7 +32,14 @@ def _reader(read: Callable[[str], bytes]) -> Callable[[str], list[dict[str, str]
 
 def article_table(root: Path) -> str:
     """The table of the package at ``root`` (a dataset or an installed package)."""
-    return article_table_of(lambda relative: (root / relative).read_bytes())
+    try:
+        return article_table_of(lambda relative: (root / relative).read_bytes())
+    except OSError as exc:
+        where = Path(str(exc.filename or root / "build"))
+        shown = where.relative_to(root) if where.is_relative_to(root) else where
+        raise SummaryError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    except (KeyError, ValueError, csv.Error) as exc:  # UnicodeDecodeError is a ValueError
+        raise SummaryError(f"build/ does not hold the tables build writes: {exc!r}") from exc
 
 
 def article_page(files: dict[str, bytes]) -> str:

@@ -3,7 +3,8 @@
 Every output is first rendered to bytes in memory (:func:`render`), so that ``build`` and the
 drift check of ``check`` compare like with like: the same function decides every byte. No
 timestamps, fixed ordering, ``\\n`` line ends, UTF-8 without BOM. :func:`swap_in` replaces
-the previous outputs only after the new ones were written and conformed in a staging folder.
+the previous outputs, all or none, only after the new ones were written and conformed in a
+staging folder.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from ._package import LICENCE, read_licence
+from ._swap import OUTPUT_ROOTS, staging, swap_in
 from .codebook import CODEBOOK_PATH, codebook
 from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
 from .models import Actor, Article, Claim, definition
+from .reference import FIELDS_PATH, pages
+from .summary import ARTICLES_PATH
 from .tables import (
     JSON_NAME,
     REGISTRY_TABLES,
@@ -50,8 +49,6 @@ DATA_LICENSE = {
 }
 JSON_PATH = f"build/{JSON_NAME}"
 ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
-# What build owns: these are replaced whole, and check reports anything else found in them.
-OUTPUT_ROOTS = ("build", "schema", "datapackage.json", "CITATION.cff", "docs", CROISSANT_PATH)
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -118,7 +115,7 @@ def _file_facts(content: bytes) -> dict[str, Any]:
 
 
 def _descriptor(
-    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes]
+    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes], licence: bytes | None
 ) -> dict[str, Any]:
     names = {actor.id: actor.name for actor in dataset.actors}
 
@@ -165,6 +162,13 @@ def _descriptor(
             "schema/dataset.schema.json.",
         }
     )
+    resources += [
+        _file_resource(path, files[path], facts)
+        for path in sorted(files)
+        if (facts := _facts(path, files[path])) is not None
+    ]
+    if licence is not None:
+        resources.append(_file_resource(LICENCE, licence, _FILES[LICENCE]))
     return {
         "$schema": f"{PROFILE}/datapackage.json",
         "name": "chechnya-purges",
@@ -176,6 +180,69 @@ def _descriptor(
         "contributors": [{"title": CREATOR, "roles": ["creator"]}],
         "sources": [source(a) for a in sorted(dataset.articles, key=lambda a: a.id)],
         "resources": resources,
+    }
+
+
+# The package's files that are not data: listed with their size and hash all the same, so
+# that verify notices an altered schema, citation or licence in a copy.
+_FILES: dict[str, tuple[str, str, str]] = {
+    "CITATION.cff": ("cff", "application/yaml", "How to cite this version (Citation File Format)."),
+    LICENCE: ("txt", "text/plain", "The licence of the data: CC BY 4.0."),
+    CODEBOOK_PATH: (
+        "md",
+        "text/markdown",
+        "The codebook: every table, column and vocabulary value with its definition, count "
+        "and an example from the data.",
+    ),
+    ARTICLES_PATH: (
+        "md",
+        "text/markdown",
+        "The annotated articles: publisher, publication date and counts of each.",
+    ),
+    FIELDS_PATH: (
+        "md",
+        "text/markdown",
+        "The field reference: every field of the hand-written files, with its type and values.",
+    ),
+    CROISSANT_PATH: (
+        "jsonld",
+        "application/ld+json",
+        "Croissant metadata (schema.org/Dataset) describing the tables, for dataset search.",
+    ),
+}
+# Made from the descriptor: left out of the first descriptor that they are made from.
+_GENERATED = (
+    CODEBOOK_PATH,
+    CROISSANT_PATH,
+    ARTICLES_PATH,
+    FIELDS_PATH,
+    "datapackage.json",
+    LICENCE,
+)
+
+
+def _facts(path: str, content: bytes) -> tuple[str, str, str] | None:
+    """Format, media type and description of a file of the package that is not data; the
+    JSON Schemas' come from their own titles."""
+    if path.startswith("schema/") and path.endswith(".schema.json"):
+        title = json.loads(content).get("title", path)
+        return "jsonschema", "application/schema+json", f"JSON Schema: {title}."
+    return _FILES.get(path)
+
+
+def _file_resource(path: str, content: bytes, facts: tuple[str, str, str]) -> dict[str, Any]:
+    """A resource for a file that is not a table. Its format is not "json" even for the
+    JSON Schemas: frictionless would read those as data and fail."""
+    fmt, mediatype, description = facts
+    name = path.rsplit("/", 1)[-1].removesuffix(".json").replace(".", "-").lower()
+    return {
+        "name": name,
+        "path": path,
+        "format": fmt,
+        "mediatype": mediatype,
+        "encoding": "utf-8",
+        **_file_facts(content),
+        "description": description,
     }
 
 
@@ -223,58 +290,49 @@ def _citation(version: str) -> bytes:
 
 
 def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
-    """Every output file, by path relative to the dataset root, as the bytes to write."""
+    """Every file of the package, by path relative to the dataset root, as the bytes to
+    write: the outputs, and the hand-written LICENSE-DATA that the descriptor lists (which
+    build checks with the rest and leaves where it is)."""
     files = {table.path: _csv(table, dataset) for table in TABLES}
     files[JSON_PATH] = document(dataset, version)
     files |= {path: _json(schema) for path, schema in input_schemas().items()}
     files["schema/dataset.schema.json"] = _json(document_schema())
-    files["datapackage.json"] = _json(_descriptor(dataset, version, files))
     files["CITATION.cff"] = _citation(version)
-    files[CODEBOOK_PATH] = codebook(files)
-    files[CROISSANT_PATH] = croissant(files)
-    return dict(sorted(files.items()))
+    return _described(dataset, version, files)
+
+
+def _described(
+    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The files with their descriptor, and the codebook and Croissant file made from it.
+
+    The descriptor lists every file of docs/ and the Croissant file with their hashes, so
+    that verify can tell they are the release's. The codebook and Croissant file are made
+    from a first descriptor that does not list them yet, which they do not read (they
+    describe the tables), so they come out the same from the final one.
+    """
+    licence = read_licence(dataset.root)
+    out = {path: content for path, content in files.items() if path not in _GENERATED}
+    out |= pages(out)
+    out["datapackage.json"] = _json(_descriptor(dataset, version, out, licence))
+    out[CODEBOOK_PATH] = codebook(out)
+    out[CROISSANT_PATH] = croissant(out)
+    out["datapackage.json"] = _json(_descriptor(dataset, version, out, licence))
+    if licence is not None:  # not written by build, but part of the package it describes
+        out[LICENCE] = licence
+    return dict(sorted(out.items()))
 
 
 def stamp(dataset: Dataset[Tabulated], files: dict[str, bytes], version: str) -> dict[str, bytes]:
     """The same outputs naming another version.
 
     The version depends on the outputs (on how they differ from the last release), so build
-    renders once, decides, and restamps only the three files that state it: the nested JSON's
-    second line, the descriptor, CITATION.cff, and the codebook and Croissant file made from
-    the descriptor.
+    renders once, decides, and restamps only the files that state it: the nested JSON's
+    second line, CITATION.cff, and the descriptor with what is made from it.
     """
     first, _, rest = files[JSON_PATH].split(b"\n", 2)
     line = f'"version": {json.dumps(version)},'.encode()
     out = dict(files)
     out[JSON_PATH] = b"\n".join((first, line, rest))
-    out["datapackage.json"] = _json(_descriptor(dataset, version, out))
     out["CITATION.cff"] = _citation(version)
-    out[CODEBOOK_PATH] = codebook(out)
-    out[CROISSANT_PATH] = croissant(out)
-    return out
-
-
-@contextmanager
-def staging(root: Path, files: dict[str, bytes]) -> Iterator[Path]:
-    """The outputs written to a fresh folder beside the real ones, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    try:
-        for relative, content in files.items():
-            target = folder / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def swap_in(root: Path, staged: Path) -> None:
-    """Replace the previous outputs by the staged ones, each with one rename."""
-    retired = staged / ".retired"
-    retired.mkdir()
-    for name in OUTPUT_ROOTS:
-        (retired / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        if (root / name).exists():
-            os.replace(root / name, retired / name)
-        os.replace(staged / name, root / name)
+    return _described(dataset, version, out)

@@ -1,0 +1,374 @@
+"""Faults: a build killed at any instant, interrupted, starved of disk or run twice at once
+leaves the outputs old or new and complete, no staging folder survives the next build, no
+worker outlives its parent, and a release never leaves a partial archive."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE, REPO, edit, invoke, tree
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
+
+from chechnya_purges._swap import OUTPUT_ROOTS
+from chechnya_purges.compat import FIRST
+from chechnya_purges.dataset import PARALLEL_FROM
+
+OUTPUTS = OUTPUT_ROOTS
+TITLE = "title: Freedonia condemns detentions in Sylvania"
+
+# Runs the command line with every os.replace counted, and kills the process outright
+# (SIGKILL, as the out-of-memory killer or `kill -9` would) just before the N-th: the swap
+# is made of renames, so this reaches every instant between two of its steps.
+KILL_AT_RENAME = """
+import os, signal, sys
+wanted, count, real = int(sys.argv[1]), 0, os.replace
+def replace(*args, **kwargs):
+    global count
+    count += 1
+    if count == wanted:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+os.replace = replace
+sys.argv = ["chechnya-purges", *sys.argv[2:]]
+from chechnya_purges.cli import main
+main()
+"""
+
+
+def outputs(root: Path) -> dict[str, str]:
+    """sha256 of every file build owns."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for name in OUTPUTS
+        for p in sorted([root / name, *(root / name).rglob("*")])
+        if p.is_file()
+    }
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.startswith((".build-", "..build-")))
+
+
+def command(root: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "chechnya_purges", "--root", str(root), *args]
+
+
+def group_alive(group: int) -> list[int]:
+    """Processes still in a process group (Linux /proc): a killed build's workers."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[0] != "Z" and int(stat[2]) == group:
+            alive.append(int(entry))
+    return alive
+
+
+def wait_group_gone(group: int, seconds: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (alive := group_alive(group)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+def retitle(root: Path, relative: str, old: str, new: str) -> None:
+    edit(root, relative, lambda t: t.replace(old, new, 1))
+
+
+@pytest.fixture
+def old_and_new(built: Path, tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """A built dataset whose data has since changed: the outputs a kill may leave (the old
+    set, the new set) and the root with the changed data."""
+    before = outputs(built)
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    reference = tmp_path / "reference"
+    shutil.copytree(built, reference)
+    assert invoke(reference, "build", "--no-frictionless").exit_code == 0
+    after = outputs(reference)
+    assert before != after
+    return built, before, after
+
+
+RENAMES = 1 + 2 * len(OUTPUTS)  # the journal, then each output moved out and the new one in
+
+
+@pytest.mark.parametrize("rename", range(1, RENAMES + 1))
+def test_a_build_killed_between_any_two_renames_leaves_old_or_new_outputs(
+    old_and_new: tuple[Path, dict[str, str], dict[str, str]], rename: int
+) -> None:
+    root, before, after = old_and_new
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT_RENAME, str(rename), "--root", str(root), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # Killed before the journal was in place: the old set stands. After: the next command
+    # (any command) finishes the swap before it reads anything.
+    verified = invoke(root, "verify")
+    assert verified.exit_code == 0, verified.output
+    assert outputs(root) == (before if rename == 1 else after)
+    # The old set is stale (check says so); the new one is what check expects.
+    assert invoke(root, "check").exit_code == (1 if rename == 1 else 0)
+    rebuilt = invoke(root, "build", "--no-frictionless")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert leftovers(root) == []
+    assert outputs(root) == after
+
+
+def test_verify_of_the_folder_finishes_an_interrupted_swap_too(
+    old_and_new: tuple[Path, dict[str, str], dict[str, str]],
+) -> None:
+    root, _, after = old_and_new
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT_RENAME, "4", "--root", str(root), "build"],
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    verified = subprocess.run(
+        command(root, "verify", str(root)), capture_output=True, text=True, check=False
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert outputs(root) == after
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated dataset large enough for worker processes and a build of a second or so."""
+    root = tmp_path_factory.mktemp("corpus") / "data"
+    generate(PARALLEL_FROM + 100, root)
+    return root
+
+
+def test_builds_killed_at_random_instants_leave_old_or_new_outputs_and_no_worker(
+    corpus: Path,
+) -> None:
+    """SIGKILL of the build process alone (or Ctrl-C, to the whole process group as a
+    terminal sends it) at seeded random instants of real builds, the data changing between
+    attempts."""
+    articles = sorted((corpus / "data/articles").iterdir())
+    first = articles[0].relative_to(corpus).as_posix()
+    started = time.monotonic()
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    duration = time.monotonic() - started
+    sets = {0: outputs(corpus)}
+    retitle(corpus, first, "(report 0)", "(report 0, revised)")
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    sets[1] = outputs(corpus)
+    assert sets[0] != sets[1]
+    state = 1
+    chance = random.Random(20170401)
+    for attempt in range(8):
+        target = 1 - state
+        if target == 0:
+            retitle(corpus, first, "(report 0, revised)", "(report 0)")
+        else:
+            retitle(corpus, first, "(report 0)", "(report 0, revised)")
+        how = signal.SIGINT if attempt % 4 == 3 else signal.SIGKILL
+        log = corpus.parent / "stderr.txt"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                command(corpus, "build"),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        try:
+            time.sleep(chance.uniform(0.05, duration * 1.1))
+            with contextlib.suppress(ProcessLookupError):  # it may have finished first
+                if how == signal.SIGKILL:
+                    os.kill(process.pid, how)  # the build alone: its workers must notice
+                else:
+                    os.killpg(process.pid, how)
+            process.wait(timeout=120)
+            assert wait_group_gone(process.pid) == [], f"workers outlived build ({attempt})"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert "Traceback" not in log.read_text(), log.read_text()
+        verified = invoke(corpus, "verify")
+        assert verified.exit_code == 0, verified.output
+        found = outputs(corpus)
+        assert found in (sets[state], sets[target]), f"a mixed set after attempt {attempt}"
+        state = state if found == sets[state] else target
+    final = subprocess.run(command(corpus, "build"), capture_output=True, text=True, check=False)
+    assert final.returncode == 0, final.stderr
+    assert leftovers(corpus) == []
+    assert outputs(corpus) == sets[target]
+
+
+def test_a_second_build_waits_for_the_first(built: Path) -> None:
+    before = tree(built)
+    holder = os.open(built, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as a running build holds it
+    try:
+        process = subprocess.Popen(
+            command(built, "build", "--no-frictionless"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert line == "Another build of this dataset is running: waiting for it to end.\n"
+        time.sleep(0.3)
+        assert process.poll() is None
+        assert tree(built) == before
+    finally:
+        os.close(holder)
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    assert re.match(r"Built \d+ files from 1 articles", rest), rest
+
+
+def _file_size_limit(limit: int) -> None:
+    """A disk that takes no more than ``limit`` bytes per file (EFBIG, as a full one would
+    refuse with ENOSPC), set in the child before it runs."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: Path) -> None:
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    before = tree(built)
+    result = subprocess.run(
+        command(built, "build", "--no-frictionless"),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(100),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == (
+        "CITATION.cff:1:1: error[output-unwritable] cannot write the outputs: File too large\n"
+        "  hint: free disk space or make the dataset folder writable, then build again; "
+        "the previous outputs are as they were\n"
+    )
+    assert result.stderr.endswith("Nothing was written.\n")
+    assert tree(built) == before
+
+
+@contextlib.contextmanager
+def unmovable(folder: Path) -> Iterator[None]:
+    """A folder the system refuses to move: read-only for a user, immutable for root (who
+    may move read-only folders)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("root, and no chattr to make a folder immutable")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("root, and the file system or container does not allow chattr +i")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_an_output_that_cannot_be_moved_rolls_the_swap_back(built: Path) -> None:
+    """build/ is replaced, then schema/ refuses to move: build/ is put back, nothing else
+    changes, and the error names schema."""
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    before = tree(built)
+    with unmovable(built / "schema"):
+        result = invoke(built, "build", "--no-frictionless")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith(
+        "schema:1:1: error[output-unwritable] cannot write the outputs: "
+    )
+    assert result.stderr.endswith("Nothing was written.\n")
+    assert tree(built) == before
+    assert leftovers(built) == []
+
+
+def test_a_full_disk_during_release_leaves_no_partial_archive(built: Path) -> None:
+    (built / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- First.\n")
+    before = tree(built)
+    result = subprocess.run(
+        command(built, "release"),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(4096),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == (
+        "Error: cannot write the release to dist: File too large; no partial file was left\n"
+    )
+    assert "Traceback" not in result.stderr
+    assert tree(built) == before
+    assert not (built / "dist").exists() or list((built / "dist").iterdir()) == []
+
+
+def test_a_release_killed_while_writing_leaves_no_partial_archive(built: Path) -> None:
+    (built / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- First.\n")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT_RENAME, "1", "--root", str(built), "release"],
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert not (built / "dist" / f"chechnya-purges-{FIRST}.zip").exists()
+    assert not (built / "releases").exists()
+    released = invoke(built, "release")
+    assert released.exit_code == 0, released.output
+    assert sorted(p.name for p in (built / "dist").iterdir()) == [f"chechnya-purges-{FIRST}.zip"]
+    verified = invoke(built, "verify", str(built / "dist" / f"chechnya-purges-{FIRST}.zip"))
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_full_disk_during_new_changes_nothing(mini: Path, tmp_path: Path) -> None:
+    seed = tmp_path / "002_new.txt"
+    seed.write_text("A new article about Freedonia.\n" * 200, encoding="utf-8")
+    before = tree(mini)
+    result = subprocess.run(
+        command(mini, "new", str(seed)),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(1000),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == (
+        "Error: cannot write the record or its seed: File too large; nothing was changed\n"
+    )
+    assert tree(mini) == before
+
+
+@pytest.mark.parametrize("staged", ["data", ".build-gone", "../elsewhere"])
+def test_a_journal_that_names_no_staging_folder_commits_nothing(built: Path, staged: str) -> None:
+    """A journal can arrive in a pull request: it never moves anything but a staging folder."""
+    before = tree(built)
+    (built / ".build-journal").write_text(json.dumps({"staged": staged}), encoding="utf-8")
+    result = invoke(built, "verify")
+    assert result.exit_code == 0, result.output
+    assert not (built / ".build-journal").exists()
+    assert tree(built) == before
