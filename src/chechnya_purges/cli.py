@@ -110,7 +110,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Check everything again, ignoring and keeping no cache (.cache/ under the dataset root).",
+    help="Check everything again, ignoring and keeping no cache (the cache lives in "
+    "$XDG_CACHE_HOME or ~/.cache, never in the dataset).",
 )
 @_command
 def validate(root: Path, fmt: str, no_cache: bool) -> int:

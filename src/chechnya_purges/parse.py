@@ -31,6 +31,8 @@ _CODES = {
     "string_pattern_mismatch": "invalid-format",
     "string_too_short": "invalid-format",
     "formula_text": "formula-text",
+    "control_character": "control-character",
+    "blank_text": "missing-field",
     "invalid_date": "invalid-date",
     "greater_than_equal": "invalid-value",
     "greater_than": "invalid-value",
@@ -39,7 +41,7 @@ _CODES = {
 _FORMS = {
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "lower-case ASCII words joined by hyphens (rex-tillerson)",
     r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$": "lower-case ASCII words joined by - or _ (detained-100)",
-    r"^[1-9][0-9]*(?:-[1-9][0-9]*)?$": 'a line number or range, "12" or "60-72"',
+    r"^[1-9][0-9]{0,8}(?:-[1-9][0-9]{0,8})?$": 'a line number or range, "12" or "60-72"',
     r"^[0-9a-f]{64}$": "64 lower-case hex digits (sha256sum of the seed)",
     r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$": "an ISO 3166 code in capitals (US, RU-CE)",
     r"^Q[1-9][0-9]*$": "a Wikidata item id (Q42)",
