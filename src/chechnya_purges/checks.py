@@ -533,7 +533,9 @@ def _anchor(
             loc,
             "quote-not-found",
             f"{where}: not found in {checked.seed_path}",
-            f"closest passage, at seed line {line}: {passage!r}",
+            f"closest passage, at seed line {line}: {passage!r}"
+            if passage
+            else "no passage of the seed starts or ends like it: copy the text from the seed",
         )
         return None
     outside = [s for s in spans if not _overlaps(s, checked.excluded)]

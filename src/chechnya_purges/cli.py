@@ -293,6 +293,10 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
     from .contrib import ContribError
     from .contrib import locate as locate_quote
 
+    if not text.strip():
+        raise click.BadParameter(
+            "the text is empty: give a few words of the seed", ctx, param_hint="TEXT"
+        )
     try:
         seed_path, found, closest = locate_quote(_root(ctx), article, text)
     except ContribError as exc:

@@ -279,9 +279,14 @@ def locate(root: Path, article: str, quote: str) -> tuple[str, list[Located], st
     # Only a seed validate would accept is shown: never text read through a link or from a
     # special file, which could come from outside the dataset.
     raw, problems = read_input(root, seed_path, SEED_BYTES)
+    if raw is not None and raw.startswith(b"\xef\xbb\xbf"):
+        raise ContribError(
+            f"{seed_path} starts with a byte-order mark: re-save it as UTF-8 without one"
+        )
     text, problems = decode_text(raw, seed_path) if raw is not None else (None, problems)
     if text is None:
-        raise ContribError(f"{seed_path}: {problems[0].message}")
+        message = problems[0].message
+        raise ContribError(message if message.startswith(seed_path) else f"{seed_path}: {message}")
     seed = Seed(text)
     regions = _exclusions(root, article_id, seed)
     found = []
@@ -294,7 +299,11 @@ def locate(root: Path, article: str, quote: str) -> tuple[str, list[Located], st
     closest = None
     if not found:
         line, passage = seed.closest(quote)
-        closest = f"closest passage, at seed line {line}: {passage!r}"
+        closest = (
+            f"closest passage, at seed line {line}: {passage!r}"
+            if passage
+            else "no passage of the seed starts or ends like it"
+        )
     return seed_path, found, closest
 
 

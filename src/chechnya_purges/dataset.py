@@ -48,10 +48,13 @@ ACTORS = "data/actors.yaml"
 ARTICLES = "data/articles"
 # Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# Problems after which a file's data cannot be trusted at all (the file is not read further).
+# Problems after which a file's data cannot be trusted at all (the file is not read further):
+# a tagged or aliased value would only produce a second, misleading error about its type.
 _FATAL = frozenset(
     {
         "yaml-syntax",
+        "yaml-tag",
+        "yaml-alias",
         "invalid-utf8",
         "unsafe-file",
         "file-unreadable",
@@ -318,10 +321,13 @@ def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
     return [folder / name for name in names if name.endswith(".yaml")], stray
 
 
-def _unused_seeds(root: Path, articles: list[Path]) -> list[Diagnostic]:
-    """A seed with no article record: probably an annotation forgotten in the pull request."""
+def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -> list[Diagnostic]:
+    """A seed with no article record: probably an annotation forgotten in the pull request
+    (not said when data/articles/ itself is at fault: every seed would be listed)."""
     folder = root / "seeds"
-    if unsafe_path(root, "seeds", folder=True) != (True, None):
+    if unsafe_path(root, "seeds", folder=True) != (True, None) or any(
+        problem.path == ARTICLES for problem in listing
+    ):
         return []
     annotated = {path.name[: -len(".yaml")] for path in articles}
     return [
@@ -347,7 +353,7 @@ def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T]
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
     articles: list[T] = []
-    problems: list[Diagnostic] = listing + _unused_seeds(root, paths)
+    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: set[str] = set()
     for found, kept, uses in outcomes:
         problems += found
@@ -426,7 +432,7 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
         cache.results[key] = [_encode_problems(outcome[0]), sorted(outcome[2])]
         cache.changed = True
     cache.keep_only(set(keys), files)
-    problems: list[Diagnostic] = listing + _unused_seeds(root, paths)
+    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: set[str] = set()
     for key in keys:
         found, _, uses = known[key]

@@ -196,18 +196,19 @@ _FORMULA_STARTS = r"=+\-@\uff1d\uff0b\uff0d\uff20"
 # Blanks and characters that show nothing, which a spreadsheet may skip before a formula.
 _INVISIBLE = r"\s\u200b\u200c\u200d\u2060\ufeff"
 _FORMULA = re.compile(f"^([{_INVISIBLE}]*)([{_FORMULA_STARTS}])")
+_BLANK = re.compile(f"[{_INVISIBLE}]*")
 # C0 controls but the line break, DEL, C1 controls, and the bidirectional controls that make
 # text display differently from what it holds: none belongs in a CSV cell.
 _CONTROLS = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[{_CONTROLS}]")
 # The same rules as one pattern (valid in Python and ECMA-262), for the JSON Schemas.
-FORMULA_PATTERN = f"^(?=[\\s\\S]*\\S)(?![{_INVISIBLE}]*[{_FORMULA_STARTS}])[^{_CONTROLS}]*$"
+FORMULA_PATTERN = f"^(?![{_INVISIBLE}]*$)(?![{_INVISIBLE}]*[{_FORMULA_STARTS}])[^{_CONTROLS}]*$"
 _DATE_PREFIX = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 def _safe_text(value: str) -> str:
     """Text that a spreadsheet will show as written and a CSV reader will read whole."""
-    if not value.strip():
+    if _BLANK.fullmatch(value):
         raise PydanticCustomError("blank_text", "text is blank")
     control = _CONTROL.search(value)
     if control is not None:

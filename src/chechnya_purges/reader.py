@@ -196,6 +196,10 @@ class _Builder:
         while type(key_event := next_event()) is not yaml.MappingEndEvent:
             mark = key_event.start_mark
             if type(key_event) is yaml.ScalarEvent and key_event.anchor is None:
+                if key_event.tag is not None and not (
+                    key_event.tag == "!" and not key_event.implicit[0]
+                ):
+                    self._tag(key_event)
                 key = self.scalar(key_event)
             else:
                 self.problem(mark, "wrong-type", "a key must be plain text")
