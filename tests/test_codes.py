@@ -9,6 +9,7 @@ from pathlib import Path
 import test_bad_inputs
 import test_build
 import test_contributing
+import test_hostile_input
 import test_release
 from test_bad_inputs import CASES
 
@@ -27,11 +28,13 @@ ELSEWHERE = {
     "package-file-missing": test_release.test_verify_catches_a_truncated_and_a_missing_file,
     "package-version": test_release.test_verify_wants_a_version_and_a_readable_package,
     "package-unreadable": test_release.test_verify_wants_a_version_and_a_readable_package,
+    "file-unreadable": test_hostile_input.test_an_unreadable_article_is_one_error,
 }
 
 
 def test_every_code_is_exercised() -> None:
-    covered = {case.code for case in CASES} | set(ELSEWHERE) | {"nonconformant"}
+    hostile = {case.code for case in test_hostile_input.CASES}
+    covered = {case.code for case in CASES} | hostile | set(ELSEWHERE) | {"nonconformant"}
     assert covered == set(CODES)
 
 
