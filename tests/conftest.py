@@ -14,8 +14,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from chechnya_purges.cli import cli
+
+# Property tests stay quick on a small shared machine by default; HYPOTHESIS_PROFILE=thorough
+# throws a hundred times more examples at the same properties. No deadline: a shared
+# machine's pauses are not the code's.
+settings.register_profile("default", max_examples=25, deadline=None)
+settings.register_profile("thorough", max_examples=2500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 REPO = Path(__file__).resolve().parents[1]
