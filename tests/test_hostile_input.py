@@ -689,6 +689,17 @@ def test_a_linked_seed_never_reaches_a_hint_or_locate(mini: Path) -> None:
         assert "is a symbolic link" in result.stdout + result.stderr
 
 
+def test_new_never_scaffolds_from_a_linked_seed(mini: Path) -> None:
+    """`new` on a seed of seeds/ that links outside: no record, no text of the target."""
+    (mini / "seeds/002_linked.txt").symlink_to(_secret_outside(mini))
+    before = tree(mini)
+    result = _run(mini, "new", str(mini / "seeds/002_linked.txt"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is a symbolic link" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert tree(mini) == before
+
+
 def test_a_device_is_never_opened(mini: Path) -> None:
     (mini / SEED).unlink()
     try:

@@ -32,6 +32,7 @@ from .reader import (
     read_input,
     read_text,
     read_yaml,
+    unsafe_path,
 )
 
 __all__ = [
@@ -185,6 +186,11 @@ def scaffold(root: Path, seed_file: Path) -> tuple[Path, bool]:
     """
     if seed_file.suffix != ".txt" or not seed_file.is_file():
         raise ContribError(f"{seed_file}: not a .txt file; a seed is the article's plain text")
+    # A seed already in seeds/ is read only as validate reads it: never through a link,
+    # whose target's text would otherwise end up in the record's title.
+    _, unsafe = unsafe_path(root, f"seeds/{seed_file.name}")
+    if unsafe is not None:
+        raise ContribError(unsafe.message)
     article_id = seed_file.stem
     if not ARTICLE_ID.match(article_id):
         raise ContribError(
