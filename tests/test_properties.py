@@ -8,8 +8,10 @@ The number of examples is kept small for the suite (tests/conftest.py);
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,36 @@ def test_validate_survives_yamlish_edits_of_real_files(
         text = text[:at] + fragment + text[at:]
     (dataset / target).write_text(text, encoding="utf-8")
     _check_cli(dataset)
+
+
+@_cli_settings
+@given(
+    shape=st.sampled_from(
+        [
+            ("locate", "001_freedonia", "{}"),
+            ("locate", "{}", "Sylvania"),
+            ("actors", "{}"),
+            ("codes", "{}"),
+            ("new", "{}"),
+            ("--root", "{}", "validate"),
+        ]
+    ),
+    value=st.text(max_size=30),
+)
+def test_any_argument_gives_a_report_or_a_usage_error(
+    dataset: Path, shape: tuple[str, ...], value: str
+) -> None:
+    for relative in (ARTICLE, ACTORS):
+        shutil.copyfile(FIXTURE / relative, dataset / relative)
+    args = [part.replace("{}", value) for part in shape]
+    if args[0] != "--root":
+        args = ["--root", str(dataset), *args]
+    home = os.getcwd()
+    with tempfile.TemporaryDirectory() as elsewhere:  # a relative path names nothing real
+        os.chdir(elsewhere)
+        try:
+            result = CliRunner().invoke(cli, args)
+        finally:
+            os.chdir(home)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert result.exit_code in (0, 1, 2), result.output

@@ -131,8 +131,9 @@ class Seed:
             if not (
                 (start > 0 and inside_word(text, start - 1))
                 or (end < size and inside_word(text, end - 1))
-                or (end < size and _extends(text[end]))
-                or _extends(text[start])
+                # (no character below U+0300 extends another: the common case stays cheap)
+                or (end < size and text[end] >= "\u0300" and _extends(text[end]))
+                or (text[start] >= "\u0300" and _extends(text[start]))
             ):
                 spans.append(Span(start, end, text[start:end]))
             at = folded.find(needle, at + 1)

@@ -201,6 +201,10 @@ _BLANK = re.compile(f"[{_INVISIBLE}]*")
 # text display differently from what it holds: none belongs in a CSV cell.
 _CONTROLS = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[{_CONTROLS}]")
+# What a value may not start with, blanks aside: a formula character or an invisible one.
+_RISKY_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\u200b\u200c\u200d\u2060\ufeff")
+# Anything any of the rules below refuses: a blank or formula start, or a control anywhere.
+_SUSPECT = re.compile(f"\\A[{_INVISIBLE}]*(?:[{_FORMULA_STARTS}]|\\Z)|[{_CONTROLS}]")
 # The same rules as one pattern (valid in Python and ECMA-262), for the JSON Schemas.
 FORMULA_PATTERN = f"^(?![{_INVISIBLE}]*$)(?![{_INVISIBLE}]*[{_FORMULA_STARTS}])[^{_CONTROLS}]*$"
 _DATE_PREFIX = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
@@ -208,6 +212,11 @@ _DATE_PREFIX = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 def _safe_text(value: str) -> str:
     """Text that a spreadsheet will show as written and a CSV reader will read whole."""
+    first = value[:1]
+    if value.isprintable() and first not in _RISKY_STARTS and not first.isspace():
+        return value  # nearly every value: printable (so no control) and a plain start
+    if _SUSPECT.search(value) is None:
+        return value
     if _BLANK.fullmatch(value):
         raise PydanticCustomError("blank_text", "text is blank")
     control = _CONTROL.search(value)
