@@ -600,6 +600,14 @@ CASES = [
         "occurrence 5 at seed line 18:6; and 7 more",
     ),
     Case(
+        "a long wrong value is shortened in the message",
+        _replace(ARTICLE, "value: 40", 'value: "' + "4" * 5000 + '"'),
+        "wrong-type",
+        ARTICLE,
+        'value: |"4444',
+        "(5,002 characters)",
+    ),
+    Case(
         "quote of invisible characters only",
         _replace(
             ARTICLE,

@@ -81,6 +81,15 @@ def _model_at(model: type[BaseModel], loc: Key) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+# How much of a wrong value a message repeats: a hostile file's value can be megabytes long.
+_SHOWN = 80
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 1]}… ({len(text):,} characters)"
+
+
 def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) -> Diagnostic:
     loc: Key = (*prefix, *error["loc"])
     kind = error["type"]
@@ -106,14 +115,14 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
         hint = "one of: " + ", ".join(expected) if expected else None
     elif code == "unknown-choice":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        message = f"{where}: {value!r} is not one of {', '.join(expected)}"
+        message = f"{where}: {_shown(value)} is not one of {', '.join(expected)}"
         hint = suggest(value, expected)
     elif kind == "string_pattern_mismatch":
         form = _FORMS.get(error["ctx"]["pattern"], f"the pattern {error['ctx']['pattern']}")
-        message = f"{where}: {value!r} does not have the required form"
+        message = f"{where}: {_shown(value)} does not have the required form"
         hint = f"write {form}"
     elif code == "wrong-type":
-        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
+        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {_shown(value)}"
         if isinstance(value, int) and "string" in kind:
             hint = f"put the value in quotes: '{value}'"
     else:
