@@ -197,6 +197,9 @@ def _cycles(report: _Reporter, edges: list[tuple[Key, str, str]]) -> None:
 
 _STOP = frozenset({"the", "of", "and", "for", "in", "on"})
 _SIMILAR = 0.92
+# A name is compared with at most this many names of a bucket: a registry of thousands of
+# bodies sharing one last word ("Ministry") would otherwise cost a comparison per pair.
+_BUCKET_LIMIT = 100
 
 
 def name_key(name: str) -> tuple[str, ...]:
@@ -272,7 +275,8 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
             seen: set[tuple[int, str]] = set()
             for bucket in sorted(_buckets(name.words, person)):
                 entries = buckets.setdefault(bucket, [])
-                for other_index, other, other_name in entries if match is None else ():
+                candidates = entries[:_BUCKET_LIMIT] if match is None else ()
+                for other_index, other, other_name in candidates:
                     if (other_index, other_name.text) in seen or other.id == actor.id:
                         continue
                     seen.add((other_index, other_name.text))

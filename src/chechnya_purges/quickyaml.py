@@ -43,10 +43,12 @@ _LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$
 _DQ_END = re.compile(r'([^"\\]*(?:\\["\\/][^"\\]*)*)"')
 _DQ_LINE = re.compile(r'[^"\\]*(?:\\["\\/][^"\\]*)*')
 _SQ = re.compile(r"'((?:[^']|'')*)'")
+# A plain item is taken greedily, trailing spaces and all (they are stripped after): a lazy
+# match followed by " *" would take quadratic time on a long run of spaces.
 _FLOW_ITEM = re.compile(
-    r' *(?:"((?:[^"\\]|\\["\\/])*)"'
-    r"|'((?:[^']|'')*)'"
-    r"|([^\s,\[\]{}#:\"'&*!|>%@`?-][^,\[\]{}#:]*?)) *([,\]])"
+    r' *(?:"((?:[^"\\]|\\["\\/])*)" *'
+    r"|'((?:[^']|'')*)' *"
+    r"|([^\s,\[\]{}#:\"'&*!|>%@`?-][^,\[\]{}#:]*))([,\]])"
 )
 _ESCAPES = {'\\"': '"', "\\\\": "\\", "\\/": "/"}
 _ESCAPE = re.compile(r'\\["\\/]')
