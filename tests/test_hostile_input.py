@@ -121,6 +121,12 @@ def _combining_after_quote(root: Path) -> None:
     _reseal(root)
 
 
+def _control_in_the_seed(root: Path) -> None:
+    """A form feed where the typed quote has a space: it matches, but may not be published."""
+    _replace(SEED, "Rights groups say at least", "Rights groups say\x0cat least")(root)
+    _reseal(root)
+
+
 def _many_occurrences(root: Path) -> None:
     edit(root, SEED, lambda t: t + "".join(f"Seen in Sylvania, day {n}.\n" for n in range(10)))
     _reseal(root)
@@ -416,6 +422,14 @@ CASES = [
         ARTICLE,
         "subject: |me",
         "U+202E",
+    ),
+    Case(
+        "control character in the quoted passage of the seed",
+        _control_in_the_seed,
+        "control-character",
+        ARTICLE,
+        "quote: |Rights groups say at least",
+        "U+000C (seed line 8:63)",
     ),
     Case(
         "formula after a space",

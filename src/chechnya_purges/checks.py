@@ -21,6 +21,7 @@ from typing import NamedTuple
 from .diagnostics import Diagnostic, Severity
 from .evidence import Seed, Span
 from .models import (
+    CONTROL,
     Actor,
     ActorKind,
     Article,
@@ -577,17 +578,37 @@ def _anchor(
     return chosen
 
 
+def _published(report: _Reporter, checked: CheckedArticle, loc: Key, span: Span) -> bool:
+    """Whether an anchored passage may be published: the seed's own characters go to the
+    tables, and a control character a typed quote matched as a space must not."""
+    if span.text.isprintable():
+        return True
+    control = CONTROL.search(span.text)
+    if control is None:
+        return True
+    line, col = checked.seed.line_of(span.start + control.start())
+    report(
+        loc,
+        "control-character",
+        f"{dotted(loc)}: the passage of {checked.seed_path} holds the control character "
+        f"U+{ord(control.group()):04X} (seed line {line}:{col})",
+        "quote a passage without it; the published quote is the seed's own text",
+    )
+    return False
+
+
 def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
     article = checked.record
     for actor_id, quote in article.mentions.items():
-        span = _anchor(report, checked, ("mentions", actor_id), quote, None, first=True)
-        if span:
+        loc: Key = ("mentions", actor_id)
+        span = _anchor(report, checked, loc, quote, None, first=True)
+        if span is not None and _published(report, checked, loc, span):
             checked.mentions[actor_id] = span
     for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
         for index, record in checked.indexed(kind):
             loc = (kind, index, "quote")
             span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
-            if span is None:
+            if span is None or not _published(report, checked, loc, span):
                 continue
             spans.append(span)
             if (

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "CONTROL",
     "Act",
     "Actor",
     "ActorKind",
@@ -200,7 +201,7 @@ _BLANK = re.compile(f"[{_INVISIBLE}]*")
 # C0 controls but the line break, DEL, C1 controls, and the bidirectional controls that make
 # text display differently from what it holds: none belongs in a CSV cell.
 _CONTROLS = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[{_CONTROLS}]")
+CONTROL = re.compile(f"[{_CONTROLS}]")
 # What a value may not start with, blanks aside: a formula character or an invisible one.
 _RISKY_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\u200b\u200c\u200d\u2060\ufeff")
 # Anything any of the rules below refuses: a blank or formula start, or a control anywhere.
@@ -219,7 +220,7 @@ def _safe_text(value: str) -> str:
         return value
     if _BLANK.fullmatch(value):
         raise PydanticCustomError("blank_text", "text is blank")
-    control = _CONTROL.search(value)
+    control = CONTROL.search(value)
     if control is not None:
         char = control.group()
         raise PydanticCustomError(
