@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +15,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from chechnya_purges.cli import cli
+
+# Property tests stay quick on a small shared machine by default; HYPOTHESIS_PROFILE=thorough
+# throws a hundred times more examples at the same properties. No deadline: a shared
+# machine's pauses are not the code's.
+settings.register_profile("default", max_examples=25, deadline=None)
+settings.register_profile("thorough", max_examples=2500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 REPO = Path(__file__).resolve().parents[1]
@@ -31,13 +40,26 @@ def invoke(root: Path, *args: str) -> Result:
 def tree(root: Path) -> dict[str, str]:
     """sha256 of every file below root, to prove what a command did or did not change.
 
-    validate's cache (.cache/) is left out: it is not part of the dataset, like __pycache__.
+    Links and special files are listed by what they are, never opened (a FIFO would block).
     """
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] != ".cache"
-    }
+    found = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[relative] = "link:" + os.readlink(path)
+        elif path.is_file() and stat.S_ISREG(path.lstat().st_mode):
+            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif not path.is_dir():
+            found[relative] = f"special:{stat.S_IFMT(path.lstat().st_mode)}"
+    return found
+
+
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own user cache folder: validate's cache lives there, never in the root."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
 
 
 def copy_of_repository(target: Path) -> Path:

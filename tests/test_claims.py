@@ -278,9 +278,9 @@ def test_a_claims_file_that_is_not_a_regular_file_is_not_read(
     result = invoke(claimed_built, "validate", "--format", "json")
     assert result.exit_code == 1, result.output
     problems = [p for p in json.loads(result.stdout) if p["severity"] == "error"]
-    assert [(p["code"], p["path"], p["line"]) for p in problems] == [
-        ("input-not-a-file", CLAIMS, 1)
-    ], result.stdout
+    assert [(p["code"], p["path"], p["line"]) for p in problems] == [("unsafe-file", CLAIMS, 1)], (
+        result.stdout
+    )
     assert "SECRET-VALUE" not in result.stdout
     assert invoke(claimed_built, "build").exit_code == 1
     assert tree(claimed_built) == before
@@ -293,8 +293,9 @@ def test_a_claims_folder_reached_through_a_symlink_is_not_read(
     shutil.move(claimed_built / "data", outside)
     (claimed_built / "data").symlink_to(outside)
     result = invoke(claimed_built, "validate", "--format", "json")
-    codes = [(p["code"], p["message"]) for p in json.loads(result.stdout)]
-    assert ("input-not-a-file", "data is a symbolic link, which is not followed") in codes
+    codes = [(p["code"], p["path"]) for p in json.loads(result.stdout)]
+    assert ("unsafe-file", CLAIMS) in codes, result.stdout
+    assert "planted" not in result.stdout
 
 
 def test_an_oversized_claims_file_is_refused_unread(claimed_built: Path) -> None:
@@ -306,9 +307,9 @@ def test_an_oversized_claims_file_is_refused_unread(claimed_built: Path) -> None
     assert result.exit_code == 1
     problems = [p for p in json.loads(result.stdout) if p["severity"] == "error"]
     assert [(p["code"], p["path"], p["line"], p["col"]) for p in problems] == [
-        ("input-too-large", CLAIMS, 1, 1)
+        ("file-too-large", CLAIMS, 1, 1)
     ]
-    assert "more than the 8,388,608" in problems[0]["message"]
+    assert "limited to 8,388,608" in problems[0]["message"]
     assert invoke(claimed_built, "build").exit_code == 1
     assert tree(claimed_built) == before
 

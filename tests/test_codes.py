@@ -11,6 +11,7 @@ import test_build
 import test_claims
 import test_contributing
 import test_faults
+import test_hostile_input
 import test_release
 import test_untrusted
 from test_bad_inputs import CASES
@@ -30,8 +31,6 @@ ELSEWHERE = {
     "package-version": test_release.test_verify_wants_a_version_and_a_readable_package,
     "package-unreadable": test_release.test_verify_wants_a_version_and_a_readable_package,
     "claim-unused": test_claims.test_a_claim_nothing_links_to_is_a_warning_not_an_error,
-    "input-not-a-file": test_claims.test_a_claims_file_that_is_not_a_regular_file_is_not_read,
-    "input-too-large": test_claims.test_an_oversized_claims_file_is_refused_unread,
     "package-invalid": test_untrusted.test_an_empty_resource_list_is_reported,
     "package-file-extra": (
         test_untrusted.test_a_decoy_descriptor_and_an_extra_file_in_the_archive_are_reported
@@ -39,13 +38,16 @@ ELSEWHERE = {
     "output-unwritable": (
         test_faults.test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing
     ),
+    "file-unreadable": test_hostile_input.test_an_unreadable_article_is_one_error,
 }
 # The claims' codes of test_claims' bad-input corpus.
 CLAIM_CASES = {case.code for case in test_claims.CASES}
 
 
 def test_every_code_is_exercised() -> None:
-    covered = {case.code for case in CASES} | CLAIM_CASES | set(ELSEWHERE) | {"nonconformant"}
+    hostile = {case.code for case in test_hostile_input.CASES}
+    covered = {case.code for case in CASES} | hostile | CLAIM_CASES | set(ELSEWHERE)
+    covered |= {"nonconformant"}
     assert covered == set(CODES)
 
 

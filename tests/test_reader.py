@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 from chechnya_purges import quickyaml
-from chechnya_purges.reader import Position, load_yaml, read_yaml
+from chechnya_purges.reader import ARTICLE_BYTES, Position, load_yaml, read_yaml
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
@@ -19,7 +19,7 @@ from generate import generate
 def _read(tmp_path: Path, text: str) -> tuple[object, list[str]]:
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8")
-    doc, problems = read_yaml(path, "x.yaml")
+    doc, problems = read_yaml(tmp_path, "x.yaml", ARTICLE_BYTES)
     return doc.data, [p.code for p in problems]
 
 
@@ -48,7 +48,7 @@ def test_no_type_guessing(tmp_path: Path) -> None:
 def test_positions_are_one_based_and_count_characters(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("name: Ana Díaz\nlist:\n  - ü: é\n", encoding="utf-8")
-    doc, _ = read_yaml(path, "x.yaml")
+    doc, _ = read_yaml(tmp_path, "x.yaml", ARTICLE_BYTES)
     assert doc.position(("name",)) == Position(1, 7)
     assert doc.position(("list", 0, "ü"), prefer_key=True) == Position(3, 5)
     assert doc.position(("list", 0, "ü")) == Position(3, 8)
@@ -63,7 +63,7 @@ def test_a_second_document_is_an_error(tmp_path: Path) -> None:
 def test_a_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_bytes("\ufeffa: b\n".encode())
-    doc, problems = read_yaml(path, "x.yaml")
+    doc, problems = read_yaml(tmp_path, "x.yaml", ARTICLE_BYTES)
     assert (doc.data, problems) == ({"a": "b"}, [])
 
 

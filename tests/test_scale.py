@@ -4,8 +4,8 @@ benchmark corpus is valid."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import pickle
 import shutil
 import sys
 from pathlib import Path
@@ -16,10 +16,8 @@ from conftest import ARTICLE, REPO, SEED, edit, invoke, run_changed_code
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
 
+from chechnya_purges.cache import cache_file
 from chechnya_purges.dataset import PARALLEL_FROM, _open_registry, check_file, validate
-from chechnya_purges.diagnostics import Diagnostic
-
-CACHE = ".cache/chechnya-purges/validate.pickle"
 
 
 def _codes(root: Path, *args: str) -> list[str]:
@@ -29,7 +27,7 @@ def _codes(root: Path, *args: str) -> list[str]:
 
 def test_a_cached_run_still_reports_an_edit(mini: Path) -> None:
     assert _codes(mini) == []
-    assert (mini / CACHE).is_file()
+    assert cache_file(mini).is_file()
     edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
     assert _codes(mini) == ["unknown-choice"]
     edit(mini, ARTICLE, lambda t: t.replace("act: condem", "act: condemn"))
@@ -49,14 +47,16 @@ def test_a_seed_change_rechecks_its_article(mini: Path) -> None:
 
 
 def test_the_cache_is_used_and_a_code_change_discards_it(mini: Path, tmp_path: Path) -> None:
-    """Plant a result in the cache: the same code reports it, other code ignores it."""
+    """Plant a result in the cache, sealed as validate seals it: the same code reports it
+    (the cache is used), other code ignores it."""
     assert _codes(mini) == []
-    path = mini / CACHE
-    cache = pickle.loads(path.read_bytes())
-    (key,) = cache.results
-    planted = [Diagnostic(ARTICLE, 1, 1, "invalid-format", "planted in the cache")]
-    cache.results[key] = (planted, cache.results[key][1])
-    path.write_bytes(pickle.dumps(cache))
+    path = cache_file(mini)
+    cache = json.loads(path.read_bytes().partition(b"\n")[2])
+    (key,) = cache["results"]
+    planted = [ARTICLE, 1, 1, "invalid-format", "planted in the cache", None, "error"]
+    cache["results"][key][0] = [planted]
+    body = json.dumps(cache).encode()
+    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     assert _codes(mini) == ["invalid-format"]  # served from the cache
     assert _codes(mini, "--no-cache") == []
 
@@ -68,7 +68,7 @@ def test_the_cache_is_used_and_a_code_change_discards_it(mini: Path, tmp_path: P
 
 def test_no_cache_writes_no_cache(mini: Path) -> None:
     assert _codes(mini, "--no-cache") == []
-    assert not (mini / ".cache").exists()
+    assert not cache_file(mini).exists()
 
 
 @pytest.fixture(scope="module")

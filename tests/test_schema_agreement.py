@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from test_bad_inputs import CASES
 
 from chechnya_purges.models import Actor, Article
-from chechnya_purges.reader import read_yaml
+from chechnya_purges.reader import REGISTRY_BYTES, read_yaml
 
 # Rules beyond a schema: YAML-level problems and cross-record checks.
 SCHEMA_BLIND = {
@@ -61,7 +61,7 @@ def _verdicts(
 
 
 def _read(path: Path) -> Any:
-    doc, problems = read_yaml(path, path.name)
+    doc, problems = read_yaml(path.parent, path.name, REGISTRY_BYTES)
     assert not problems
     return doc.data
 

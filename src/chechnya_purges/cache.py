@@ -6,25 +6,31 @@ so changing any of them re-checks exactly the articles it can affect: an edited 
 seed, that article; an edited registry or a new version of the code, everything.
 
 A file's content hash is reused while its size and modification time are unchanged (as
-git's index does), so an unchanged corpus costs one ``stat`` per file. The cache lives in
-``.cache/chechnya-purges/`` under the dataset root; it is local, written only by this tool,
-and safe to delete at any time.
+git's index does), so an unchanged corpus costs one ``lstat`` per file; the hash, not the
+time, decides whether a result still holds.
+
+Nothing in the repository can make the cache lie, because the cache is not in the
+repository: it lives in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``),
+one file per dataset root, named after a hash of the root's real path. ``build`` and
+``check`` never use it. The file is JSON, which cannot run code when read, and carries a
+SHA-256 of its own content: a file that is truncated, edited or of another format is
+ignored and everything is checked again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cache", "code_fingerprint"]
+__all__ = ["Cache", "cache_file", "code_fingerprint"]
 
-_FOLDER = Path(".cache") / "chechnya-purges"
-_FILE = "validate.pickle"
+_FORMAT = "chechnya-purges validate cache 2"
 
 
 def code_fingerprint() -> str:
@@ -35,9 +41,17 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def cache_file(root: Path) -> Path:
+    """Where the cache of a dataset root lives: outside it, in the user's cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:32]
+    return folder / "chechnya-purges" / f"validate-{name}.json"
+
+
 @dataclass
 class Cache:
-    """Results by key, and content hashes by (path, size, mtime)."""
+    """Results by key (plain JSON values), and content hashes by (path, size, mtime)."""
 
     fingerprint: str
     results: dict[str, Any] = field(default_factory=dict)
@@ -48,31 +62,55 @@ class Cache:
 
     @classmethod
     def open(cls, root: Path) -> Cache:
-        """The cache of a dataset root; an empty one if absent, unreadable or stale."""
+        """The cache of a dataset root; an empty one if absent, unreadable, altered or stale."""
         fingerprint = code_fingerprint()
         try:
-            with (root / _FOLDER / _FILE).open("rb") as handle:
-                cache = pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+            with cache_file(root).open("rb") as handle:
+                raw = handle.read()
+            seal, _, body = raw.partition(b"\n")
+            if seal.decode("ascii") != hashlib.sha256(body).hexdigest():
+                return cls(fingerprint)
+            data = json.loads(body)
+            if data["format"] != _FORMAT or data["fingerprint"] != fingerprint:
+                return cls(fingerprint)
+            hashes = {
+                str(path): (int(size), int(mtime), str(digest))
+                for path, (size, mtime, digest) in data["hashes"].items()
+            }
+            registry = data["registry"]
+            results = data["results"]
+            if not isinstance(results, dict) or not (
+                registry is None or (isinstance(registry, list) and len(registry) == 2)
+            ):
+                return cls(fingerprint)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, UnicodeError):
             return cls(fingerprint)
-        if not isinstance(cache, cls) or cache.fingerprint != fingerprint:
-            return cls(fingerprint)
-        return cache
+        return cls(fingerprint, results, hashes, None if registry is None else tuple(registry))
 
-    def content(self, path: str) -> str:
-        """The sha256 of a file ("" when absent), from the stat-keyed memo when unchanged."""
+    def content(self, path: str, limit: int) -> str:
+        """The sha256 of a regular file ("" when absent), from the stat-keyed memo when
+        unchanged. A link, a special file or a file over ``limit`` is never opened: it gets
+        a marker naming what it is, so its result is keyed apart from any real content."""
         if not self.hashing:
             return ""
         try:
-            stat = os.stat(path)
+            status = os.lstat(path)
         except OSError:
             return ""
+        if not stat.S_ISREG(status.st_mode):
+            return f"special:{stat.S_IFMT(status.st_mode)}"
+        if status.st_size > limit:
+            return f"large:{status.st_size}"
         known = self.hashes.get(path)
-        if known is not None and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+        if known is not None and known[0] == status.st_size and known[1] == status.st_mtime_ns:
             return known[2]
-        with open(path, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
-        self.hashes[path] = (stat.st_size, stat.st_mtime_ns, digest)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        try:
+            with os.fdopen(os.open(path, flags), "rb") as handle:
+                digest = hashlib.sha256(handle.read(limit + 1)).hexdigest()
+        except OSError:
+            return "unreadable"
+        self.hashes[path] = (status.st_size, status.st_mtime_ns, digest)
         self.changed = True
         return digest
 
@@ -88,12 +126,29 @@ class Cache:
         if not self.changed:
             return
         self.changed = False
-        folder = root / _FOLDER
+        target = cache_file(root)
+        body = json.dumps(
+            {
+                "format": _FORMAT,
+                "fingerprint": self.fingerprint,
+                "root": os.path.realpath(root),
+                "hashes": self.hashes,
+                "registry": self.registry,
+                "results": self.results,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        seal = hashlib.sha256(body).hexdigest().encode("ascii")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(self, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(name, folder / _FILE)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(seal + b"\n" + body)
+                os.replace(name, target)
+            except BaseException:
+                os.unlink(name)
+                raise
         except OSError:
-            return  # a read-only checkout validates all the same, only without a cache
+            return  # no writable cache folder: validate works all the same, only slower

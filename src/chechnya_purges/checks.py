@@ -21,6 +21,7 @@ from typing import NamedTuple
 from .diagnostics import Diagnostic, Severity
 from .evidence import Seed, Span
 from .models import (
+    CONTROL,
     Actor,
     ActorKind,
     Article,
@@ -34,7 +35,7 @@ from .models import (
     line_range,
 )
 from .parse import dotted, suggest
-from .reader import Document, Key, decode_text
+from .reader import SEED_BYTES, Document, Key, decode_text, read_input, unsafe_path
 
 __all__ = [
     "NUMBER_WORDS",
@@ -181,11 +182,21 @@ def check_claim_links(
     return found
 
 
-def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnostic]:
-    """Registry rules: unique ids, affiliations that resolve, date ranges in order."""
+def check_actors(
+    doc: Document, actors: list[tuple[int, Actor]], known: set[str] | None = None
+) -> list[Diagnostic]:
+    """Registry rules: unique ids, affiliations that resolve to an organisation (not the
+    actor itself, not a person, not a cycle, each once), date ranges in order.
+
+    ``known`` holds every id the registry declares, including entries that failed to
+    parse: their own error is reported once, not again at every affiliation naming them.
+    """
     report = _Reporter(doc)
     ids = {actor.id for _, actor in actors}
+    known = ids if known is None else known | ids
+    kinds = {actor.id: actor.kind for _, actor in actors}
     seen: dict[str, int] = {}
+    edges: list[tuple[Key, str, str]] = []
     for index, actor in actors:
         if actor.id in seen:
             first = doc.position((seen[actor.id], "id")).line
@@ -197,17 +208,97 @@ def check_actors(doc: Document, actors: list[tuple[int, Actor]]) -> list[Diagnos
             )
         else:
             seen[actor.id] = index
+        orgs: dict[str, int] = {}
         for number, affiliation in enumerate(actor.affiliations):
             loc = (index, "affiliations", number)
-            if affiliation.org not in ids:
-                _unknown_actor(report, (*loc, "org"), affiliation.org, ids)
+            org = affiliation.org
             _check_order(report, loc, affiliation.start, affiliation.end)
+            if org in orgs:
+                report(
+                    (*loc, "org"),
+                    "duplicate-affiliation",
+                    f"{dotted(loc)}.org: {org!r} is already affiliations[{orgs[org]}] of "
+                    f"{actor.id!r}",
+                    "keep one entry per organisation; name both roles in its role",
+                )
+                continue
+            orgs[org] = number
+            if org not in known:
+                _unknown_actor(report, (*loc, "org"), org, known)
+            elif org == actor.id:
+                report(
+                    (*loc, "org"),
+                    "invalid-affiliation",
+                    f"{dotted(loc)}.org: {actor.id!r} is affiliated with itself",
+                    "name the organisation the actor belongs to",
+                )
+            elif kinds.get(org) is ActorKind.person:
+                report(
+                    (*loc, "org"),
+                    "invalid-affiliation",
+                    f"{dotted(loc)}.org: {org!r} is a person, not an organisation",
+                    "affiliate the actor with the body it belongs to",
+                )
+            elif org in kinds:
+                edges.append(((*loc, "org"), actor.id, org))
+    _cycles(report, edges)
     _near_duplicates(report, actors)
     return report.found
 
 
+def _cycles(report: _Reporter, edges: list[tuple[Key, str, str]]) -> None:
+    """One error for each group of actors whose memberships go round in a circle.
+
+    Actors that belong to nothing, and then those nothing belongs to, are peeled off until
+    none is left to peel: what remains lies on a cycle or between cycles. Each connected
+    group of it is reported once, at its first affiliation in the file.
+    """
+    members: dict[str, set[str]] = {}
+    holders: dict[str, set[str]] = {}
+    for _, actor, org in edges:
+        members.setdefault(actor, set()).add(org)
+        holders.setdefault(org, set()).add(actor)
+    for graph, other in ((members, holders), (holders, members)):
+        nodes = set(members) | set(holders)
+        leaves = [node for node in nodes if not graph.get(node)]
+        while leaves:
+            node = leaves.pop()
+            for neighbour in other.pop(node, set()):
+                graph[neighbour].discard(node)
+                if not graph[neighbour]:
+                    leaves.append(neighbour)
+            graph.pop(node, None)
+    remaining = [(loc, a, b) for loc, a, b in edges if b in members.get(a, set())]
+    group: dict[str, str] = {}
+
+    def leader(node: str) -> str:
+        while group.get(node, node) != node:
+            node = group[node]
+        return node
+
+    for _, actor, org in remaining:
+        group[leader(actor)] = leader(org)
+    reported: set[str] = set()
+    for loc, actor, _ in remaining:
+        top = leader(actor)
+        if top in reported:
+            continue
+        reported.add(top)
+        circle = sorted({a for _, a, _ in remaining if leader(a) == top})
+        report(
+            loc,
+            "invalid-affiliation",
+            f"{dotted(loc)}: memberships go round in a circle among {', '.join(circle)}",
+            "an organisation cannot belong, directly or not, to its own members: remove one "
+            "of the affiliations",
+        )
+
+
 _STOP = frozenset({"the", "of", "and", "for", "in", "on"})
 _SIMILAR = 0.92
+# A name is compared with at most this many names of a bucket: a registry of thousands of
+# bodies sharing one last word ("Ministry") would otherwise cost a comparison per pair.
+_BUCKET_LIMIT = 100
 
 
 def name_key(name: str) -> tuple[str, ...]:
@@ -283,7 +374,8 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
             seen: set[tuple[int, str]] = set()
             for bucket in sorted(_buckets(name.words, person)):
                 entries = buckets.setdefault(bucket, [])
-                for other_index, other, other_name in entries if match is None else ():
+                candidates = entries[:_BUCKET_LIMIT] if match is None else ()
+                for other_index, other, other_name in candidates:
                     if (other_index, other_name.text) in seen or other.id == actor.id:
                         continue
                     seen.add((other_index, other_name.text))
@@ -340,7 +432,9 @@ NUMBER_WORDS = frozenset(_UNITS) | frozenset(_MULTIPLIERS)
 def numbers_in(text: str) -> set[int]:
     """Every number a passage writes, in digits ("1,000") or words ("two hundred and five",
     "a dozen"), so a figure's value can be checked against its own evidence."""
-    found = {int(m.replace(",", "")) for m in re.findall(r"\d[\d,]*\d|\d", text)}
+    # A run of digits longer than any count is not a count (and int() refuses 4,300 digits).
+    runs = (m.replace(",", "") for m in re.findall(r"\d[\d,]*\d|\d", text))
+    found = {int(run) for run in runs if len(run) <= 20}
     tokens = re.findall(r"[a-z]+", text.lower())
     total = current = 0
     active = False
@@ -371,22 +465,23 @@ def check_article(
     origin: dict[str, list[int]],
     root: Path,
     names: dict[str, str],
-    known: set[str],
+    known: set[str] | None,
     claims: Mapping[str, ClaimKind | None] | None,
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
     """Every cross-record rule of one article; the anchored article when the seed is there.
 
     ``names`` maps the id of every valid registry entry to its name; ``known`` holds every
     id the registry declares, including those of entries that failed to parse: their own
-    error is reported once, not again at every reference. ``claims`` maps every claim id of
-    data/claims.yaml to its kind (None for an entry that failed to parse), likewise; when
-    the file itself cannot be read (None), the links to it are not checked.
+    error is reported once, not again at every reference. ``known`` is None when the
+    registry itself could not be read, which its own error reports. ``claims`` maps every
+    claim id of data/claims.yaml to its kind (None for an entry that failed to parse),
+    likewise; when the file itself cannot be read (None), the links to it are not checked.
     """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
-    seed_file = root / "seeds" / f"{article_id}.txt"
     seed_path = f"seeds/{article_id}.txt"
-    if not seed_file.is_file():
+    exists, _ = unsafe_path(root, seed_path)
+    if not exists:
         report(
             (),
             "seed-missing",
@@ -394,7 +489,20 @@ def check_article(
             "name the article file after its seed: seeds/X.txt → data/articles/X.yaml",
         )
         return None, report.found
-    raw = seed_file.read_bytes()
+    raw, problems = read_input(root, seed_path, SEED_BYTES)
+    if raw is None:
+        return None, report.found + problems
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problem = Diagnostic(
+            seed_path,
+            1,
+            1,
+            "seed-bom",
+            f"{seed_path} starts with a byte-order mark, which would shift every offset by "
+            "one for anyone who reads it as UTF-8",
+            "re-save the seed as UTF-8 without a byte-order mark, then update seed_sha256",
+        )
+        return None, [*report.found, problem]
     text, problems = decode_text(raw, seed_path)
     if text is None:
         return None, report.found + problems
@@ -445,11 +553,11 @@ def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
 
 
 def _check_references(
-    report: _Reporter, checked: CheckedArticle, names: dict[str, str], known: set[str]
+    report: _Reporter, checked: CheckedArticle, names: dict[str, str], known: set[str] | None
 ) -> None:
     article = checked.record
     for loc, actor_id, must_mention in _references(checked):
-        if actor_id not in known:
+        if known is not None and actor_id not in known:
             _unknown_actor(report, loc, actor_id, known)
         elif must_mention and actor_id not in article.mentions and actor_id in names:
             report(
@@ -526,11 +634,17 @@ def _within(span: Span, regions: list[tuple[int, int]]) -> bool:
     return any(start <= span.start and span.end <= end for start, end in regions)
 
 
+# How many places a quote-ambiguous message lists: a short quote can occur hundreds of times.
+_PLACES = 5
+
+
 def _places(seed: Seed, spans: list[Span]) -> str:
-    return "; ".join(
+    shown = "; ".join(
         f"occurrence {n} at seed line {seed.line_of(s.start)[0]}:{seed.line_of(s.start)[1]}"
-        for n, s in enumerate(spans, 1)
+        for n, s in enumerate(spans[:_PLACES], 1)
     )
+    more = len(spans) - _PLACES
+    return shown + (f"; and {more} more" if more > 0 else "")
 
 
 def _anchor(
@@ -554,7 +668,9 @@ def _anchor(
             loc,
             "quote-not-found",
             f"{where}: not found in {checked.seed_path}",
-            f"closest passage, at seed line {line}: {passage!r}",
+            f"closest passage, at seed line {line}: {passage!r}"
+            if passage
+            else "no passage of the seed starts or ends like it: copy the text from the seed",
         )
         return None
     outside = [s for s in spans if not _overlaps(s, checked.excluded)]
@@ -592,17 +708,37 @@ def _anchor(
     return chosen
 
 
+def _published(report: _Reporter, checked: CheckedArticle, loc: Key, span: Span) -> bool:
+    """Whether an anchored passage may be published: the seed's own characters go to the
+    tables, and a control character a typed quote matched as a space must not."""
+    if span.text.isprintable():
+        return True
+    control = CONTROL.search(span.text)
+    if control is None:
+        return True
+    line, col = checked.seed.line_of(span.start + control.start())
+    report(
+        loc,
+        "control-character",
+        f"{dotted(loc)}: the passage of {checked.seed_path} holds the control character "
+        f"U+{ord(control.group()):04X} (seed line {line}:{col})",
+        "quote a passage without it; the published quote is the seed's own text",
+    )
+    return False
+
+
 def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
     article = checked.record
     for actor_id, quote in article.mentions.items():
-        span = _anchor(report, checked, ("mentions", actor_id), quote, None, first=True)
-        if span:
+        loc: Key = ("mentions", actor_id)
+        span = _anchor(report, checked, loc, quote, None, first=True)
+        if span is not None and _published(report, checked, loc, span):
             checked.mentions[actor_id] = span
     for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
         for index, record in checked.indexed(kind):
             loc = (kind, index, "quote")
             span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
-            if span is None:
+            if span is None or not _published(report, checked, loc, span):
                 continue
             spans.append(span)
             if (

@@ -48,6 +48,17 @@ _report_format = click.option(
 JSON_SAMPLE = 50
 
 
+class _LocalPath(click.Path):
+    """A path argument that no operating system can look up (it holds a NUL, say) is a
+    usage error, not a traceback."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as exc:
+            self.fail(f"{value!r} is not a usable path: {exc}", param, ctx)
+
+
 def _emit(problems: list[Diagnostic], fmt: str) -> int:
     """Print the problems; the exit status they call for."""
     errors = [p for p in problems if p.severity == "error"]
@@ -193,7 +204,7 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=_LocalPath(exists=True, file_okay=False, path_type=Path),
     help="Dataset root (a folder holding data/actors.yaml). Default: the nearest such "
     "folder at or above the current one.",
 )
@@ -215,7 +226,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Check everything again, ignoring and keeping no cache (.cache/ under the dataset root).",
+    help="Check everything again, ignoring and keeping no cache (the cache lives in "
+    "$XDG_CACHE_HOME or ~/.cache, never in the dataset).",
 )
 @_command
 def validate(root: Path, fmt: str, no_cache: bool) -> int:
@@ -404,7 +416,7 @@ def codes(code: str | None) -> None:
 
 
 @cli.command()
-@click.argument("seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("seed_file", type=_LocalPath(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def new(ctx: click.Context, seed_file: Path) -> None:
     """Start the record of a new article: data/articles/<seed name>.yaml.
@@ -452,6 +464,10 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
     from .contrib import ContribError
     from .contrib import locate as locate_quote
 
+    if not text.strip():
+        raise click.BadParameter(
+            "the text is empty: give a few words of the seed", ctx, param_hint="TEXT"
+        )
     try:
         seed_path, found, closest = locate_quote(_root(ctx), article, text)
     except ContribError as exc:

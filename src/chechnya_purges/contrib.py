@@ -24,7 +24,16 @@ from .dataset import ACTORS, ARTICLE_ID, ARTICLES
 from .evidence import Seed
 from .models import Actor, Article, Figure, Statement, enum_of, line_range
 from .parse import parse_actors, parse_article
-from .reader import read_text, read_yaml
+from .reader import (
+    ARTICLE_BYTES,
+    REGISTRY_BYTES,
+    SEED_BYTES,
+    decode_text,
+    read_input,
+    read_text,
+    read_yaml,
+    unsafe_path,
+)
 
 __all__ = [
     "ContribError",
@@ -177,6 +186,11 @@ def scaffold(root: Path, seed_file: Path) -> tuple[Path, bool]:
     """
     if seed_file.suffix != ".txt" or not seed_file.is_file():
         raise ContribError(f"{seed_file}: not a .txt file; a seed is the article's plain text")
+    # A seed already in seeds/ is read only as validate reads it: never through a link,
+    # whose target's text would otherwise end up in the record's title.
+    _, unsafe = unsafe_path(root, f"seeds/{seed_file.name}")
+    if unsafe is not None:
+        raise ContribError(unsafe.message)
     article_id = seed_file.stem
     if not ARTICLE_ID.match(article_id):
         raise ContribError(
@@ -187,7 +201,10 @@ def scaffold(root: Path, seed_file: Path) -> tuple[Path, bool]:
         raise ContribError(
             f"{record.relative_to(root)} already exists: edit it, or delete it to start over"
         )
-    text, problems = read_text(seed_file, str(seed_file))
+    try:
+        text, problems = read_text(seed_file, str(seed_file))
+    except OSError as exc:
+        raise ContribError(f"{seed_file}: cannot be read: {exc.strerror or exc}") from exc
     if text is None:
         problem = problems[0]
         raise ContribError(
@@ -252,11 +269,8 @@ def _article_id(root: Path, article: str) -> str:
 
 def _exclusions(root: Path, article_id: str, seed: Seed) -> list[tuple[int, int, str]]:
     """The article's excluded regions, when its record exists and parses (best effort)."""
-    path = root / ARTICLES / f"{article_id}.yaml"
-    if not path.is_file():
-        return []
-    doc, problems = read_yaml(path, path.name)
-    if problems:
+    doc, problems = read_yaml(root, f"{ARTICLES}/{article_id}.yaml", ARTICLE_BYTES)
+    if problems or doc.data is None:
         return []
     article = parse_article(doc)[0]
     regions = []
@@ -273,11 +287,21 @@ def locate(root: Path, article: str, quote: str) -> tuple[str, list[Located], st
     Returns the seed path, every match (in seed order, numbered as ``occurrence`` counts
     them), and when there is none, the closest passage with its line.
     """
+    if not quote.strip():
+        raise ContribError("the text to locate is empty: give a few words of the seed")
     article_id = _article_id(root, article)
     seed_path = f"seeds/{article_id}.txt"
-    text, problems = read_text(root / seed_path, seed_path)
+    # Only a seed validate would accept is shown: never text read through a link or from a
+    # special file, which could come from outside the dataset.
+    raw, problems = read_input(root, seed_path, SEED_BYTES)
+    if raw is not None and raw.startswith(b"\xef\xbb\xbf"):
+        raise ContribError(
+            f"{seed_path} starts with a byte-order mark: re-save it as UTF-8 without one"
+        )
+    text, problems = decode_text(raw, seed_path) if raw is not None else (None, problems)
     if text is None:
-        raise ContribError(f"{seed_path}: {problems[0].message}")
+        message = problems[0].message
+        raise ContribError(message if message.startswith(seed_path) else f"{seed_path}: {message}")
     seed = Seed(text)
     regions = _exclusions(root, article_id, seed)
     found = []
@@ -290,13 +314,17 @@ def locate(root: Path, article: str, quote: str) -> tuple[str, list[Located], st
     closest = None
     if not found:
         line, passage = seed.closest(quote)
-        closest = f"closest passage, at seed line {line}: {passage!r}"
+        closest = (
+            f"closest passage, at seed line {line}: {passage!r}"
+            if passage
+            else "no passage of the seed starts or ends like it"
+        )
     return seed_path, found, closest
 
 
 def find_actors(root: Path, query: str | None) -> list[Actor]:
     """Registry entries whose id, name or alias contains the query, or is close to it."""
-    doc, problems = read_yaml(root / ACTORS, ACTORS)
+    doc, problems = read_yaml(root, ACTORS, REGISTRY_BYTES)
     if problems:
         raise ContribError(f"{ACTORS} does not read cleanly: run `chechnya-purges validate`")
     actors = [actor for _, actor in parse_actors(doc)[0]]

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,15 @@ from .checks import (
 from .diagnostics import Diagnostic
 from .models import Actor, Claim, ClaimKind
 from .parse import parse_actors, parse_article, parse_claims
-from .reader import Document, Position, input_stat, read_input, read_yaml
+from .reader import (
+    ARTICLE_BYTES,
+    REGISTRY_BYTES,
+    SEED_BYTES,
+    Document,
+    Position,
+    read_yaml,
+    unsafe_path,
+)
 
 __all__ = [
     "ACTORS",
@@ -54,7 +63,20 @@ CLAIMS = "data/claims.yaml"
 CLAIMS_LIMIT = 8 * 1024 * 1024
 # Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_FATAL = frozenset({"yaml-syntax", "invalid-utf8", "input-not-a-file", "input-too-large"})
+# Problems after which a file's data cannot be trusted at all (the file is not read further):
+# a tagged or aliased value would only produce a second, misleading error about its type.
+_FATAL = frozenset(
+    {
+        "yaml-syntax",
+        "yaml-tag",
+        "yaml-alias",
+        "invalid-utf8",
+        "unsafe-file",
+        "file-unreadable",
+        "file-too-large",
+        "number-too-large",
+    }
+)
 
 
 T = TypeVar("T")
@@ -78,7 +100,8 @@ def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` that holds ``data/actors.yaml``."""
     start = start.resolve()
     for folder in (start, *start.parents):
-        if (folder / ACTORS).is_file():
+        # Any entry counts, even a link or a folder: reading it then says what is wrong.
+        if os.path.lexists(folder / ACTORS):
             return folder
     raise RootNotFound(f"no {ACTORS} in {start} or any folder above it")
 
@@ -136,6 +159,9 @@ class _Registry:
     names: dict[str, str]
     known: set[str]
     claims: dict[str, ClaimKind | None] | None
+    # The registry cannot be read as a list of actors: every reference would be unknown,
+    # and its one error says so better than one error per reference.
+    broken: bool = False
 
 
 @dataclass
@@ -199,7 +225,7 @@ def _open_claims(
     (None for the kinds) leaves the articles' claim links unchecked."""
     if not os.path.lexists(root / CLAIMS):
         return None, [], {}, []
-    doc, problems = read_input(root, CLAIMS, CLAIMS_LIMIT)
+    doc, problems = read_yaml(root, CLAIMS, CLAIMS_LIMIT)
     if {d.code for d in problems} & _FATAL:
         # Its own error is reported; the articles' links to it are not checked in the dark.
         return doc, [], None, problems
@@ -210,8 +236,23 @@ def _open_claims(
 
 
 def _open_registry(root: Path) -> _OpenRegistry:
-    doc, problems = read_yaml(root / ACTORS, ACTORS)
-    parsed, found = ([], []) if {d.code for d in problems} & _FATAL else parse_actors(doc)
+    doc, problems = read_yaml(root, ACTORS, REGISTRY_BYTES)
+    fatal = bool({d.code for d in problems} & _FATAL)
+    parsed, found = ([], []) if fatal else parse_actors(doc)
+    empty = not fatal and not doc.data and not found
+    if empty:
+        found = [
+            Diagnostic(
+                ACTORS,
+                1,
+                1,
+                "missing-field",
+                "the actor registry holds no actors",
+                "start each actor with '- id: '; every article needs its publisher and "
+                "speakers here",
+            )
+        ]
+    broken = fatal or empty or not isinstance(doc.data, list)
     actors = {actor.id: actor for _, actor in reversed(parsed)}
     known = set(actors) | set(_declared(doc))
     names = {actor_id: actor.name for actor_id, actor in actors.items()}
@@ -221,7 +262,7 @@ def _open_registry(root: Path) -> _OpenRegistry:
         problems + found + claim_problems,
         parsed,
         actors,
-        _Registry(root, names, known, kinds),
+        _Registry(root, names, known, kinds, broken),
         claims_doc,
         claims,
     )
@@ -234,7 +275,7 @@ def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]
     for match in _ID_LINE.finditer(doc.text or ""):
         found_at[match.group(1)] = -1 if match.group(1) in found_at else match.start(1)
     found_at = {k: v for k, v in found_at.items() if v >= 0}
-    problems = opened.problems + check_actors(doc, parsed)
+    problems = opened.problems + check_actors(doc, parsed, opened.registry.known)
     entries = [
         (index, actor.id, *_where(doc, index, actor.id, found_at)) for index, actor in parsed
     ]
@@ -276,15 +317,16 @@ def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) 
             "use letters, digits, '-', '_' and '.', as the seed's file name does",
         )
         return [problem], None, _Uses(set())
-    doc, problems = read_yaml(path, display)
+    doc, problems = read_yaml(registry.root, display, ARTICLE_BYTES)
     if {d.code for d in problems} & _FATAL:
         return problems, None, _Uses(set())
     article, origin, found = parse_article(doc)
     problems += found
     if article is None:
         return problems, None, _Uses(set())
+    known = None if registry.broken else registry.known
     checked, found = check_article(
-        doc, article, origin, registry.root, registry.names, registry.known, registry.claims
+        doc, article, origin, registry.root, registry.names, known, registry.claims
     )
     used = _Uses(set(article.mentions) | ({article.publisher} if article.publisher else set()))
     if checked is not None:
@@ -365,7 +407,7 @@ def _mixed_claims(
     """Figures of one claim that count different things, at each later figure's claim."""
     found = []
     for path, link, message, hint in check_claim_links(registry.claims, links):
-        doc, _ = read_yaml(root / path, path)
+        doc, _ = read_yaml(root, path, ARTICLE_BYTES)
         line, col = doc.position((link.kind, link.number, "claim"))
         found.append(Diagnostic(path, line, col, "claim-mixed", message, hint))
     return found
@@ -385,21 +427,75 @@ def _finish(
     return sorted(set(problems))
 
 
-def _article_paths(root: Path) -> list[Path]:
+def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The article files, and a problem for everything in data/articles/ that is not one.
+
+    Names ending in ``.yaml`` are articles (their own checks refuse a link, a folder or an
+    unsafe name); anything else there (``.yml``, ``.YAML``, a subfolder, a note) would be
+    silently left out of the package, so it is an error."""
+    exists, problem = unsafe_path(root, ARTICLES, folder=True)
+    if problem is not None:
+        return [], [problem]
+    if not exists:
+        missing = Diagnostic(
+            ARTICLES,
+            1,
+            1,
+            "missing-folder",
+            f"no {ARTICLES}/ folder: the dataset has no articles",
+            f"create {ARTICLES}/ and annotate a seed: chechnya-purges new seeds/X.txt",
+        )
+        return [], [missing]
     folder = root / ARTICLES
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml")) if folder.is_dir() else []
-    return [folder / name for name in names]
+    names = sorted(os.listdir(folder))
+    stray = [
+        Diagnostic(
+            f"{ARTICLES}/{name}",
+            1,
+            1,
+            "stray-file",
+            f"{ARTICLES}/{name} is not an article record and would be left out",
+            f"name article records {ARTICLES}/<seed name>.yaml, without subfolders",
+        )
+        for name in names
+        if not name.endswith(".yaml")
+    ]
+    return [folder / name for name in names if name.endswith(".yaml")], stray
+
+
+def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -> list[Diagnostic]:
+    """A seed with no article record: probably an annotation forgotten in the pull request
+    (not said when data/articles/ itself is at fault: every seed would be listed)."""
+    folder = root / "seeds"
+    if unsafe_path(root, "seeds", folder=True) != (True, None) or any(
+        problem.path == ARTICLES for problem in listing
+    ):
+        return []
+    annotated = {path.name[: -len(".yaml")] for path in articles}
+    return [
+        Diagnostic(
+            f"seeds/{name}",
+            1,
+            1,
+            "seed-unused",
+            f"seeds/{name} has no article record {ARTICLES}/{name[:-4]}.yaml",
+            f"annotate it (chechnya-purges new seeds/{name}) or remove it",
+            severity="warning",
+        )
+        for name in sorted(os.listdir(folder))
+        if name.endswith(".txt") and name[:-4] not in annotated
+    ]
 
 
 def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
     makes it, and every problem."""
     opened = _open_registry(root)
-    paths = _article_paths(root)
+    paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
     articles: list[T] = []
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: list[tuple[str, _Uses]] = []
     for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
         problems += found
@@ -421,51 +517,72 @@ class Validated:
 
 
 def validate(root: Path, *, use_cache: bool = True) -> Validated:
-    """Every problem of the dataset, re-checking only what changed since the last run."""
+    """Every problem of the dataset, re-checking only what changed since the last run.
+
+    What the cache holds is read back field by field and type by type; anything that does
+    not read back is checked again, so the cache can make validate faster, never different.
+    """
     from .cache import Cache, code_fingerprint
 
     cache = Cache.open(root) if use_cache else Cache(code_fingerprint(), hashing=False)
-    # The claims file is part of the registry's key: every article's claim links are
-    # checked against it.
+    # How the folders are reached is part of every key: a result found through a linked
+    # folder is never reused once the folder is real, or the other way round. The claims
+    # file is part of the registry's key: every article's claim links are checked against it.
+    layout = ",".join(_kind_of(root / part) for part in ("data", ARTICLES, "seeds"))
     registry_key = _key(
-        cache.fingerprint, cache.content(str(root / ACTORS)), _input_key(cache, root, CLAIMS)
+        cache.fingerprint,
+        layout,
+        cache.content(str(root / ACTORS), REGISTRY_BYTES),
+        _input_key(cache, root, CLAIMS, CLAIMS_LIMIT),
     )
-    registry: _RegistryResult
+    registry: _RegistryResult | None = None
     opened: _OpenRegistry | None = None
     if cache.registry is not None and cache.registry[0] == registry_key:
-        registry = cache.registry[1]
+        registry = _decode_registry(root, cache.registry[1])
+    if registry is not None:
         against = registry.registry
     else:
         # Checked below, while the workers check the articles against it.
         opened = _open_registry(root)
         against = opened.registry
+    paths, listing = _article_paths(root)
     folder, seeds = str(root / ARTICLES), str(root / "seeds")
-    names = [path.name for path in _article_paths(root)]
+    names = [path.name for path in paths]
     files = {str(root / ACTORS), str(root / CLAIMS)}
     keys = []
+    known: dict[str, Outcome] = {}
     for name in names:
         article, seed = f"{folder}/{name}", f"{seeds}/{name[:-5]}.txt"
         files |= {article, seed}
         # The name is part of the key: the article id, and so every diagnostic, derives from it.
-        keys.append(_key(registry_key, name, cache.content(article), cache.content(seed)))
+        key = _key(
+            registry_key,
+            name,
+            cache.content(article, ARTICLE_BYTES),
+            cache.content(seed, SEED_BYTES),
+        )
+        keys.append(key)
+        stored = _decode_result(cache.results.get(key))
+        if stored is not None:
+            known[key] = stored
     pending = [
-        (Path(folder, name), key)
-        for name, key in zip(names, keys, strict=True)
-        if key not in cache.results
+        (Path(folder, name), key) for name, key in zip(names, keys, strict=True) if key not in known
     ]
     outcomes = _check_all(against, [path for path, _ in pending], None)
     if opened is not None:
         registry = _check_registry(opened)[0]
-        cache.registry = (registry_key, registry)
+        cache.registry = (registry_key, _encode_registry(registry))
         cache.changed = True
-    for (_, key), (found, _, uses) in zip(pending, outcomes, strict=True):
-        cache.results[key] = (found, uses)
+    assert registry is not None
+    for (_, key), outcome in zip(pending, outcomes, strict=True):
+        known[key] = outcome
+        cache.results[key] = [_encode_problems(outcome[0]), *_encode_uses(outcome[2])]
         cache.changed = True
     cache.keep_only(set(keys), files)
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: list[tuple[str, _Uses]] = []
     for name, key in zip(names, keys, strict=True):
-        found, uses = cache.results[key]
+        found, _, uses = known[key]
         problems += found
         used.append((f"{ARTICLES}/{name}", uses))
     if use_cache:
@@ -473,15 +590,145 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
     return Validated(_finish(registry, problems, used), len(names), registry.count)
 
 
-def _input_key(cache: Any, root: Path, relative: str) -> str:
-    """An input's part of a cache key, without opening anything but a regular file inside
-    the root: a link, FIFO or device is refused by its reader whatever it points at, so
-    why it is refused is the key."""
-    info = input_stat(root, relative)
-    if isinstance(info, str):
-        return info
-    return str(cache.content(str(root / relative)))
+def _input_key(cache: Any, root: Path, relative: str, limit: int) -> str:
+    """An optional input's part of a cache key, without opening anything but a regular file
+    inside the root: a link, FIFO or device is refused by its reader whatever it points at,
+    so why it is refused is the key."""
+    exists, problem = unsafe_path(root, relative)
+    if problem is not None:
+        return problem.message
+    return str(cache.content(str(root / relative), limit)) if exists else "absent"
 
 
 def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _kind_of(path: Path) -> str:
+    try:
+        return str(stat.S_IFMT(os.lstat(path).st_mode))
+    except OSError:
+        return "absent"
+
+
+# --- what validate's cache holds, as plain JSON values ---------------------------------------
+
+
+def _encode_problems(problems: list[Diagnostic]) -> list[list[Any]]:
+    return [[p.path, p.line, p.col, p.code, p.message, p.hint, p.severity] for p in problems]
+
+
+def _decode_problems(value: Any) -> list[Diagnostic]:
+    """Diagnostics from the cache; ``ValueError`` for anything that is not one."""
+    problems = []
+    for path, line, col, code, message, hint, severity in value:
+        if not (
+            isinstance(path, str)
+            and type(line) is int
+            and type(col) is int
+            and isinstance(message, str)
+            and (hint is None or isinstance(hint, str))
+            and severity in ("error", "warning")
+        ):
+            raise ValueError("not a diagnostic")
+        problems.append(Diagnostic(path, line, col, code, message, hint, severity))
+    return problems
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("not a list of text")
+    return value
+
+
+def _encode_uses(uses: _Uses) -> list[Any]:
+    links = [[c.claim, c.kind, c.number, c.category, c.unit] for c in uses.claims]
+    return [sorted(uses.actors), [[None if v is None else str(v) for v in x] for x in links]]
+
+
+def _decode_links(value: Any) -> list[ClaimLink]:
+    links = []
+    for claim, kind, number, category, unit in value:
+        if not (
+            isinstance(claim, str)
+            and kind in ("figures", "statements")
+            and isinstance(number, str)
+            and number.isdigit()
+            and all(v is None or isinstance(v, str) for v in (category, unit))
+        ):
+            raise ValueError("not a claim link")
+        links.append(ClaimLink(claim, kind, int(number), category, unit))
+    return links
+
+
+def _decode_result(value: Any) -> Outcome | None:
+    """A cached article result, or None when there is none or it does not read back."""
+    if value is None:
+        return None
+    try:
+        problems, actors, links = value
+        uses = _Uses(set(_strings(actors)), _decode_links(links))
+        return _decode_problems(problems), None, uses
+    except (ValueError, TypeError):
+        return None
+
+
+def _encode_registry(result: _RegistryResult) -> dict[str, Any]:
+    registry = result.registry
+    return {
+        "problems": _encode_problems(result.problems),
+        "names": registry.names,
+        "known": sorted(registry.known),
+        "broken": registry.broken,
+        "entries": [list(entry) for entry in result.entries],
+        "affiliated": sorted(result.affiliated),
+        "count": result.count,
+        "kinds": None
+        if registry.claims is None
+        else {k: None if v is None else v.value for k, v in registry.claims.items()},
+        "claims": {k: claim.model_dump(mode="json") for k, claim in result.claims.items()},
+        "claim_entries": [list(entry) for entry in result.claim_entries],
+    }
+
+
+def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
+    """The cached registry result, or None when it does not read back."""
+    try:
+        names = value["names"]
+        if not isinstance(names, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in names.items()
+        ):
+            raise ValueError("not a table of names")
+        entries = []
+        for index, actor_id, line, col in value["entries"]:
+            if not (type(index) is type(line) is type(col) is int and isinstance(actor_id, str)):
+                raise ValueError("not an entry")
+            entries.append((index, actor_id, line, col))
+        broken, count = value["broken"], value["count"]
+        if type(broken) is not bool or type(count) is not int:
+            raise ValueError("not a registry summary")
+        kinds = value["kinds"]
+        claims_kinds = (
+            None
+            if kinds is None
+            else {k: None if v is None else ClaimKind(v) for k, v in dict(kinds).items()}
+        )
+        claim_entries = []
+        for index, claim_id, line, col in value["claim_entries"]:
+            if not (type(index) is type(line) is type(col) is int and isinstance(claim_id, str)):
+                raise ValueError("not a claim entry")
+            claim_entries.append((index, claim_id, line, col))
+        claims = {str(k): Claim.model_validate(v) for k, v in dict(value["claims"]).items()}
+        known = set(_strings(value["known"]))
+        registry = _Registry(root, names, known, claims_kinds, broken)
+        return _RegistryResult(
+            _decode_problems(value["problems"]),
+            registry,
+            entries,
+            set(_strings(value["affiliated"])),
+            count,
+            claims,
+            claim_entries,
+        )
+    except (ValueError, TypeError, KeyError):
+        return None

@@ -33,14 +33,54 @@ CODES: dict[str, Code] = {
         "A file is not valid UTF-8 text.",
         "Re-save the file as UTF-8 (without a byte-order mark).",
     ),
-    "input-not-a-file": Code(
-        "An input is a symbolic link, a folder, a device or otherwise not a regular file inside "
-        "the dataset; it is not read.",
-        "Replace it by a regular file in the repository.",
+    "unsafe-file": Code(
+        "An input is a symbolic link, is reached through one, or is not a regular file (a "
+        "folder, FIFO or device); it is not opened.",
+        "Commit the file itself under the dataset root.",
     ),
-    "input-too-large": Code(
-        "An input file is larger than the tool reads.",
-        "Split the file or remove what does not belong in it.",
+    "file-unreadable": Code(
+        "An input file exists but cannot be read (permissions).",
+        "Make the file readable.",
+    ),
+    "file-too-large": Code(
+        "An input file is larger than its bound (1 MiB for an article record, 4 MiB for a "
+        "seed, 16 MiB for the actor registry).",
+        "Check that the right file was committed; split an oversized record.",
+    ),
+    "stray-file": Code(
+        "A file or folder in data/articles/ that is not an article record "
+        "(data/articles/<id>.yaml): it would otherwise be silently ignored.",
+        "Rename it to <seed name>.yaml (lower-case .yaml, no subfolders) or remove it.",
+    ),
+    "missing-folder": Code(
+        "The dataset has no data/articles/ folder, so it would build an empty package.",
+        "Create data/articles/ and annotate at least one seed.",
+    ),
+    "seed-unused": Code(
+        "Warning: a seed in seeds/ has no article record.",
+        "Annotate it (chechnya-purges new seeds/X.txt) or remove it.",
+    ),
+    "seed-bom": Code(
+        "A seed starts with a byte-order mark, which shifts every offset by one for anyone "
+        "who reads the seed as plain UTF-8.",
+        "Re-save the seed as UTF-8 without a byte-order mark, then update seed_sha256.",
+    ),
+    "number-too-large": Code(
+        "An integer beyond ±(2^53 - 1), which spreadsheets and JSON readers cannot hold exactly.",
+        "Check the number; quote it if it is text.",
+    ),
+    "control-character": Code(
+        "Text holds a control character (C0, C1, DEL) or a bidirectional control, which "
+        "would corrupt the CSV or disguise the text; escaped ones (\\0) too.",
+        "Remove the character; a line break is the only control text may hold.",
+    ),
+    "duplicate-affiliation": Code(
+        "An actor lists the same organisation twice under affiliations.",
+        "Keep one entry per organisation; put both roles in its role text.",
+    ),
+    "invalid-affiliation": Code(
+        "An affiliation names the actor itself, a person, or closes a cycle of memberships.",
+        "Affiliate the actor with the organisation it belongs to, never the reverse.",
     ),
     "yaml-syntax": Code(
         "The YAML cannot be parsed.",
@@ -87,8 +127,8 @@ CODES: dict[str, Code] = {
         "Write the date as an ISO 8601 prefix at the precision the evidence gives.",
     ),
     "formula-text": Code(
-        "Text starts with =, +, @, a tab or a carriage return, which a spreadsheet runs as a "
-        "formula.",
+        "Text starts with =, +, - or @ (or their full-width forms), perhaps after blanks or "
+        "invisible characters, which a spreadsheet runs as a formula.",
         "Rephrase so that the text starts with another character.",
     ),
     "duplicate-id": Code(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from functools import cached_property
 from typing import NamedTuple
 
@@ -54,6 +55,14 @@ def fold(text: str) -> str:
 # A match may not start or end inside a word: two word characters (\w is exactly
 # str.isalnum() or "_") on either side of its edge.
 _TWO_WORD_CHARS = re.compile(r"\w\w")
+# Nor inside a grapheme: before a combining mark (the accent of "é" written e + U+0301), a
+# joiner or a variation selector, which belong to the character before them.
+_JOINERS = frozenset("\u200d\u034f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def _extends(char: str) -> bool:
+    """Whether a character belongs to the grapheme before it."""
+    return char in _JOINERS or unicodedata.category(char) in ("Mn", "Mc", "Me")
 
 
 class Span(NamedTuple):
@@ -122,6 +131,9 @@ class Seed:
             if not (
                 (start > 0 and inside_word(text, start - 1))
                 or (end < size and inside_word(text, end - 1))
+                # (no character below U+0300 extends another: the common case stays cheap)
+                or (end < size and text[end] >= "\u0300" and _extends(text[end]))
+                or (text[start] >= "\u0300" and _extends(text[start]))
             ):
                 spans.append(Span(start, end, text[start:end]))
             at = folded.find(needle, at + 1)

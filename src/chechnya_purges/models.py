@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "CONTROL",
     "Act",
     "Actor",
     "ActorKind",
@@ -431,18 +432,55 @@ _define(
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LOCAL_ID_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
-LINES_PATTERN = r"^[1-9][0-9]*(?:-[1-9][0-9]*)?$"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PATTERN = r"^(?![=+@\t\r])"
+# Line numbers of at most nine digits: no seed within its size bound has more lines.
+LINES_PATTERN = r"^[1-9][0-9]{0,8}(?:-[1-9][0-9]{0,8})?$"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection), even
+# after leading blanks or invisible characters, and some in their full-width forms. "-" is
+# among them (OWASP lists it: "-2+3" and "-cmd|..." are formulas); no text of the records
+# needs to start with a hyphen, so it is refused like the others rather than escaped.
+_FORMULA_STARTS = r"=+\-@\uff1d\uff0b\uff0d\uff20"
+# Blanks and characters that show nothing, which a spreadsheet may skip before a formula.
+_INVISIBLE = r"\s\u200b\u200c\u200d\u2060\ufeff"
+_FORMULA = re.compile(f"^([{_INVISIBLE}]*)([{_FORMULA_STARTS}])")
+_BLANK = re.compile(f"[{_INVISIBLE}]*")
+# C0 controls but the line break, DEL, C1 controls, and the bidirectional controls that make
+# text display differently from what it holds: none belongs in a CSV cell.
+_CONTROLS = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+CONTROL = re.compile(f"[{_CONTROLS}]")
+# What a value may not start with, blanks aside: a formula character or an invisible one.
+_RISKY_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\u200b\u200c\u200d\u2060\ufeff")
+# Anything any of the rules below refuses: a blank or formula start, or a control anywhere.
+_SUSPECT = re.compile(f"\\A[{_INVISIBLE}]*(?:[{_FORMULA_STARTS}]|\\Z)|[{_CONTROLS}]")
+# The same rules as one pattern (valid in Python and ECMA-262), for the JSON Schemas.
+FORMULA_PATTERN = f"^(?![{_INVISIBLE}]*$)(?![{_INVISIBLE}]*[{_FORMULA_STARTS}])[^{_CONTROLS}]*$"
 _DATE_PREFIX = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
-def _no_formula(value: str) -> str:
-    if value[:1] in ("=", "+", "@", "\t", "\r"):
+def _safe_text(value: str) -> str:
+    """Text that a spreadsheet will show as written and a CSV reader will read whole."""
+    first = value[:1]
+    if value.isprintable() and first not in _RISKY_STARTS and not first.isspace():
+        return value  # nearly every value: printable (so no control) and a plain start
+    if _SUSPECT.search(value) is None:
+        return value
+    if _BLANK.fullmatch(value):
+        raise PydanticCustomError("blank_text", "text is blank")
+    control = CONTROL.search(value)
+    if control is not None:
+        char = control.group()
+        raise PydanticCustomError(
+            "control_character",
+            "text holds the control character U+{code} at character {at}",
+            {"code": f"{ord(char):04X}", "at": control.start() + 1},
+        )
+    formula = _FORMULA.match(value)
+    if formula is not None:
+        before = len(formula.group(1))
+        after = f" after {before} blank or invisible character(s)" if before else ""
         raise PydanticCustomError(
             "formula_text",
-            "text starts with {char!r}, which a spreadsheet would run as a formula",
-            {"char": value[:1]},
+            "text starts with {char}{after}, which a spreadsheet would run as a formula",
+            {"char": repr(formula.group(2)), "after": after},
         )
     return value
 
@@ -456,20 +494,25 @@ def _year_as_text(value: Any) -> Any:
 
 def _valid_date_prefix(value: str) -> str:
     match = _DATE_PREFIX.match(value)
+    shown = repr(value)
     if match is None:
         raise PydanticCustomError(
             "invalid_date",
-            "{value!r} is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
-            {"value": value},
+            "{value} is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
+            {"value": shown},
         )
     year, month, day = match.groups()
+    if int(year) == 0:
+        raise PydanticCustomError(
+            "invalid_date", "{value} has no year: the calendar starts at 0001", {"value": shown}
+        )
     if month is not None and not 1 <= int(month) <= 12:
         raise PydanticCustomError(
-            "invalid_date", "{value!r} has no month {month}", {"value": value, "month": month}
+            "invalid_date", "{value} has no month {month}", {"value": shown, "month": month}
         )
     if day is not None and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
         raise PydanticCustomError(
-            "invalid_date", "{value!r} is not a day of the calendar", {"value": value}
+            "invalid_date", "{value} is not a day of the calendar", {"value": shown}
         )
     return value
 
@@ -477,7 +520,7 @@ def _valid_date_prefix(value: str) -> str:
 Text = Annotated[
     str,
     Field(min_length=1),
-    AfterValidator(_no_formula),
+    AfterValidator(_safe_text),
     WithJsonSchema({"type": "string", "minLength": 1, "pattern": FORMULA_PATTERN}),
 ]
 ActorId = Annotated[

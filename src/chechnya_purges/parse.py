@@ -31,6 +31,8 @@ _CODES = {
     "string_pattern_mismatch": "invalid-format",
     "string_too_short": "invalid-format",
     "formula_text": "formula-text",
+    "control_character": "control-character",
+    "blank_text": "missing-field",
     "invalid_date": "invalid-date",
     "greater_than_equal": "invalid-value",
     "greater_than": "invalid-value",
@@ -39,7 +41,7 @@ _CODES = {
 _FORMS = {
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "lower-case ASCII words joined by hyphens (rex-tillerson)",
     r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$": "lower-case ASCII words joined by - or _ (detained-100)",
-    r"^[1-9][0-9]*(?:-[1-9][0-9]*)?$": 'a line number or range, "12" or "60-72"',
+    r"^[1-9][0-9]{0,8}(?:-[1-9][0-9]{0,8})?$": 'a line number or range, "12" or "60-72"',
     r"^[0-9a-f]{64}$": "64 lower-case hex digits (sha256sum of the seed)",
     r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$": "an ISO 3166 code in capitals (US, RU-CE)",
     r"^Q[1-9][0-9]*$": "a Wikidata item id (Q42)",
@@ -112,6 +114,15 @@ def _mapping_hint(holder: type[BaseModel] | None, loc: Key, value: object) -> st
     return f"write `{lead}{{{example}}}` with the fields {', '.join(fields)} (docs/fields.md)"
 
 
+# How much of a wrong value a message repeats: a hostile file's value can be megabytes long.
+_SHOWN = 80
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 1]}… ({len(text):,} characters)"
+
+
 def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) -> Diagnostic:
     loc: Key = (*prefix, *error["loc"])
     kind = error["type"]
@@ -140,25 +151,25 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
     elif kind == "model_type":
         code = "wrong-type"
         holder = _model_at(model, error["loc"])
-        message = f"{where}: {value!r} is not a mapping"
+        message = f"{where}: {_shown(value)} is not a mapping"
         hint = _mapping_hint(holder, loc, value)
     elif kind == "int_type" and isinstance(value, str):
-        message = f"{where}: a number is wanted, and {value!r} is text"
+        message = f"{where}: a number is wanted, and {_shown(value)} is text"
         hint = (
             f"write the number without quotes: `{loc[-1]}: {value.strip()}`"
-            if value.strip().isdigit()
+            if value.strip().isdigit() and len(value) <= _SHOWN
             else f'write the number in digits, without quotes (`{loc[-1]}: 3` for "three")'
         )
     elif code == "unknown-choice":
         expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        message = f"{where}: {value!r} is not one of {', '.join(expected)}"
+        message = f"{where}: {_shown(value)} is not one of {', '.join(expected)}"
         hint = suggest(value, expected)
     elif kind == "string_pattern_mismatch":
         form = _FORMS.get(error["ctx"]["pattern"], f"the pattern {error['ctx']['pattern']}")
-        message = f"{where}: {value!r} does not have the required form"
+        message = f"{where}: {_shown(value)} does not have the required form"
         hint = f"write {form}"
     elif code == "wrong-type":
-        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
+        message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {_shown(value)}"
         if isinstance(value, int) and "string" in kind:
             hint = f"put the value in quotes: '{value}'"
     else:

@@ -18,9 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["DECLINED", "read", "typed"]
+__all__ = ["DECLINED", "SAFE_INTEGER", "NumberTooLarge", "read", "typed"]
 
 DECLINED: Any = object()
+# The largest integer a double holds exactly: what spreadsheets, JavaScript and many JSON and
+# CSV readers can represent. Beyond it a count would change on its way to a researcher.
+SAFE_INTEGER = 2**53 - 1
+# More digits than this can only be out of range (and int() refuses past 4,300 digits).
+_DIGITS = len(str(SAFE_INTEGER))
+# Deeper than this, a file is left to libyaml's reader, which refuses nesting past 64 levels
+# (reader.MAX_DEPTH); one level less, so that a one-line list at the limit is its to judge.
+_DEPTH = 63
 
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -35,10 +43,12 @@ _LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$
 _DQ_END = re.compile(r'([^"\\]*(?:\\["\\/][^"\\]*)*)"')
 _DQ_LINE = re.compile(r'[^"\\]*(?:\\["\\/][^"\\]*)*')
 _SQ = re.compile(r"'((?:[^']|'')*)'")
+# A plain item is taken greedily, trailing spaces and all (they are stripped after): a lazy
+# match followed by " *" would take quadratic time on a long run of spaces.
 _FLOW_ITEM = re.compile(
-    r' *(?:"((?:[^"\\]|\\["\\/])*)"'
-    r"|'((?:[^']|'')*)'"
-    r"|([^\s,\[\]{}#:\"'&*!|>%@`?-][^,\[\]{}#:]*?)) *([,\]])"
+    r' *(?:"((?:[^"\\]|\\["\\/])*)" *'
+    r"|'((?:[^']|'')*)' *"
+    r"|([^\s,\[\]{}#:\"'&*!|>%@`?-][^,\[\]{}#:]*))([,\]])"
 )
 _ESCAPES = {'\\"': '"', "\\\\": "\\", "\\/": "/"}
 _ESCAPE = re.compile(r'\\["\\/]')
@@ -52,13 +62,21 @@ class _Decline(Exception):
     """Outside the subset: let libyaml read the file."""
 
 
+class NumberTooLarge(ValueError):
+    """A plain integer beyond ``SAFE_INTEGER``: refused, never silently rounded or typed."""
+
+
 def typed(text: str) -> Any:
     """A plain (unquoted) scalar's value: an integer only when written as one without
-    leading zeros, null only when empty, ``~`` or ``null``, text otherwise."""
+    leading zeros, null only when empty, ``~`` or ``null``, text otherwise.
+
+    Raises ``NumberTooLarge`` for an integer beyond ``SAFE_INTEGER`` either way."""
     if text in _NULLS:
         return None
     if _INT.fullmatch(text):
-        return int(text)
+        if len(text.lstrip("+-")) > _DIGITS or abs(value := int(text)) > SAFE_INTEGER:
+            raise NumberTooLarge(text)
+        return value
     return text
 
 
@@ -78,6 +96,7 @@ class _Reader:
         self.raw = text.split("\n")
         self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
         self.at = 0
+        self.depth = 0
 
     def skip(self) -> tuple[int, str, str] | None:
         """The next line with content: its column, dash and key (blank and comment lines
@@ -108,6 +127,12 @@ class _Reader:
             return self.mapping(column)
         raise _Decline
 
+    def deeper(self) -> None:
+        """One more level of nesting; past the bound, libyaml's reader reports the file."""
+        self.depth += 1
+        if self.depth > _DEPTH:
+            raise _Decline
+
     def line(self, indent: int) -> tuple[str, str, str] | None:
         """The next line of the block at ``indent`` (its dash, key and rest), or None where
         the block ends; a deeper line, or one that is neither an entry nor a key, is
@@ -121,6 +146,7 @@ class _Reader:
         return dash, key, self.tokens[self.at][3]
 
     def mapping(self, indent: int) -> dict[str, Any]:
+        self.deeper()
         result: dict[str, Any] = {}
         while (line := self.line(indent)) is not None:
             dash, key, rest = line
@@ -150,9 +176,11 @@ class _Reader:
                     result[key] = rest[1:-1]
                     continue
             result[key] = self.value(rest, indent, in_mapping=True)
+        self.depth -= 1
         return result
 
     def sequence(self, indent: int) -> list[Any]:
+        self.deeper()
         result: list[Any] = []
         while (line := self.line(indent)) is not None:
             dash, key, rest = line
@@ -166,6 +194,7 @@ class _Reader:
             else:
                 self.at += 1
                 result.append(self.value(rest, indent, in_mapping=False))
+        self.depth -= 1
         return result
 
     def value(self, text: str, indent: int, *, in_mapping: bool) -> Any:
@@ -305,5 +334,5 @@ def read(text: str) -> Any:
         return DECLINED
     try:
         return _Reader(text).document()
-    except _Decline:
+    except (_Decline, NumberTooLarge):
         return DECLINED

@@ -10,6 +10,11 @@ text. The models decide what else a value may be.
 
 Files in plain block YAML, nearly all of them, are first offered to ``quickyaml``, which reads
 them in half the time and types scalars by the same rule; anything it declines comes here.
+
+Every file arrives from a stranger's pull request, so reading is defensive: a file is opened
+only when it is a regular file reached from the dataset root without a symbolic link (nothing
+outside the root is ever read, and a FIFO or device cannot block or flood the run), it has a
+size bound, nesting is bounded, and every libyaml error becomes a diagnostic.
 """
 
 from __future__ import annotations
@@ -27,15 +32,29 @@ from . import quickyaml
 from .diagnostics import Diagnostic
 
 __all__ = [
+    "ARTICLE_BYTES",
+    "MAX_DEPTH",
+    "REGISTRY_BYTES",
+    "SEED_BYTES",
     "Document",
     "Position",
     "decode_text",
-    "input_stat",
     "load_yaml",
     "read_input",
     "read_text",
     "read_yaml",
+    "unsafe_path",
 ]
+
+# Size bounds of the inputs. The largest real article record is about 14 KB and the largest
+# seed about 6 KB; the bounds leave room for a long report and a registry of 50,000 actors
+# while refusing a file that would take minutes and gigabytes to read.
+ARTICLE_BYTES = 1 << 20
+SEED_BYTES = 4 << 20
+REGISTRY_BYTES = 16 << 20
+# How deeply collections may nest. Records nest five levels at most; a bound far above that
+# keeps a hostile file from exhausting Python's stack in either reader.
+MAX_DEPTH = 64
 
 # libyaml when it is there (the speed matters at thousands of files); events are the same.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,6 +106,14 @@ class _Retrack(Exception):
     """A problem whose message needs positions: read again, recording them."""
 
 
+class _TooDeep(Exception):
+    """Collections nested past ``MAX_DEPTH``: the file is refused where the limit is passed."""
+
+    def __init__(self, mark: Any):
+        super().__init__()
+        self.mark = mark
+
+
 class _Builder:
     """Plain data from parser events, recording where each key and value starts."""
 
@@ -99,6 +126,7 @@ class _Builder:
         self.values = doc.values
         self.keys = doc.keys
         self.track = track
+        self.depth = 0
 
     def problem(self, mark: Any, code: str, message: str, hint: str | None = None) -> None:
         line, col = mark.line + 1, mark.column + 1
@@ -112,7 +140,7 @@ class _Builder:
         if kind is yaml.ScalarEvent:
             if event.tag is not None and not (event.tag == "!" and not event.implicit[0]):
                 self._tag(event)
-            return _scalar(event)
+            return self.scalar(event)
         if kind is yaml.AliasEvent:
             # Only the alias is reported: an anchor nobody refers to changes nothing.
             self.problem(
@@ -124,13 +152,35 @@ class _Builder:
             return None
         if event.tag is not None:
             self._tag(event)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(mark)
         if kind is yaml.MappingStartEvent:
-            return self.mapping(path)
-        items: list[Any] = []
-        next_event, track = self.next, self.track
-        while type(item := next_event()) is not yaml.SequenceEndEvent:
-            items.append(self.node(item, (*path, len(items)) if track else path))
-        return items
+            result: Any = self.mapping(path)
+        else:
+            result = []
+            next_event, track = self.next, self.track
+            while type(item := next_event()) is not yaml.SequenceEndEvent:
+                result.append(self.node(item, (*path, len(result)) if track else path))
+        self.depth -= 1
+        return result
+
+    def scalar(self, event: Any) -> Any:
+        """A scalar's value; an integer no CSV reader holds exactly is refused here."""
+        if not event.implicit[0] or event.style:
+            return event.value
+        try:
+            return quickyaml.typed(event.value)
+        except quickyaml.NumberTooLarge:
+            digits = len(event.value.lstrip("+-"))
+            self.problem(
+                event.start_mark,
+                "number-too-large",
+                f"an integer of {digits:,} digits is beyond ±{quickyaml.SAFE_INTEGER:,}, "
+                "which spreadsheets and JSON readers cannot hold exactly",
+                "check the number; quote it if it is text",
+            )
+            return event.value
 
     def _tag(self, event: Any) -> None:
         self.problem(
@@ -146,7 +196,11 @@ class _Builder:
         while type(key_event := next_event()) is not yaml.MappingEndEvent:
             mark = key_event.start_mark
             if type(key_event) is yaml.ScalarEvent and key_event.anchor is None:
-                key = _scalar(key_event)
+                if key_event.tag is not None and not (
+                    key_event.tag == "!" and not key_event.implicit[0]
+                ):
+                    self._tag(key_event)
+                key = self.scalar(key_event)
             else:
                 self.problem(mark, "wrong-type", "a key must be plain text")
                 key = repr(self.node(key_event, (*path, "<key>")))
@@ -173,14 +227,124 @@ class _Builder:
         return result
 
 
-def _scalar(event: Any) -> Any:
-    if event.implicit[0] and not event.style:
-        return quickyaml.typed(event.value)
-    return event.value
+def _what(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def unsafe_path(
+    root: Path, relative: str, *, folder: bool = False
+) -> tuple[bool, Diagnostic | None]:
+    """Whether ``root/relative`` exists, and why it may not be read if it may not.
+
+    Every step from the root is looked at with ``lstat``, which opens nothing and follows
+    no link: a symbolic link anywhere on the way, or a final entry that is not a regular
+    file (a real folder, with ``folder``), is refused before anything is read from it.
+    """
+    path = str(root)
+    parts = relative.split("/")
+    for number, part in enumerate(parts, 1):
+        path += "/" + part  # strings, not Paths: this runs for every file of every run
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return False, None
+        except OSError as exc:
+            return True, _unreadable(relative, exc)
+        last = number == len(parts)
+        if stat.S_ISREG(mode) if last and not folder else stat.S_ISDIR(mode):
+            continue
+        if last:
+            what = "a file, not a folder" if folder and stat.S_ISREG(mode) else _what(mode)
+        else:
+            what = f"reached through {'/'.join(parts[:number])}, which is {_what(mode)}"
+        return True, Diagnostic(
+            relative,
+            1,
+            1,
+            "unsafe-file",
+            f"{relative} is {what}; only files inside the dataset, reached without symbolic "
+            "links, are read",
+            "commit the file itself under the dataset root, not a link or special file",
+        )
+    return True, None
+
+
+# Never follow a link, never wait on a FIFO, never leak the descriptor to a child process.
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _unreadable(relative: str, exc: OSError) -> Diagnostic:
+    reason = exc.strerror or type(exc).__name__
+    return Diagnostic(
+        relative,
+        1,
+        1,
+        "file-unreadable",
+        f"{relative} cannot be read: {reason}",
+        "check the file's permissions",
+    )
+
+
+def read_input(root: Path, relative: str, limit: int) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of an input file of the dataset, or the one diagnostic why not.
+
+    The file is opened without following a link and without blocking (a FIFO swapped in
+    after the check cannot hang the run), checked again on the open descriptor, and read no
+    further than its bound.
+    """
+    exists, problem = unsafe_path(root, relative)
+    if problem is not None:
+        return None, [problem]
+    if not exists:
+        return None, [_unreadable(relative, FileNotFoundError(2, "no such file"))]
+    try:
+        handle = os.open(f"{root}/{relative}", _READ_FLAGS)
+    except OSError as exc:
+        return None, [_unreadable(relative, exc)]
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            return None, [unsafe_path(root, relative)[1] or _unreadable(relative, OSError())]
+        chunks: list[bytes] = []
+        size = 0
+        while status.st_size <= limit and size <= limit:
+            # what the file holds, plus room to see it grew; never past the bound
+            chunk = os.read(handle, min(limit + 1 - size, max(status.st_size - size, 0) + 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        return None, [_unreadable(relative, exc)]
+    finally:
+        os.close(handle)
+    if status.st_size > limit or len(raw) > limit:
+        size = max(status.st_size, len(raw))
+        return None, [
+            Diagnostic(
+                relative,
+                1,
+                1,
+                "file-too-large",
+                f"{relative} is {size:,} bytes; files of this kind are limited to {limit:,}",
+                "split the content, or check that the right file was committed",
+            )
+        ]
+    return raw, []
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
-    """A file's text, or an ``invalid-utf8`` diagnostic at the first byte that is not UTF-8."""
+    """A file named on the command line as text, or an ``invalid-utf8`` diagnostic at the
+    first byte that is not UTF-8 (dataset inputs go through ``read_input``)."""
     return decode_text(path.read_bytes(), display)
 
 
@@ -200,91 +364,29 @@ def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Diagnostic]]
                 col,
                 "invalid-utf8",
                 f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid UTF-8",
-                "re-save the file as UTF-8",
+                "the file looks like UTF-16: re-save it as UTF-8"
+                if b"\x00" in raw[:4096]
+                else "re-save the file as UTF-8",
             )
         ]
     return text.removeprefix("\ufeff"), []
 
 
-def read_input(root: Path, relative: str, limit: int) -> tuple[Document, list[Diagnostic]]:
-    """A hand-written YAML input, read only if it is a regular file inside the dataset root,
-    reached without a symbolic link, and at most ``limit`` bytes long.
+def read_yaml(root: Path, relative: str, limit: int) -> tuple[Document, list[Diagnostic]]:
+    """One YAML input file of the dataset as a located document, with every problem the
+    reader found.
 
-    Inputs arrive in pull requests from strangers: a link could point the tool at a secret
-    outside the repository, a FIFO or device would block or never end, a huge file would
-    take the machine's memory. Each is one diagnostic on the path, and the file is not read.
-    """
-    doc = Document(relative)
-    info = input_stat(root, relative)
-    if isinstance(info, str):
-        return doc, [_refused(relative, info)]
-    current = root / relative
-    if info.st_size > limit:
-        return doc, [
-            Diagnostic(
-                relative,
-                1,
-                1,
-                "input-too-large",
-                f"is {info.st_size:,} bytes, more than the {limit:,} an input may have",
-                "split the file or remove what does not belong in it",
-            )
-        ]
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        handle = os.open(current, flags)
-        with os.fdopen(handle, "rb") as file:
-            raw = file.read(limit + 1)
-    except OSError as exc:
-        return doc, [_refused(relative, f"cannot be read: {exc.strerror}")]
-    if len(raw) > limit:  # grew since it was measured
-        return doc, [Diagnostic(relative, 1, 1, "input-too-large", f"is more than {limit:,} bytes")]
-    text, problems = decode_text(raw, relative)
-    if text is None:
-        return doc, problems
-    return load_yaml(text, relative)
-
-
-def input_stat(root: Path, relative: str) -> os.stat_result | str:
-    """The status of an input that is a regular file inside the root, reached without a
-    symbolic link; else why it is not, to report instead of reading it."""
-    current = root
-    for part in Path(relative).parts:
-        current = current / part
-        try:
-            info = os.lstat(current)
-        except OSError as exc:
-            return f"cannot be read: {exc.strerror}"
-        if stat.S_ISLNK(info.st_mode):
-            shown = current.relative_to(root).as_posix()
-            return f"{shown} is a symbolic link, which is not followed"
-    if not stat.S_ISREG(info.st_mode):
-        return "is not a regular file"
-    return info
-
-
-def _refused(relative: str, message: str) -> Diagnostic:
-    return Diagnostic(
-        relative,
-        1,
-        1,
-        "input-not-a-file",
-        message,
-        "inputs must be regular files inside the dataset, not links, folders or devices",
-    )
-
-
-def read_yaml(path: Path, display: str) -> tuple[Document, list[Diagnostic]]:
-    """One YAML file as a located document, with every problem the reader found.
-
-    ``display`` is the path diagnostics print (relative to the dataset root). A document with
-    a syntax error has ``data`` None; other problems leave the rest of the data usable, so one
+    ``relative`` is the path under the root, which diagnostics print. A document with a
+    syntax error has ``data`` None; other problems leave the rest of the data usable, so one
     run reports everything.
     """
-    text, problems = read_text(path, display)
+    raw, problems = read_input(root, relative, limit)
+    if raw is None:
+        return Document(relative), problems
+    text, problems = decode_text(raw, relative)
     if text is None:
-        return Document(display), problems
-    doc, found = load_yaml(text, display)
+        return Document(relative), problems
+    doc, found = load_yaml(text, relative)
     return doc, problems + found
 
 
@@ -330,11 +432,72 @@ def _build(doc: Document, text: str, problems: list[Diagnostic], *, track: bool)
                     "a second YAML document in one file",
                     "keep one document per file; remove the '---' line",
                 )
+    except _TooDeep as exc:
+        doc.data = None
+        problems.append(
+            Diagnostic(
+                doc.path,
+                exc.mark.line + 1,
+                exc.mark.column + 1,
+                "yaml-syntax",
+                f"lists and mappings nest more than {MAX_DEPTH} levels deep here",
+                "records nest a few levels at most: check the indentation and brackets",
+            )
+        )
     except yaml.MarkedYAMLError as exc:
         doc.data = None
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(Diagnostic(doc.path, line, col, "yaml-syntax", message))
+        problems.append(_syntax(doc.path, text, exc))
+    except yaml.YAMLError as exc:
+        # libyaml's reader: a character YAML does not allow (a control character, or the
+        # NULs of UTF-16 text read as UTF-8). It gives an offset, not a mark.
+        doc.data = None
+        problems.append(_unacceptable(doc.path, text, exc))
     finally:
         loader.dispose()
+
+
+# libyaml refuses a simple key longer than this, with a message that does not say why.
+_KEY_LIMIT = 1024
+
+
+def _syntax(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    hint = None
+    key = ""
+    if mark is not None and exc.problem == "mapping values are not allowed in this context":
+        start = text.rfind("\n", 0, mark.index) + 1
+        key = text[start : mark.index].lstrip(" -")
+        col = mark.column - len(key) + 1
+    elif exc.context == "while scanning a simple key" and exc.context_mark and mark:
+        key = text[exc.context_mark.index : mark.index]
+        line, col = exc.context_mark.line + 1, exc.context_mark.column + 1
+    if len(key) > _KEY_LIMIT:
+        message = (
+            f"a key of {len(key):,} characters: YAML allows keys of at most "
+            f"{_KEY_LIMIT:,} characters"
+        )
+        hint = "keys are field names or actor ids, which are short"
+    elif mark:
+        line, col = mark.line + 1, mark.column + 1
+    return Diagnostic(path, line, col, "yaml-syntax", message, hint)
+
+
+def _unacceptable(path: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    offset = getattr(exc, "position", 0)
+    offset = offset if isinstance(offset, int) and offset >= 0 else 0
+    if _Loader is not yaml.SafeLoader:
+        # libyaml counts this offset in the UTF-8 bytes it was given, not in characters.
+        offset = len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+    offset = min(offset, len(text))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    char = text[offset] if offset < len(text) else ""
+    if char == "\0":
+        message = "a NUL character: the file holds binary data or UTF-16 text"
+        hint = "re-save the file as UTF-8"
+    else:
+        message = f"character U+{ord(char):04X} is not allowed in YAML" if char else str(exc)
+        hint = "remove the character; text fields hold no control characters"
+    return Diagnostic(path, line, col, "yaml-syntax", message, hint)
