@@ -63,9 +63,13 @@ def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 
 def copy_of_repository(target: Path) -> Path:
-    """The repository's tracked files, as a fresh clone has them (with releases/)."""
+    """The repository's files as a fresh clone has them (with releases/), plus the files a
+    contributor has added but not committed yet (git's ignored files left out)."""
     tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     for name in filter(None, tracked.split("\0")):
         if (REPO / name).is_file():

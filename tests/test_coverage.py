@@ -148,10 +148,12 @@ def test_unknown_article_is_an_error(mini: Path) -> None:
     assert "no single article '999'; articles: 001_freedonia" in result.stderr
 
 
-def test_the_five_articles_are_fully_covered_or_explained() -> None:
+def test_every_article_is_fully_covered_or_explained() -> None:
+    """The review standard CONTRIBUTING sets: an article is done when coverage is empty."""
     result = invoke(REPO, "coverage", "--strict")
     assert result.exit_code == 0, result.output
-    assert "0 item(s) neither covered nor explained in 5 article(s)." in result.stderr
+    articles = len(list((REPO / "data/articles").glob("*.yaml")))
+    assert f"0 item(s) neither covered nor explained in {articles} article(s)." in result.stderr
 
 
 def test_a_reviewed_quote_that_repeats_needs_an_occurrence(mini: Path) -> None:

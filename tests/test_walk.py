@@ -94,6 +94,9 @@ def test_the_worked_example_passes_ci_in_a_clone_of_the_real_repository(tmp_path
     assert built.exit_code == 0, built.output
     checked = invoke(root, "check")
     assert checked.exit_code == 0, checked.output
+    # Done by the guide's own standard: coverage has nothing left.
+    covered = invoke(root, "coverage", stem, "--strict")
+    assert covered.exit_code == 0, covered.output
     descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     version = descriptor["version"]
     assert version.endswith("-dev"), "the outputs must not claim a released version"
