@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, REPO, invoke, tree
+from conftest import ARTICLE, REPO, edit, invoke, tree
 
 from chechnya_purges.diagnostics import codes_markdown
 
@@ -216,3 +216,20 @@ def test_codes_explains_one_code_and_suggests_a_near_miss(tmp_path: Path) -> Non
     wrong = invoke(REPO, "codes", "quote-exclude")
     assert wrong.exit_code == 2
     assert "did you mean 'quote-excluded'?" in wrong.stderr
+
+
+def test_a_month_without_its_leading_zero_says_how_to_write_a_date(mini: Path) -> None:
+    edit(mini, ARTICLE, lambda text: text.replace("published: 2018-03-12", "published: 2018-3", 1))
+    before = tree(mini)
+    result = invoke(mini, "validate", "--format", "json")
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.stdout)
+    assert (problem["path"], problem["line"], problem["col"], problem["code"]) == (
+        ARTICLE,
+        7,
+        12,
+        "invalid-date",
+    )
+    assert "'2018-3'" in problem["message"]
+    assert "2018-01" in problem["hint"]
+    assert tree(mini) == before

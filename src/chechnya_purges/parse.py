@@ -174,6 +174,11 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, prefix: Key) 
             hint = f"put the value in quotes: '{value}'"
     else:
         message = f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    if code == "invalid-date" and hint is None:
+        hint = (
+            "write the date as precisely as the article gives it, with two-digit months and "
+            "days: 2018, 2018-01 or 2018-01-05"
+        )
     pos = doc.position(loc, prefer_key=at_key)
     return Diagnostic(doc.path, pos.line, pos.col, code, message, hint)
 

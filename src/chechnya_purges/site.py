@@ -593,7 +593,9 @@ def _lineages(
         record = records.get(row["figure_id"] or row["statement_id"])
         if record is not None:
             changes = [c.replace("_", " ") for c in row["changes"].split("; ") if c]
-            steps[row["claim_id"]].append({"record": record, "changes": changes})
+            steps[row["claim_id"]].append(
+                {"record": record, "changes": changes, "published": row["published"]}
+            )
     return [{"claim": claim, "steps": steps[claim["claim_id"]]} for claim in claims]
 
 
