@@ -338,6 +338,8 @@ def test_claims_page_shows_each_lineage_as_the_lineage_table_has_it(tmp_path: Pa
         assert [section.index(link) for link in links] == sorted(
             section.index(link) for link in links
         ), claim
+        dates = re.findall(r"<time>([^<]+)</time>", section)
+        assert dates == [row["published"] for row in rows], claim
         shown = re.findall(r'<span class="change">([^<]+)</span>', section)
         listed = [c.replace("_", " ") for row in rows for c in row["changes"].split("; ") if c]
         assert shown == listed, claim
