@@ -403,7 +403,7 @@ class _Point:
 
 # Colour-blind-safe (Okabe-Ito), dark enough on white for 3:1 graphical contrast.
 _PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9", "#000000"]
-_PALETTE += ["#7f3c8d", "#11a579"]
+_PALETTE += ["#7f3c8d", "#6b6b6b"]  # the last, for "other", a neutral grey
 
 
 def _summary(
