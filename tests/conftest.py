@@ -128,3 +128,10 @@ def shown_matches(expected: str, actual: str) -> bool:
     """The shown output, where ``…`` stands for any text (on its own line: any lines)."""
     pattern = ".*?".join(re.escape(part) for part in expected.rstrip("\n").split("…"))
     return re.fullmatch(pattern, actual.rstrip("\n"), flags=re.S) is not None
+
+
+def position_of(text: str, at: str) -> tuple[int, int]:
+    """Line and column of the character that follows '|' in ``at``."""
+    index = text.index(at.replace("|", "")) + at.index("|")
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, SEED, edit, invoke, tree
+from conftest import ARTICLE, SEED, edit, invoke, position_of, tree
 
 ACTORS = "data/actors.yaml"
 SHA = "1c1bf684a73d138c18a39f615d7ca5cb7391751129a5a16180bfbc7f74da97b8"
@@ -321,13 +321,6 @@ CASES = [
 ]
 
 
-def _position(text: str, at: str) -> tuple[int, int]:
-    """Line and column of the character that follows '|' in ``at``."""
-    index = text.index(at.replace("|", "")) + at.index("|")
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_one_error_at_the_mistake_and_nothing_written(built: Path, case: Case) -> None:
     text = case.apply(built)
@@ -336,7 +329,7 @@ def test_one_error_at_the_mistake_and_nothing_written(built: Path, case: Case) -
     if case.code == "seed-changed":
         text = (built / ARTICLE).read_text(encoding="utf-8")
     path = ARTICLE if case.file == SEED else case.file
-    line, col = _position(text, case.at)
+    line, col = position_of(text, case.at)
     before = tree(built)
 
     result = invoke(built, "validate", "--format", "json")

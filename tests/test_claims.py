@@ -10,12 +10,12 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import frictionless
 import pytest
-from conftest import ARTICLE, FIXTURE, edit, invoke, tree
+from conftest import ARTICLE, FIXTURE, edit, invoke, position_of, tree
+from test_bad_inputs import Case
 
 CLAIMS = "data/claims.yaml"
 SECOND = "data/articles/002_sylvania.yaml"
@@ -50,24 +50,6 @@ def claimed_built(claimed: Path) -> Path:
     result = invoke(claimed, "build")
     assert result.exit_code == 0, result.output
     return claimed
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    file: str
-    old: str
-    new: str
-    code: str
-    at: str  # text around the mistake; the problem must point just after its '|'
-    hint: str | None = None
-
-    def apply(self, root: Path) -> str:
-        def change(text: str) -> str:
-            assert text.count(self.old) == 1, f"{self.name}: fixture changed"
-            return text.replace(self.old, self.new)
-
-        return edit(root, self.file, change)
 
 
 CASES = [
@@ -180,17 +162,10 @@ CASES = [
 ]
 
 
-def _position(text: str, at: str) -> tuple[int, int]:
-    """Line and column of the character that follows '|' in ``at``."""
-    index = text.index(at.replace("|", "")) + at.index("|")
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_one_error_at_the_mistake_and_nothing_written(claimed_built: Path, case: Case) -> None:
     text = case.apply(claimed_built)
-    line, col = _position(text, case.at)
+    line, col = position_of(text, case.at)
     before = tree(claimed_built)
 
     result = invoke(claimed_built, "validate", "--format", "json")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLE, SEED, edit, invoke, tree
+from conftest import ARTICLE, SEED, edit, invoke, position_of, tree
 
 from chechnya_purges.cache import cache_file
 from chechnya_purges.cli import cli
@@ -25,13 +25,6 @@ from chechnya_purges.reader import ARTICLE_BYTES, REGISTRY_BYTES, SEED_BYTES
 
 ACTORS = "data/actors.yaml"
 SECRET = "CI_TOKEN=hunter2-do-not-print"
-
-
-def _position(text: str, at: str) -> tuple[int, int]:
-    """Line and column of the character that follows '|' in ``at``."""
-    index = text.index(at.replace("|", "")) + at.index("|")
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _reseal(root: Path) -> None:
@@ -670,7 +663,7 @@ def test_one_problem_at_the_mistake_and_nothing_changed(mini: Path, case: Case) 
     elif isinstance(case.at, tuple):
         line, col = case.at
     else:
-        line, col = _position(where.read_text(encoding="utf-8"), case.at)
+        line, col = position_of(where.read_text(encoding="utf-8"), case.at)
     before = tree(mini)
 
     result = _run(mini, "validate", "--format", "json", isolated=isolated)
