@@ -517,3 +517,21 @@ def test_the_skeleton_of_a_new_article_offers_the_claim_field(mini: Path, tmp_pa
         template = skeleton.split(f"# {kind}:\n")[1].split("\n\n")[0]
         assert template.endswith("#     claim:"), template
         assert "# The claim (data/claims.yaml)" in template
+
+
+def test_a_line_break_in_a_summary_cannot_forge_a_line_of_lineage(claimed: Path) -> None:
+    """Text may hold line breaks; printed, they must not start a line of their own (a CI
+    log would take a line starting '::error' as a command)."""
+    edit(
+        claimed,
+        CLAIMS,
+        lambda text: text.replace(
+            "summary: ", 'summary: "EVIL\\n::error file=x::pwn\\n"\n  note: ', 1
+        ),
+    )
+    assert invoke(claimed, "build").exit_code == 0
+    for args in ((), ("sylvania-detained",)):
+        result = invoke(claimed, "lineage", *args)
+        assert result.exit_code == 0, result.output
+        assert not [line for line in result.stdout.splitlines() if line.startswith("::")]
+        assert "EVIL ::error file=x::pwn" in result.stdout

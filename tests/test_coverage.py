@@ -3,7 +3,9 @@ placed at its seed line, with reviewers' explanations (``reviewed``) counted and
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 from conftest import ARTICLE, REPO, SEED, edit, invoke, tree
@@ -164,3 +166,19 @@ def test_a_reviewed_quote_that_repeats_needs_an_occurrence(mini: Path) -> None:
     fixed = edit(mini, ARTICLE, lambda text: text + "    occurrence: 2\n")
     assert fixed.endswith("occurrence: 2\n")
     assert invoke(mini, "validate").exit_code == 0
+
+
+def test_seed_text_reaches_the_terminal_escaped(mini: Path) -> None:
+    """A seed is collected from the web: an escape sequence or a bidirectional override in it
+    must not reach a terminal or a CI log raw, from coverage or from locate."""
+    seed = mini / SEED
+    text = seed.read_text(encoding="utf-8").replace(
+        "denied the reports.", "denied the reports. \x1b]0;pwn\x07 \u202eEVIL 7 men.", 1
+    )
+    seed.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(seed.read_bytes()).hexdigest()
+    edit(mini, ARTICLE, lambda t: re.sub(r"seed_sha256: \S+", f"seed_sha256: {digest}", t))
+    for args in (("coverage",), ("locate", "001_freedonia", "denied the reports")):
+        result = invoke(mini, *args)
+        assert "\x1b" not in result.output and "\u202e" not in result.output, args
+        assert "\\x1b]0;pwn\\x07 \\u202eEVIL" in result.output, args

@@ -868,3 +868,28 @@ def test_a_linked_folder_never_reuses_a_result_of_the_real_one(mini: Path) -> No
     (mini / "seeds").unlink()
     (mini.parent / "linked-seeds").rename(mini / "seeds")
     assert _validate_codes(mini) == []
+
+
+@pytest.mark.parametrize("args", [(), ("--no-cache",), ("--format", "github")])
+def test_an_article_file_name_that_is_not_utf8_is_one_stray_file(
+    mini: Path, args: tuple[str, ...]
+) -> None:
+    os.close(os.open(os.fsencode(mini / "data/articles") + b"/\xff.yaml", os.O_CREAT | os.O_WRONLY))
+    before = tree(mini)
+    result = invoke(mini, "validate", *args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "data/articles/\\xff.yaml" in result.stdout
+    assert "stray-file" in result.stdout
+    assert tree(mini) == before
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_checked_again(mini: Path) -> None:
+    """`touch -r` can put a file's modification time back; its change time moves all the same."""
+    assert _validate_codes(mini) == []
+    path = mini / ARTICLE
+    status = path.stat()
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condenn", 1))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    assert _validate_codes(mini) == _validate_codes(mini, "--no-cache") != []

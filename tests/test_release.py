@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTICLE, REPO, edit, invoke
+from conftest import ARTICLE, REPO, edit, invoke, tree
 
 import chechnya_purges as cp
 from chechnya_purges.api import VerificationError
@@ -461,3 +461,27 @@ def test_summary_with_a_root_that_is_no_dataset_is_a_usage_error(tmp_path: Path)
     result = invoke(tmp_path, "summary")
     assert result.exit_code == 2
     assert f"no data/actors.yaml in {tmp_path.resolve()}" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["not utf-8", "link outside"])
+def test_a_hostile_changelog_is_one_error_for_check_and_release(
+    released: Path, tmp_path: Path, kind: str
+) -> None:
+    changelog = released / "CHANGELOG.md"
+    changelog.unlink()
+    if kind == "not utf-8":
+        changelog.write_bytes(b"# Changelog\n\n\xff\xfe\n")
+        code = "invalid-utf8"
+    else:
+        outside = tmp_path / "secret.md"
+        outside.write_text("## Unreleased\n\n- SECRET-LINE\n", encoding="utf-8")
+        changelog.symlink_to(outside)
+        code = "unsafe-file"
+    before = tree(released)
+    for command in ("check", "release"):
+        result = invoke(released, command)
+        assert result.exit_code == 1, result.output
+        assert "CHANGELOG.md:" in result.output and f"error[{code}]" in result.output
+        assert "SECRET-LINE" not in result.output
+        assert "Traceback" not in result.output
+    assert tree(released) == before

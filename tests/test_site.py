@@ -420,3 +420,15 @@ def test_the_same_package_gives_the_same_site(built: Path, tmp_path: Path) -> No
     _site(built, tmp_path / "one")
     _site(built, tmp_path / "two")
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_a_table_that_is_a_link_is_refused_not_skipped(built: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "claims.csv"
+    outside.write_bytes((built / "build/claims.csv").read_bytes())
+    (built / "build/claims.csv").unlink()
+    (built / "build/claims.csv").symlink_to(outside)
+    out = tmp_path / "site"
+    result = invoke(built, "site", "--out", str(out))
+    assert result.exit_code == 1
+    assert "build/claims.csv is not a regular file inside the dataset" in result.stdout
+    assert not out.exists()

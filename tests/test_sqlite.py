@@ -7,6 +7,7 @@ import asyncio
 import csv
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -429,3 +430,26 @@ def test_a_new_table_flows_into_the_database_without_code_changes(tmp_path: Path
         db.execute("UPDATE rumours SET spread = 'everywhere'")
     tables = metadata(json.loads(files["datapackage.json"]), "new")["databases"]["new"]["tables"]
     assert tables["rumours"]["facets"] == ["spread", "article_id"]
+
+
+@pytest.mark.parametrize("which", ["database", "metadata"])
+def test_a_link_or_fifo_where_it_writes_is_never_written_through(
+    built: Path, tmp_path: Path, which: str
+) -> None:
+    """A repository can commit a symbolic link named like the outputs: never follow it."""
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}\n", encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    if which == "database":
+        os.mkfifo(folder / "data.db")  # opening it would block forever
+    else:
+        (folder / "data.metadata.json").symlink_to(outside)
+    before = tree(tmp_path)
+    result = invoke(built, "sqlite", str(folder / "data.db"))
+    assert result.exit_code == 2
+    assert "is not a regular file (a link, folder, FIFO or device): not replacing it" in (
+        result.output
+    )
+    assert tree(tmp_path) == before
+    assert outside.read_text(encoding="utf-8") == "{}\n"

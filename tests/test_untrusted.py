@@ -325,9 +325,21 @@ def test_summary_without_build_is_one_error(mini: Path) -> None:
     result = invoke(mini, "summary")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: cannot read build/actors.csv: No such file or directory; run "
+        "Error: no datapackage.json in the folder (or it is not a regular file); run "
         "`chechnya-purges build` first\n"
     )
+
+
+def test_summary_never_reads_a_linked_table(built: Path, tmp_path: Path) -> None:
+    """build/ can come from a pull request: a table linked to a file outside is refused."""
+    outside = tmp_path / "outside.csv"
+    outside.write_text("article_id,publisher_id\nLEAKED-FROM-OUTSIDE,x\n", encoding="utf-8")
+    (built / "build/articles.csv").unlink()
+    (built / "build/articles.csv").symlink_to(outside)
+    result = invoke(built, "summary")
+    assert result.exit_code == 1
+    assert "LEAKED" not in result.output
+    assert "build/articles.csv" in result.stderr
 
 
 # --- reports: a file name cannot forge a line ----------------------------------------------

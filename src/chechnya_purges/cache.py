@@ -41,6 +41,14 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _stamp(status: os.stat_result) -> int:
+    """When a file last changed, as far as its status tells: the modification time, which
+    anyone can set back (``touch -r``), and the change time and inode, which no one can, so
+    that an edit that keeps size and modification time is still hashed again."""
+    facts = f"{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}".encode()
+    return int.from_bytes(hashlib.sha256(facts).digest()[:8], "big")
+
+
 def cache_file(root: Path) -> Path:
     """Where the cache of a dataset root lives: outside it, in the user's cache folder."""
     base = os.environ.get("XDG_CACHE_HOME", "")
@@ -51,7 +59,7 @@ def cache_file(root: Path) -> Path:
 
 @dataclass
 class Cache:
-    """Results by key (plain JSON values), and content hashes by (path, size, mtime)."""
+    """Results by key (plain JSON values), and content hashes by (path, size, stamp)."""
 
     fingerprint: str
     results: dict[str, Any] = field(default_factory=dict)
@@ -102,7 +110,7 @@ class Cache:
         if status.st_size > limit:
             return f"large:{status.st_size}"
         known = self.hashes.get(path)
-        if known is not None and known[0] == status.st_size and known[1] == status.st_mtime_ns:
+        if known is not None and known[0] == status.st_size and known[1] == _stamp(status):
             return known[2]
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -110,7 +118,7 @@ class Cache:
                 digest = hashlib.sha256(handle.read(limit + 1)).hexdigest()
         except OSError:
             return "unreadable"
-        self.hashes[path] = (status.st_size, status.st_mtime_ns, digest)
+        self.hashes[path] = (status.st_size, _stamp(status), digest)
         self.changed = True
         return digest
 

@@ -7,13 +7,14 @@ problems, 2 on bad usage.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .diagnostics import RENDERERS, Diagnostic, render
+from .diagnostics import RENDERERS, Diagnostic, one_line, render
 
 # The pipeline is imported inside the commands that run it: its models take a quarter of a
 # second to build, which --help, --version and codes need not pay.
@@ -480,10 +481,10 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
             f"{seed_path}:{place.line}:{place.col}: occurrence {place.occurrence}, "
             f"offsets [{place.start}, {place.end}){note}"
         )
-        click.echo(f"  {place.context}")
+        click.echo(f"  {one_line(place.context)}")
         click.echo(f"  {' ' * (place.col - 1)}{'^' * max(len(place.text.splitlines()[0]), 1)}")
     if closest:
-        click.echo(f"{seed_path}: not found; {closest}", err=True)
+        click.echo(f"{seed_path}: not found; {one_line(closest)}", err=True)
         ctx.exit(1)
     inside = [place for place in found if not place.excluded]
     if len(inside) > 1:
@@ -539,7 +540,7 @@ def coverage(ctx: click.Context, article: str | None, strict: bool, fmt: str) ->
             }[gap.kind]
             if fmt == "text":
                 click.echo(f"{item.seed_path}:{gap.line}:{gap.col}: {what}: {gap.text!r}")
-                click.echo(f"  {gap.context}")
+                click.echo(f"  {one_line(gap.context)}")
         left += len(item.gaps)
         if fmt == "text":
             numbers_left = item.numbers - item.numbers_in_figures - item.numbers_explained
@@ -804,7 +805,7 @@ def release(ctx: click.Context, out: Path) -> None:
         dist/chechnya-purges-1.1.0.zip  sha256:…
     """
     from ._swap import locked, staging, swap_in, write_atomically
-    from .compat import SnapshotError, changelog_for_release, release_problems
+    from .compat import SnapshotError, changelog_for_release, read_changelog, release_problems
     from .conform import conform, drift
     from .release import ReleaseError, guard, publish
     from .write import stamp
@@ -820,7 +821,10 @@ def release(ctx: click.Context, out: Path) -> None:
     try:
         if fresh:
             files = stamp(dataset, files, version)
-            entries = changelog_for_release(changelog.read_text(encoding="utf-8"), version)
+            text, unreadable = read_changelog(root)
+            if _emit(unreadable, "text"):
+                raise click.ClickException("not releasable: fix the problem above first")
+            entries = changelog_for_release(text, version)
         guard(root, files, version)
     except (SnapshotError, ReleaseError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -876,6 +880,7 @@ def sqlite(
     """
     import json as json_module
 
+    from ._swap import write_atomically
     from .compat import SnapshotError, read_package
     from .release import verify as verify_package
     from .sqlite import DatabaseError, database_name, metadata, write_database
@@ -885,7 +890,14 @@ def sqlite(
     for target in (out, meta):
         if not target.parent.is_dir():
             raise click.UsageError(f"no folder {target.parent} to write {target.name} in")
-    # Overwrite only what this command writes: a mistyped OUT must not replace a document.
+    # Overwrite only what this command writes: a mistyped OUT must not replace a document,
+    # and a link, FIFO or device (a repository can commit one) is never written through.
+    for target in (out, meta):
+        if os.path.lexists(target) and (target.is_symlink() or not target.is_file()):
+            raise click.UsageError(
+                f"{target} exists and is not a regular file (a link, folder, FIFO or device): "
+                "not replacing it"
+            )
     if out.is_file() and not _is_sqlite(out):
         raise click.UsageError(f"{out} exists and is not a SQLite database: not replacing it")
     if meta.is_file() and not _is_json(meta):
@@ -901,7 +913,7 @@ def sqlite(
         raise click.ClickException(f"{exc}; nothing was written") from exc
     descriptor = json_module.loads(files["datapackage.json"])
     text = json_module.dumps(metadata(descriptor, database_name(out)), ensure_ascii=False, indent=2)
-    meta.write_text(text + "\n", encoding="utf-8")
+    write_atomically(meta, (text + "\n").encode("utf-8"))
     rows = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Wrote {out} ({rows}) and {meta}.")
     click.echo(f"Browse it: datasette {out} --metadata {meta}")

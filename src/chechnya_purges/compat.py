@@ -28,6 +28,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -510,14 +511,33 @@ def changelog_for_release(text: str, version: str) -> str:
     return f"{text[:start]}## Unreleased\n\n## {version}\n\n{entries}\n{tail}"
 
 
+CHANGELOG = "CHANGELOG.md"
+CHANGELOG_BYTES = 1 << 20
+
+
+def read_changelog(root: Path) -> tuple[str, list[Diagnostic]]:
+    """CHANGELOG.md's text ("" when there is none), read like every input of a pull request:
+    a regular file inside the root, bounded, UTF-8; else the one diagnostic why not."""
+    from .reader import decode_text, read_input
+
+    if not os.path.lexists(root / CHANGELOG):
+        return "", []
+    raw, problems = read_input(root, CHANGELOG, CHANGELOG_BYTES)
+    if raw is None:
+        return "", problems
+    text, problems = decode_text(raw, CHANGELOG)
+    return (text, []) if text is not None else ("", problems)
+
+
 def release_problems(root: Path, state: Pending) -> list[Diagnostic]:
     """Whether CHANGELOG.md says what changed since the last release: pending changes need a
     line under ``## Unreleased``, and the last release its own heading (``release`` writes
     both). ``release`` asks for the Unreleased entries of a first release itself."""
     if state.released is None:  # a dataset that has never been released keeps no log yet
         return []
-    changelog = root / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8") if changelog.is_file() else ""
+    text, unreadable = read_changelog(root)
+    if unreadable:
+        return unreadable
     if state.level is not Level.NONE:
         if unreleased_entries(text):
             return []

@@ -448,19 +448,26 @@ def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
         return [], [missing]
     folder = root / ARTICLES
     names = sorted(os.listdir(folder))
+    # A name that is not UTF-8 (its bytes arrive as surrogates) can be no article id; shown
+    # with its bytes escaped, so that printing it cannot fail either.
+    shown = {
+        name: name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        for name in names
+    }
     stray = [
         Diagnostic(
-            f"{ARTICLES}/{name}",
+            f"{ARTICLES}/{shown[name]}",
             1,
             1,
             "stray-file",
-            f"{ARTICLES}/{name} is not an article record and would be left out",
-            f"name article records {ARTICLES}/<seed name>.yaml, without subfolders",
+            f"{ARTICLES}/{shown[name]} is not an article record and would be left out",
+            f"name article records {ARTICLES}/<seed name>.yaml, in UTF-8, without subfolders",
         )
         for name in names
-        if not name.endswith(".yaml")
+        if not name.endswith(".yaml") or shown[name] != name
     ]
-    return [folder / name for name in names if name.endswith(".yaml")], stray
+    articles = [folder / name for name in names if name.endswith(".yaml") and shown[name] == name]
+    return articles, stray
 
 
 def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -> list[Diagnostic]:

@@ -15,7 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-__all__ = ["CODES", "RENDERERS", "Code", "Diagnostic", "Severity", "codes_markdown", "render"]
+__all__ = [
+    "CODES",
+    "RENDERERS",
+    "Code",
+    "Diagnostic",
+    "Severity",
+    "codes_markdown",
+    "one_line",
+    "render",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -274,13 +283,15 @@ class Diagnostic:
             raise ValueError(f"unregistered diagnostic code {self.code!r}")
 
 
-# Characters that end a line for a terminal, an editor or str.splitlines(), and the other
-# controls: a file name may hold any of them, and must not split or forge a report line.
-_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters that end a line for a terminal, an editor or str.splitlines(), the other
+# controls (a terminal runs ESC sequences) and the bidirectional controls (they reorder what
+# a reader sees): a file name or a seed may hold any of them, and must not split, forge or
+# disguise a report line.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     """Controls and line breaks written as escapes, so that one problem stays one line."""
 
     def escape(match: re.Match[str]) -> str:
@@ -296,10 +307,10 @@ def _text(diagnostics: list[Diagnostic]) -> str:
     lines = []
     for d in diagnostics:
         lines.append(
-            f"{_one_line(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}] {_one_line(d.message)}"
+            f"{one_line(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}] {one_line(d.message)}"
         )
         if d.hint:
-            lines.append(f"  hint: {_one_line(d.hint)}")
+            lines.append(f"  hint: {one_line(d.hint)}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -310,7 +321,7 @@ def _json(diagnostics: list[Diagnostic]) -> str:
 def _github_data(value: str) -> str:
     """A workflow command's message, escaped as GitHub's runner unescapes it: a newline in
     it cannot start a command of its own (``::add-mask::``, ``::error``)."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return one_line(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _github_property(value: str) -> str:

@@ -108,7 +108,7 @@ def _shown(value: Any) -> str:
 def _actor(actor_id: str | None, names: dict[str, str], empty: str = NONE) -> str:
     if actor_id is None:
         return empty
-    return f"{names.get(actor_id, actor_id)} ({actor_id})"
+    return f"{_line(names.get(actor_id, actor_id))} ({actor_id})"
 
 
 def _changes(record: Any) -> list[str]:
@@ -132,15 +132,21 @@ def _change_text(change: str, first: Any, record: Any, names: dict[str, str]) ->
     return f"{change.replace('_', ' ')}: {before} → {after}"
 
 
+def _line(value: object) -> str:
+    """A value on one line: text may hold line breaks, and a printed line that a break
+    splits could pass for a line of its own (a CI log reads ``::error`` at a line's start)."""
+    return " ".join(str(value).split())
+
+
 def text(found: Lineage) -> str:
     """The lineage as people read it: the claim, then each record with what changed."""
     claim, names = found.claim, found.names
     lines = [
-        f"{claim.claim_id} ({claim.kind} claim): {claim.summary}",
+        f"{claim.claim_id} ({claim.kind} claim): {_line(claim.summary)}",
         f"origin: {_actor(claim.origin_id, names, 'not traced')}",
     ]
     if claim.note:
-        lines.append(f"note: {claim.note}")
+        lines.append(f"note: {_line(claim.note)}")
     if not found.records:
         lines.append("no figure or statement links to this claim")
         return "\n".join(lines) + "\n"
@@ -163,7 +169,7 @@ def text(found: Lineage) -> str:
                 f"   value: {record.value}  qualifier: {record.qualifier}  "
                 f"low: {_shown(record.low)}  high: {_shown(record.high)}"
             )
-        lines.append(f"   quote: {record.quote}")
+        lines.append(f"   quote: {_line(record.quote)}")
         changes = _changes(record)
         if record.position == 1:
             lines.append("   first appearance")
@@ -185,7 +191,7 @@ def list_text(claims: list[Listed]) -> str:
             str(c.claim.records),
             str(c.claim.articles),
             f"{c.first_published or NONE} {c.claim.first_article_id or ''}".strip(),
-            c.claim.summary,
+            _line(c.claim.summary),
         )
         for c in claims
     ]

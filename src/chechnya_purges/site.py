@@ -150,7 +150,7 @@ def _table(root: Path, descriptor: dict[str, Any], name: str) -> list[dict[str, 
         return None
     path = _regular_file(root, str(resource.get("path", "")))
     if path is None:
-        return None
+        raise _Shape(f"{resource.get('path')} is not a regular file inside the dataset")
     raw = path.read_bytes()
     if "sha256:" + hashlib.sha256(raw).hexdigest() != resource.get("hash"):
         raise _Shape(f"{resource['path']} does not match the hash datapackage.json states")

@@ -31,13 +31,16 @@ def _reader(read: Callable[[str], bytes]) -> Callable[[str], list[dict[str, str]
 
 
 def article_table(root: Path) -> str:
-    """The table of the package at ``root`` (a dataset or an installed package)."""
+    """The table of the package at ``root`` (a dataset or an installed package), read only
+    once every file matches the descriptor: build/ may come from anywhere, and a link or
+    special file there must not put outside text in the table."""
+    from .compat import SnapshotError, read_package
+
     try:
-        return article_table_of(lambda relative: (root / relative).read_bytes())
-    except OSError as exc:
-        where = Path(str(exc.filename or root / "build"))
-        shown = where.relative_to(root) if where.is_relative_to(root) else where
-        raise SummaryError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+        files = read_package(root)
+        return article_table_of(files.__getitem__)
+    except SnapshotError as exc:
+        raise SummaryError(str(exc).removeprefix(f"{root}: ").replace(str(root), ".")) from exc
     except (KeyError, ValueError, csv.Error) as exc:  # UnicodeDecodeError is a ValueError
         raise SummaryError(f"build/ does not hold the tables build writes: {exc!r}") from exc
 
