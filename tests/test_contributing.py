@@ -233,3 +233,12 @@ def test_a_month_without_its_leading_zero_says_how_to_write_a_date(mini: Path) -
     assert "'2018-3'" in problem["message"]
     assert "2018-01" in problem["hint"]
     assert tree(mini) == before
+
+
+def test_a_misspelled_required_field_is_one_mistake(mini: Path) -> None:
+    edit(mini, ARTICLE, lambda text: text.replace("    category: ", "    catgory: ", 1))
+    result = invoke(mini, "validate", "--format", "json")
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.stdout)
+    assert problem["code"] == "unknown-field"
+    assert problem["hint"] == "did you mean 'category'?"

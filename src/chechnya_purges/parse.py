@@ -190,9 +190,28 @@ def _validate(
     try:
         return model.model_validate(data), [], []
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = _misspelled_once(exc.errors(include_url=False))
         found = [_diagnostic(doc, model, e, prefix) for e in errors]
         return None, found, [tuple(e["loc"]) for e in errors]
+
+
+def _misspelled_once(errors: list[Any]) -> list[Any]:
+    """A misspelled required field is one mistake: its unknown-field error says "did you
+    mean", so the missing-field error for the same field is left out (it would come first,
+    at the mapping's start, and send a newcomer looking for a field they did write)."""
+    unknown = [e["loc"] for e in errors if e["type"] == "extra_forbidden"]
+    meant = set()
+    for loc in unknown:
+        siblings = [
+            e["loc"][-1]
+            for e in errors
+            if e["type"] == "missing"
+            and e["loc"][:-1] == loc[:-1]
+            and isinstance(e["loc"][-1], str)
+        ]
+        close = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6)
+        meant |= {(*loc[:-1], name) for name in close}
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in meant)]
 
 
 def _parse_list(
