@@ -372,3 +372,24 @@ def test_a_journal_that_names_no_staging_folder_commits_nothing(built: Path, sta
     assert result.exit_code == 0, result.output
     assert not (built / ".build-journal").exists()
     assert tree(built) == before
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_a_committed_journal_cannot_reach_outside_the_root(
+    built: Path, tmp_path: Path, command: str
+) -> None:
+    """A pull request can commit a journal and the folder it names; a link in that folder
+    must not make the swap delete or move anything outside the dataset."""
+    victim = tmp_path / "victim"
+    (victim / "schema").mkdir(parents=True)
+    (victim / "schema" / "keep.txt").write_text("keep", encoding="utf-8")
+    (victim / "datapackage.json").write_text("{}", encoding="utf-8")
+    staged = built / ".build-evil"
+    (staged / "schema").mkdir(parents=True)
+    (staged / ".retired").symlink_to(victim)
+    (built / ".build-journal").write_text('{"staged": ".build-evil"}', encoding="utf-8")
+    before = tree(victim)
+    invoke(built, command)
+    assert tree(victim) == before
+    assert (victim / "schema" / "keep.txt").read_text(encoding="utf-8") == "keep"
+    assert invoke(built, "verify").exit_code == 0

@@ -893,3 +893,33 @@ def test_an_edit_that_keeps_size_and_modification_time_is_checked_again(mini: Pa
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
     assert path.stat().st_size == status.st_size
     assert _validate_codes(mini) == _validate_codes(mini, "--no-cache") != []
+
+
+def test_a_line_break_in_valid_text_cannot_forge_a_report_line(mini: Path) -> None:
+    """Text may hold a line break; no command's output may then start a line with it."""
+    edit(
+        mini,
+        "data/actors.yaml",
+        lambda t: t.replace(
+            "name: The Freedonian Times",
+            'name: "The Freedonian Times\\n::error file=x::pwn | x"',
+            1,
+        ),
+    )
+    assert invoke(mini, "build").exit_code == 0
+    snapshot = mini / "releases" / "1.0.0.json"
+    snapshot.parent.mkdir()
+    hostile = {
+        "version": "1.0.0",
+        "tables": {},
+        "records": {"actors": {"gone\n::error file=x::pwn": "0"}},
+    }
+    snapshot.write_text(json.dumps(hostile), encoding="utf-8")
+    outputs = [
+        invoke(mini, *args).output
+        for args in (("summary",), ("actors", "freedonian"), ("diff", str(snapshot), str(mini)))
+    ]
+    outputs.append((mini / "docs/articles.md").read_text(encoding="utf-8"))
+    for output in outputs:
+        assert not [line for line in output.splitlines() if line.startswith("::")], output
+    assert "Freedonian Times ::error file=x::pwn \\| x" in outputs[0]

@@ -485,3 +485,22 @@ def test_a_hostile_changelog_is_one_error_for_check_and_release(
         assert "SECRET-LINE" not in result.output
         assert "Traceback" not in result.output
     assert tree(released) == before
+
+
+@pytest.mark.parametrize("folder", ["releases", "dist"])
+def test_release_never_writes_through_a_linked_folder(
+    built: Path, tmp_path: Path, folder: str
+) -> None:
+    """A pull request can commit releases/ or dist/ as a link to a folder elsewhere."""
+    (built / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n\n- First.\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / f".chechnya-purges-{FIRST}.zip.1.tmp").write_text("keep", encoding="utf-8")
+    shutil.rmtree(built / folder, ignore_errors=True)
+    (built / folder).symlink_to(elsewhere)
+    outside_before = tree(elsewhere)
+    result = invoke(built, "release")
+    assert result.exit_code == 1, result.output
+    assert "is a symbolic link or not a folder" in result.output
+    assert "Traceback" not in result.output
+    assert tree(elsewhere) == outside_before

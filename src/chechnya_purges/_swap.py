@@ -149,8 +149,27 @@ def _journaled(root: Path) -> str | None:
     name = record.get("staged") if isinstance(record, dict) else None
     if not isinstance(name, str) or not _STAGED_NAME.match(name):
         return None
-    staged = root / name
-    return name if staged.is_dir() and not staged.is_symlink() else None
+    return name if _staged_tree(root / name) else None
+
+
+def _staged_tree(staged: Path) -> bool:
+    """Whether a staging folder is what a build writes: a real folder whose outputs and
+    retired outputs are real entries. A journal can be committed by a pull request; a link
+    in the folder it names would make the swap delete or move things outside the root."""
+    try:
+        if not stat.S_ISDIR(os.lstat(staged).st_mode):
+            return False
+        retired = staged / _RETIRED
+        if os.path.lexists(retired) and not stat.S_ISDIR(os.lstat(retired).st_mode):
+            return False
+        for folder in (staged, retired):
+            for name in OUTPUT_ROOTS:
+                entry = folder / name
+                if os.path.lexists(entry) and stat.S_ISLNK(os.lstat(entry).st_mode):
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _remove(path: Path) -> None:

@@ -34,8 +34,16 @@ _FORMAT = "chechnya-purges validate cache 2"
 
 
 def code_fingerprint() -> str:
-    """A hash of the package's own source: any code change invalidates every result."""
+    """A hash of the package's own source and of the libraries that read and check with it
+    (Python, PyYAML with or without libyaml, pydantic): any change invalidates every result."""
+    import sys
+
+    import pydantic
+    import yaml
+
     digest = hashlib.sha256()
+    libraries = (sys.version, yaml.__version__, yaml.__with_libyaml__, pydantic.VERSION)
+    digest.update(repr(libraries).encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()

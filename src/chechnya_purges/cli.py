@@ -144,10 +144,11 @@ def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes
     from .write import render as render_files
     from .write import stamp
 
-    last = latest_snapshot(root)
-    provisional = last.stem if last is not None else FIRST + DEV
-    files = render_files(dataset, provisional)
+    last = None
     try:
+        last = latest_snapshot(root)
+        provisional = last.stem if last is not None else FIRST + DEV
+        files = render_files(dataset, provisional)
         state = pending(root, files)
     except SnapshotError as exc:
         shown = last.relative_to(root).as_posix() if last is not None else "releases"
@@ -436,7 +437,7 @@ def new(ctx: click.Context, seed_file: Path) -> None:
     try:
         record, copied = scaffold(root, seed_file)
     except ContribError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(one_line(str(exc))) from exc
     if copied:
         click.echo(f"Copied {seed_file} to seeds/{seed_file.name}.", err=True)
     where = record.relative_to(root).as_posix()
@@ -472,7 +473,7 @@ def locate(ctx: click.Context, article: str, text: str, fmt: str) -> None:
     try:
         seed_path, found, closest = locate_quote(_root(ctx), article, text)
     except ContribError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(one_line(str(exc))) from exc
     if fmt == "json":
         click.echo(json_module.dumps([asdict(f) for f in found], ensure_ascii=False, indent=2))
     for place in found if fmt == "text" else []:
@@ -580,7 +581,7 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
     try:
         found = find_actors(_root(ctx), query)
     except ContribError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(one_line(str(exc))) from exc
     if fmt == "json":
         click.echo(
             json_module.dumps(
@@ -590,7 +591,7 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
     else:
         for actor in found:
             aliases = f"  (also: {', '.join(actor.aliases)})" if actor.aliases else ""
-            click.echo(f"{actor.id}  {actor.kind.value}  {actor.name}{aliases}")
+            click.echo(one_line(f"{actor.id}  {actor.kind.value}  {actor.name}{aliases}"))
     if not found:
         click.echo(f"No actor matches {query!r}: add one to data/actors.yaml.", err=True)
         ctx.exit(1)
@@ -736,7 +737,8 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
         click.echo(json_module.dumps(report, ensure_ascii=False, indent=2))
         return
     for change in sorted(changes, key=lambda c: (-c.level, c.table, c.subject)):
-        click.echo(f"{change.level.name:<5}  {change.table}  {change.subject}: {change.detail}")
+        shown = f"{change.table}  {change.subject}: {change.detail}"
+        click.echo(f"{change.level.name:<5}  {one_line(shown)}")
     click.echo(
         f"Level: {level.name}; {before['version']} needs at least {needed}; "
         f"this is {after['version']}.",
@@ -771,7 +773,8 @@ def verify(ctx: click.Context, path: Path | None, fmt: str) -> None:
     if status == 0:
         descriptor = open_copy(target).descriptor
         count = len(descriptor["resources"])
-        click.echo(f"Verified chechnya-purges {descriptor['version']}: {count} files.", err=True)
+        version = one_line(str(descriptor["version"]))
+        click.echo(f"Verified chechnya-purges {version}: {count} files.", err=True)
     ctx.exit(status)
 
 
@@ -807,7 +810,7 @@ def release(ctx: click.Context, out: Path) -> None:
     from ._swap import locked, staging, swap_in, write_atomically
     from .compat import SnapshotError, changelog_for_release, read_changelog, release_problems
     from .conform import conform, drift
-    from .release import ReleaseError, guard, publish
+    from .release import ReleaseError, guard, publish, refuse_links
     from .write import stamp
 
     root = _root(ctx)
@@ -826,6 +829,7 @@ def release(ctx: click.Context, out: Path) -> None:
                 raise click.ClickException("not releasable: fix the problem above first")
             entries = changelog_for_release(text, version)
         guard(root, files, version)
+        refuse_links(root, out)
     except (SnapshotError, ReleaseError) as exc:
         raise click.ClickException(str(exc)) from exc
     del dataset
@@ -908,11 +912,21 @@ def sqlite(
         ctx.exit(1)
     try:
         files = read_package(source)
-        counts = write_database(files, out)
-    except (SnapshotError, DatabaseError) as exc:
+        descriptor = json_module.loads(files["datapackage.json"])
+        # Made before the database, so that a descriptor of another shape writes neither.
+        made = metadata(descriptor, database_name(out))
+    except SnapshotError as exc:
         raise click.ClickException(f"{exc}; nothing was written") from exc
-    descriptor = json_module.loads(files["datapackage.json"])
-    text = json_module.dumps(metadata(descriptor, database_name(out)), ensure_ascii=False, indent=2)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
+        raise click.ClickException(
+            f"the descriptor does not have the shape build writes ({type(exc).__name__}: "
+            f"{one_line(str(exc))}); nothing was written"
+        ) from exc
+    try:
+        counts = write_database(files, out)
+    except DatabaseError as exc:
+        raise click.ClickException(f"{one_line(str(exc))}; nothing was written") from exc
+    text = json_module.dumps(made, ensure_ascii=False, indent=2)
     write_atomically(meta, (text + "\n").encode("utf-8"))
     rows = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Wrote {out} ({rows}) and {meta}.")

@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import IntEnum
@@ -316,9 +317,18 @@ def load_snapshot(path: Path, like: Mapping[str, Any] | None = None) -> dict[str
 
 
 def latest_snapshot(root: Path) -> Path | None:
-    """The snapshot of the highest released version kept in ``releases/``, if any."""
+    """The snapshot of the highest released version kept in ``releases/``, if any.
+
+    Raises SnapshotError when ``releases/`` is a link or not a folder: a pull request could
+    point it at snapshots outside the dataset, or at an empty folder to pass for a first
+    release."""
+    folder = root / SNAPSHOTS
+    if os.path.lexists(folder) and not stat.S_ISDIR(os.lstat(folder).st_mode):
+        raise SnapshotError(
+            f"{SNAPSHOTS} is a symbolic link or not a folder; only a real folder is read"
+        )
     found = []
-    for path in (root / SNAPSHOTS).glob("*.json"):
+    for path in folder.glob("*.json"):
         try:
             found.append((_version(path.stem), path))
         except SnapshotError:

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .diagnostics import one_line
+
 __all__ = [
     "Lineage",
     "LineageError",
@@ -135,7 +137,7 @@ def _change_text(change: str, first: Any, record: Any, names: dict[str, str]) ->
 def _line(value: object) -> str:
     """A value on one line: text may hold line breaks, and a printed line that a break
     splits could pass for a line of its own (a CI log reads ``::error`` at a line's start)."""
-    return " ".join(str(value).split())
+    return one_line(" ".join(str(value).split()))
 
 
 def text(found: Lineage) -> str:
@@ -176,7 +178,7 @@ def text(found: Lineage) -> str:
         elif not changes:
             lines.append("   unchanged from the first appearance")
         for change in changes:
-            lines.append(f"   changed: {_change_text(change, first, record, names)}")
+            lines.append(f"   changed: {_line(_change_text(change, first, record, names))}")
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from ._package import CopyError, open_copy
 from ._swap import write_atomically
 from .compat import SNAPSHOTS, snapshot
 from .diagnostics import Diagnostic
+from .reader import unsafe_path
 
 __all__ = [
     "ReleaseError",
@@ -23,6 +24,7 @@ __all__ = [
     "archive_name",
     "guard",
     "publish",
+    "refuse_links",
     "verify",
     "verify_version",
 ]
@@ -94,6 +96,20 @@ def guard(root: Path, files: dict[str, bytes], version: str) -> None:
         )
 
 
+def refuse_links(root: Path, out: Path) -> None:
+    """Raise ReleaseError when releases/ or the archive's folder, inside the dataset, is a
+    link or reached through one: a pull request could commit one to make a release write or
+    delete files elsewhere."""
+    for inside in (root / SNAPSHOTS, out if out.is_absolute() else root / out):
+        if inside.is_relative_to(root) and inside != root:
+            relative = inside.relative_to(root).as_posix()
+            if unsafe_path(root, relative, folder=True)[1] is not None:
+                raise ReleaseError(
+                    f"{relative} is a symbolic link or not a folder, or is reached through one: "
+                    "not writing through it"
+                )
+
+
 def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tuple[Path, str]:
     """Write the archive and keep the release's snapshot; return the archive and its sha256.
 
@@ -105,6 +121,7 @@ def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tup
     promised = _promised(files)
     content = archive(files, version)
     folder = out if out.is_absolute() else root / out
+    refuse_links(root, folder)
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob(f".{archive_name(version)}.*.tmp"):
         leftover.unlink()  # from a release killed while writing

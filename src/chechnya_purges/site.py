@@ -687,6 +687,8 @@ def _check_out(root: Path, out: Path) -> None:
     resolved = out.resolve()
     if resolved == root.resolve() or resolved in root.resolve().parents:
         raise SiteError(f"{out} holds the dataset: choose a folder of its own, such as site/")
+    if out.is_symlink():
+        raise SiteError(f"{out} is a symbolic link: choose a folder of its own, such as site/")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
         raise SiteError(
             f"{out} exists and is not a site this command wrote: choose another --out, "
@@ -719,7 +721,14 @@ def build(root: Path, out: Path) -> tuple[Written | None, list[Diagnostic]]:
     try:
         try:
             sizes, problems = _render(root, descriptor, data, staged)
-        except (_Shape, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (
+            _Shape,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            jinja2.UndefinedError,
+        ) as exc:
             message = f"does not have the shape build writes ({type(exc).__name__}: {exc})"
             problems = [_problem("build/chechnya-purges.json", "package-unreadable", message)]
         if problems:

@@ -198,7 +198,7 @@ def write_database(files: Mapping[str, bytes], out: Path) -> dict[str, int]:
             try:
                 with db:
                     _fill(db, descriptor, files)
-            except (sqlite3.Error, ValueError, KeyError, UnicodeDecodeError) as exc:
+            except (sqlite3.Error, ValueError, KeyError, TypeError, OverflowError) as exc:
                 raise DatabaseError(f"the package does not fit its own schema: {exc}") from exc
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from .diagnostics import one_line
+
 __all__ = ["ARTICLES_PATH", "SummaryError", "article_page", "article_table", "article_table_of"]
 
 ARTICLES_PATH = "docs/articles.md"
@@ -57,6 +59,12 @@ def article_page(files: dict[str, bytes]) -> str:
     )
 
 
+def _cell(value: str) -> str:
+    """A value in one cell of a Markdown table on one line of a terminal: a name may hold a
+    line break, a '|' or a control character, and must not split or forge either."""
+    return one_line(" ".join(value.split())).replace("|", "\\|")
+
+
 def article_table_of(read: Callable[[str], bytes]) -> str:
     """A Markdown table: one row per article with its publisher, date and counts."""
     _read = _reader(read)
@@ -71,9 +79,10 @@ def article_table_of(read: Callable[[str], bytes]) -> str:
     ]
     for row in _read("articles"):
         article = row["article_id"]
-        publisher = names.get(row["publisher_id"], "not stated")
+        publisher = _cell(names.get(row["publisher_id"], "not stated"))
         lines.append(
-            f"| `{article}` | {publisher} | {row['published']} ({row['published_basis']}) "
+            f"| `{_cell(article)}` | {publisher} | {_cell(row['published'])} "
+            f"({_cell(row['published_basis'])}) "
             f"| {counts['figures'][article]} | {counts['statements'][article]} "
             f"| {counts['mentions'][article]} |"
         )
