@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import stat
 import subprocess
 import sys
@@ -923,3 +924,16 @@ def test_a_line_break_in_valid_text_cannot_forge_a_report_line(mini: Path) -> No
     for output in outputs:
         assert not [line for line in output.splitlines() if line.startswith("::")], output
     assert "Freedonian Times ::error file=x::pwn \\| x" in outputs[0]
+
+
+def test_new_never_writes_through_a_linked_articles_folder(mini: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(mini / "data/articles", elsewhere)
+    (mini / "data/articles").symlink_to(elsewhere)
+    seed = tmp_path / "002_new.txt"
+    seed.write_text("A new article about Freedonia.\n", encoding="utf-8")
+    before = tree(elsewhere)
+    result = invoke(mini, "new", str(seed))
+    assert result.exit_code == 1, result.output
+    assert "data/articles is a symbolic link or not a folder" in result.output
+    assert tree(elsewhere) == before

@@ -197,6 +197,12 @@ def scaffold(root: Path, seed_file: Path) -> tuple[Path, bool]:
             f"{seed_file.name}: use letters, digits, '-', '_' and '.' in a seed's name"
         )
     record = root / ARTICLES / f"{article_id}.yaml"
+    for folder in (ARTICLES, "seeds"):  # a pull request can commit either as a link
+        if unsafe_path(root, folder, folder=True)[1] is not None:
+            raise ContribError(
+                f"{folder} is a symbolic link or not a folder, or is reached through one: "
+                "not writing through it"
+            )
     if record.exists():
         raise ContribError(
             f"{record.relative_to(root)} already exists: edit it, or delete it to start over"
