@@ -124,23 +124,32 @@ def claim_links(checked: CheckedArticle) -> list[ClaimLink]:
     return links
 
 
+def _duplicate_ids(
+    report: _Reporter, entries: list[tuple[int, str]], what: str, plural: str
+) -> None:
+    """A list file's ids are stable and never reused: the second use of one is an error
+    that points back at the first."""
+    seen: dict[str, int] = {}
+    for index, entry_id in entries:
+        if entry_id in seen:
+            first = report.doc.position((seen[entry_id], "id")).line
+            report(
+                (index, "id"),
+                "duplicate-id",
+                f"[{index}].id: {what} id {entry_id!r} is already used at line {first}",
+                f"merge the two {plural}, or give this one its own id",
+            )
+        else:
+            seen[entry_id] = index
+
+
 def check_claims(
     doc: Document, claims: list[tuple[int, Claim]], actors: set[str]
 ) -> list[Diagnostic]:
     """Rules of data/claims.yaml itself: unique ids, an origin that is in the registry."""
     report = _Reporter(doc)
-    seen: dict[str, int] = {}
+    _duplicate_ids(report, [(index, claim.id) for index, claim in claims], "claim", "claims")
     for index, claim in claims:
-        if claim.id in seen:
-            first = doc.position((seen[claim.id], "id")).line
-            report(
-                (index, "id"),
-                "duplicate-id",
-                f"[{index}].id: claim id {claim.id!r} is already used at line {first}",
-                "merge the two claims, or give this one its own id",
-            )
-        else:
-            seen[claim.id] = index
         if claim.origin is not None and claim.origin not in actors:
             _unknown_actor(report, (index, "origin"), claim.origin, actors)
     return report.found
@@ -195,19 +204,9 @@ def check_actors(
     ids = {actor.id for _, actor in actors}
     known = ids if known is None else known | ids
     kinds = {actor.id: actor.kind for _, actor in actors}
-    seen: dict[str, int] = {}
     edges: list[tuple[Key, str, str]] = []
+    _duplicate_ids(report, [(index, actor.id) for index, actor in actors], "actor", "entries")
     for index, actor in actors:
-        if actor.id in seen:
-            first = doc.position((seen[actor.id], "id")).line
-            report(
-                (index, "id"),
-                "duplicate-id",
-                f"[{index}].id: actor id {actor.id!r} is already used at line {first}",
-                "merge the two entries, or give this one its own id",
-            )
-        else:
-            seen[actor.id] = index
         orgs: dict[str, int] = {}
         for number, affiliation in enumerate(actor.affiliations):
             loc = (index, "affiliations", number)
