@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .diagnostics import RENDERERS, Diagnostic, one_line, render
+from .diagnostics import RENDERERS, Diagnostic, folded, one_line, render
 
 # The pipeline is imported inside the commands that run it: its models take a quarter of a
 # second to build, which --help, --version and codes need not pay.
@@ -590,8 +590,8 @@ def actors(ctx: click.Context, query: str | None, fmt: str) -> None:
         )
     else:
         for actor in found:
-            aliases = f"  (also: {', '.join(actor.aliases)})" if actor.aliases else ""
-            click.echo(one_line(f"{actor.id}  {actor.kind.value}  {actor.name}{aliases}"))
+            aliases = f"  (also: {folded(', '.join(actor.aliases))})" if actor.aliases else ""
+            click.echo(f"{actor.id}  {actor.kind.value}  {folded(actor.name)}{aliases}")
     if not found:
         click.echo(f"No actor matches {query!r}: add one to data/actors.yaml.", err=True)
         ctx.exit(1)

@@ -22,6 +22,7 @@ __all__ = [
     "Diagnostic",
     "Severity",
     "codes_markdown",
+    "folded",
     "one_line",
     "render",
 ]
@@ -301,6 +302,13 @@ def one_line(value: str) -> str:
         )
 
     return _BREAKS.sub(escape, value)
+
+
+def folded(value: object) -> str:
+    """A value of the data printed for people: text may hold line breaks, and a printed
+    line that one splits could pass for a line of its own (a CI log reads ``::error`` at a
+    line's start), so runs of white space become one space and other controls escapes."""
+    return one_line(" ".join(str(value).split()))
 
 
 def _text(diagnostics: list[Diagnostic]) -> str:

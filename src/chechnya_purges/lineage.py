@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import one_line
+from .diagnostics import folded
 
 __all__ = [
     "Lineage",
@@ -110,7 +110,7 @@ def _shown(value: Any) -> str:
 def _actor(actor_id: str | None, names: dict[str, str], empty: str = NONE) -> str:
     if actor_id is None:
         return empty
-    return f"{_line(names.get(actor_id, actor_id))} ({actor_id})"
+    return f"{folded(names.get(actor_id, actor_id))} ({actor_id})"
 
 
 def _changes(record: Any) -> list[str]:
@@ -134,21 +134,15 @@ def _change_text(change: str, first: Any, record: Any, names: dict[str, str]) ->
     return f"{change.replace('_', ' ')}: {before} → {after}"
 
 
-def _line(value: object) -> str:
-    """A value on one line: text may hold line breaks, and a printed line that a break
-    splits could pass for a line of its own (a CI log reads ``::error`` at a line's start)."""
-    return one_line(" ".join(str(value).split()))
-
-
 def text(found: Lineage) -> str:
     """The lineage as people read it: the claim, then each record with what changed."""
     claim, names = found.claim, found.names
     lines = [
-        f"{claim.claim_id} ({claim.kind} claim): {_line(claim.summary)}",
+        f"{claim.claim_id} ({claim.kind} claim): {folded(claim.summary)}",
         f"origin: {_actor(claim.origin_id, names, 'not traced')}",
     ]
     if claim.note:
-        lines.append(f"note: {_line(claim.note)}")
+        lines.append(f"note: {folded(claim.note)}")
     if not found.records:
         lines.append("no figure or statement links to this claim")
         return "\n".join(lines) + "\n"
@@ -171,14 +165,14 @@ def text(found: Lineage) -> str:
                 f"   value: {record.value}  qualifier: {record.qualifier}  "
                 f"low: {_shown(record.low)}  high: {_shown(record.high)}"
             )
-        lines.append(f"   quote: {_line(record.quote)}")
+        lines.append(f"   quote: {folded(record.quote)}")
         changes = _changes(record)
         if record.position == 1:
             lines.append("   first appearance")
         elif not changes:
             lines.append("   unchanged from the first appearance")
         for change in changes:
-            lines.append(f"   changed: {_line(_change_text(change, first, record, names))}")
+            lines.append(f"   changed: {folded(_change_text(change, first, record, names))}")
     return "\n".join(lines) + "\n"
 
 
@@ -193,7 +187,7 @@ def list_text(claims: list[Listed]) -> str:
             str(c.claim.records),
             str(c.claim.articles),
             f"{c.first_published or NONE} {c.claim.first_article_id or ''}".strip(),
-            _line(c.claim.summary),
+            folded(c.claim.summary),
         )
         for c in claims
     ]

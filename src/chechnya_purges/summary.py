@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from .diagnostics import one_line
+from .diagnostics import folded
 
 __all__ = ["ARTICLES_PATH", "SummaryError", "article_page", "article_table", "article_table_of"]
 
@@ -62,7 +62,7 @@ def article_page(files: dict[str, bytes]) -> str:
 def _cell(value: str) -> str:
     """A value in one cell of a Markdown table on one line of a terminal: a name may hold a
     line break, a '|' or a control character, and must not split or forge either."""
-    return one_line(" ".join(value.split())).replace("|", "\\|")
+    return folded(value).replace("|", "\\|")
 
 
 def article_table_of(read: Callable[[str], bytes]) -> str:
