@@ -45,7 +45,7 @@ from typing import Any
 import jinja2
 
 from .diagnostics import Diagnostic
-from .reader import decode_text
+from .reader import SEED_BYTES, decode_text, read_input, unsafe_path
 
 __all__ = [
     "ARTICLES_PER_PAGE",
@@ -61,8 +61,6 @@ ARTICLES_PER_PAGE = 250
 RECORDS_PER_PAGE = 1000
 # Past this many figures the timeline draws one mark per category and month, not per figure.
 TIMELINE_MARKS = 2000
-# A seed larger than this is not an article; the site refuses to embed it.
-MAX_SEED_BYTES = 16 * 1024 * 1024
 # The file that marks a folder as a site this command wrote, and so safe to replace.
 MARKER = ".chechnya-purges-site"
 _NESTED = "chechnya-purges-json"
@@ -94,17 +92,13 @@ _REBUILD = "run `chechnya-purges build`, then build the site again"
 
 
 def _regular_file(root: Path, relative: str) -> Path | None:
-    """``root/relative`` when it is a regular file inside root, reached through no symlink."""
+    """``root/relative`` when it is a regular file inside root, reached through no link (as
+    every input is read: ``unsafe_path``), and the path names no way out of the root."""
     parts = PurePosixPath(relative).parts
     if not parts or relative.startswith("/") or any(p in ("..", "") for p in parts):
         return None
-    path = root.joinpath(*parts)
-    here = root
-    for part in parts:
-        here = here / part
-        if here.is_symlink():
-            return None
-    return path if path.is_file() else None
+    exists, problem = unsafe_path(root, "/".join(parts))
+    return root.joinpath(*parts) if exists and problem is None else None
 
 
 def _read_package(root: Path) -> tuple[dict[str, Any], dict[str, Any], list[Diagnostic]]:
@@ -170,10 +164,9 @@ def _read_seed(root: Path, article: dict[str, Any]) -> tuple[str | None, list[Di
         message = f"no seed {shown} for article {article_id!r}"
         hint = "the site shows the seed texts: run it in a checkout holding seeds/"
         return None, [_problem(shown, "seed-missing", message, hint)]
-    if path.stat().st_size > MAX_SEED_BYTES:
-        message = f"is larger than {MAX_SEED_BYTES} bytes: not an article"
-        return None, [_problem(shown, "seed-changed", message)]
-    raw = path.read_bytes()
+    raw, problems = read_input(root, shown, SEED_BYTES)  # bounded, never blocking
+    if raw is None:
+        return None, problems
     if hashlib.sha256(raw).hexdigest() != article["seed_sha256"]:
         message = "differs from the seed the package was built from (its SHA-256 changed)"
         return None, [_problem(shown, "seed-changed", message, _REBUILD)]
