@@ -34,7 +34,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import IntEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ._package import CopyError, open_copy
@@ -65,7 +65,6 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 # The version of a dataset's first release, and the suffix of every version between releases.
 FIRST = "1.0.0"
 DEV = "-dev"
-JSON_DOCUMENT = "build/chechnya-purges.json"
 
 
 class SnapshotError(Exception):
@@ -136,14 +135,6 @@ def read_package(path: Path) -> dict[str, bytes]:
             "see `chechnya-purges verify`"
         )
     return {"datapackage.json": copy.raw_descriptor, **copy.files}
-
-
-def _inside(name: object) -> bool:
-    """Whether a descriptor's resource path stays inside its package: relative, no '..'."""
-    if not isinstance(name, str) or not name or "\\" in name:
-        return False
-    parts = PurePosixPath(name).parts
-    return not PurePosixPath(name).is_absolute() and ".." not in parts and ":" not in parts[0]
 
 
 def _row_hash(row: list[str]) -> str:

@@ -34,6 +34,7 @@ from .models import Actor, Claim, ClaimKind
 from .parse import parse_actors, parse_article, parse_claims
 from .reader import (
     ARTICLE_BYTES,
+    CLAIMS_BYTES,
     REGISTRY_BYTES,
     SEED_BYTES,
     Document,
@@ -59,8 +60,6 @@ __all__ = [
 ACTORS = "data/actors.yaml"
 ARTICLES = "data/articles"
 CLAIMS = "data/claims.yaml"
-# A claim is a few lines; tens of thousands fit well under this.
-CLAIMS_LIMIT = 8 * 1024 * 1024
 # Article ids become CSV cells, file names and URL parts: keep them to a safe alphabet.
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Problems after which a file's data cannot be trusted at all (the file is not read further):
@@ -225,7 +224,7 @@ def _open_claims(
     (None for the kinds) leaves the articles' claim links unchecked."""
     if not os.path.lexists(root / CLAIMS):
         return None, [], {}, []
-    doc, problems = read_yaml(root, CLAIMS, CLAIMS_LIMIT)
+    doc, problems = read_yaml(root, CLAIMS, CLAIMS_BYTES)
     if {d.code for d in problems} & _FATAL:
         # Its own error is reported; the articles' links to it are not checked in the dark.
         return doc, [], None, problems
@@ -540,7 +539,7 @@ def validate(root: Path, *, use_cache: bool = True) -> Validated:
         cache.fingerprint,
         layout,
         cache.content(str(root / ACTORS), REGISTRY_BYTES),
-        _input_key(cache, root, CLAIMS, CLAIMS_LIMIT),
+        _input_key(cache, root, CLAIMS, CLAIMS_BYTES),
     )
     registry: _RegistryResult | None = None
     opened: _OpenRegistry | None = None

@@ -33,6 +33,7 @@ from .diagnostics import Diagnostic
 
 __all__ = [
     "ARTICLE_BYTES",
+    "CLAIMS_BYTES",
     "MAX_DEPTH",
     "REGISTRY_BYTES",
     "SEED_BYTES",
@@ -52,6 +53,7 @@ __all__ = [
 ARTICLE_BYTES = 1 << 20
 SEED_BYTES = 4 << 20
 REGISTRY_BYTES = 16 << 20
+CLAIMS_BYTES = 8 << 20  # a claim is a few lines: tens of thousands fit
 # How deeply collections may nest. Records nest five levels at most; a bound far above that
 # keeps a hostile file from exhausting Python's stack in either reader.
 MAX_DEPTH = 64
