@@ -14,6 +14,7 @@ import pytest
 from conftest import ARTICLE, REPO, SEED, edit, invoke, run_changed_code
 
 sys.path.insert(0, str(REPO / "benchmarks"))
+import generate as generator
 from generate import generate
 
 from chechnya_purges.cache import cache_file
@@ -88,6 +89,23 @@ def test_the_synthetic_corpus_is_valid_and_exercises_every_kind_of_record(corpus
     seed = (corpus / "seeds/00000_synthetic.txt").read_text(encoding="utf-8")
     assert "\u00a0" in seed and "\u201c" in seed and "\u2019" in seed
     assert 4000 <= len(seed.encode()) <= 6000
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_generator_writes_the_same_bytes_however_the_work_is_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Benchmarks compare runs of the same N: the corpus must not depend on how many worker
+    processes wrote it, nor on the order in which they finished."""
+    monkeypatch.setattr(generator, "CHUNK", 3)
+    generate(10, tmp_path / "one", workers=1)
+    generate(10, tmp_path / "two", workers=2)
+    one = _files(tmp_path / "one")
+    assert len(one) == 2 * 10 + 1
+    assert one == _files(tmp_path / "two")
 
 
 def test_parallel_and_sequential_checks_find_the_same_problems(
