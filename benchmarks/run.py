@@ -1,16 +1,25 @@
 """Measure chechnya-purges at scale, against frictionless on the same machine in the same run.
 
-    python benchmarks/run.py                  # N = 100, 1,000 and 10,000
+    python benchmarks/run.py                  # N = 1,000, 10,000 and 30,000
+    python benchmarks/run.py --sizes 100000 --repeat 1 --merge   # once, by hand
     python benchmarks/run.py --sizes 100 --repeat 1   # what .ci/run does: a smoke test
 
 For each N it generates the synthetic corpus (benchmarks/generate.py), then runs, each as a
-separate process from a cold start: `validate` with no cache, `validate` again with the
-cache warm, `validate` after editing one article, `build` (with and without its frictionless
-pass), and `frictionless validate` of the package that build wrote. Wall time comes from the
-clock; peak memory is the largest sum of the resident memory of the process and its workers,
-sampled every 50 ms. Each command runs --repeat times (3 unless told): the table gives the
-median time, which a shared machine's bursts of load move least, and the largest peak.
-Prints a Markdown table and writes it to benchmarks/results.md.
+separate process from a cold start: the floor (benchmarks/floor.py: reading, hashing and
+parsing every input file with libyaml's C loader, no checks), `validate` with no cache,
+`validate` again with the cache warm, `validate` after editing one article, `build` (with and
+without its frictionless pass), and `frictionless validate` of the package that build wrote.
+Wall time comes from the clock; CPU time is user plus system time of the process and every
+worker it waited for (the operating system's account of reaped children); peak memory is the
+largest sum of the resident memory of the process and its workers, sampled every 50 ms. Each
+command runs --repeat times (3 unless told): the table gives the median times, which a shared
+machine's bursts of load move least, and the largest peak.
+
+Prints Markdown tables and writes them to benchmarks/results.md: every command's wall, CPU
+and peak, cold `validate` as a multiple of the floor, the ratios to frictionless that the
+project's goals name (each marked met or not) and how time grows with N. With --merge, the
+sizes already in results.md that were not measured now are kept, so that a size too slow for
+every run (100,000) is measured on its own.
 Correctness comes first: a command that fails stops the run.
 """
 
@@ -20,6 +29,8 @@ import argparse
 import itertools
 import os
 import platform
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +54,7 @@ SAMPLE_EVERY = 0.05
 @dataclass
 class Run:
     seconds: float
+    cpu: float
     peak_mib: float
 
 
@@ -70,7 +82,12 @@ def _tree_rss(pid: int) -> int:
 
 
 def measure(command: list[str], cwd: Path | None = None) -> Run:
-    """Run a command to completion; its wall time and peak memory. Fails loudly."""
+    """Run a command to completion; its wall time, CPU time and peak memory. Fails loudly.
+
+    CPU time is the growth of this process's account of its reaped children: the command and
+    the workers it joined (a pool's workers are reaped before the command exits). Nothing
+    else is started meanwhile, so nothing else is counted."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
@@ -88,16 +105,22 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         sys.stderr.write(out.decode() + err.decode())
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
-    return Run(seconds, peak / 2**20)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Run(seconds, cpu, peak / 2**20)
 
 
 def typical(runs: list[Run]) -> Run:
-    """The median time of repeated runs (a shared machine's noise is mostly one-sided) and
+    """The median times of repeated runs (a shared machine's noise is mostly one-sided) and
     the largest peak seen."""
-    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs))
+    return Run(
+        statistics.median(r.seconds for r in runs),
+        statistics.median(r.cpu for r in runs),
+        max(r.peak_mib for r in runs),
+    )
 
 
 def _edit_one(root: Path, number: int) -> None:
@@ -108,7 +131,29 @@ def _edit_one(root: Path, number: int) -> None:
     path.write_text(path.read_text(encoding="utf-8") + 'note: "Checked again."\n', encoding="utf-8")
 
 
-def bench(n: int, work: Path, repeat: int) -> dict[str, Run | float]:
+# What the table calls each measured command, in its order.
+LABELS = {
+    "floor": "floor (read, hash, libyaml)",
+    "validate": "validate (cold)",
+    "validate_warm": "validate (cache warm)",
+    "validate_edit": "validate after one edit",
+    "build_nofl": "build without frictionless",
+    "build": "build",
+    "frictionless": "frictionless validate",
+}
+# The project's goals (issue 16), judged at GOAL_SIZE articles and, for growth, from
+# GOAL_SIZE to ten times as many.
+GOAL_SIZE = 10_000
+MEMORY_GOAL_MIB = 400
+
+
+@dataclass
+class Size:
+    runs: dict[str, Run]
+    repeat: int
+
+
+def bench(n: int, work: Path, repeat: int) -> Size:
     root = work / f"corpus-{n}"
     generate(n, root)
     cli = [str(BIN / "chechnya-purges"), "--root", str(root)]
@@ -121,7 +166,8 @@ def bench(n: int, work: Path, repeat: int) -> dict[str, Run | float]:
             measured.append(measure(command))
         return typical(measured)
 
-    result: dict[str, Run | float] = {}
+    result: dict[str, Run] = {}
+    result["floor"] = runs([sys.executable, str(HERE / "floor.py"), str(root)])
     # validate's cache lives in the user's cache folder: a private, empty one for each size.
     os.environ["XDG_CACHE_HOME"] = str(work / f"user-cache-{n}")
     result["validate"] = runs([*cli, "validate", "--no-cache"])
@@ -133,51 +179,100 @@ def bench(n: int, work: Path, repeat: int) -> dict[str, Run | float]:
     result["frictionless"] = runs(
         [str(BIN / "frictionless"), "validate", str(root / "datapackage.json")]
     )
-    annotations = n * (10 + 16 + 15)
-    validate = result["validate"]
-    assert isinstance(validate, Run)
-    result["per_second"] = annotations / validate.seconds
-    return result
+    return Size(result, repeat)
 
 
-def table(results: dict[int, dict[str, Run | float]], repeat: int) -> str:
-    def run(n: int, key: str) -> Run:
-        value = results[n][key]
-        assert isinstance(value, Run)
-        return value
+_ROW = re.compile(
+    r"^\| ([\d,]+) \| ([^|]+?) \| ([\d.]+) s \| ([\d.]+) s \| (\d+) MiB \| (\d+) \|$", re.M
+)
 
-    lines = [
-        "| articles | validate (cold) | peak | validate (cache warm) | validate after one edit "
-        "| build without frictionless | build | peak | frictionless validate | peak "
-        "| annotations/s | validate ÷ frictionless | build ÷ frictionless |",
-        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-    ]
-    for n in sorted(results):
-        v, fl, b = run(n, "validate"), run(n, "frictionless"), run(n, "build_nofl")
-        lines.append(
-            f"| {n:,} | {v.seconds:.2f} s | {v.peak_mib:.0f} MiB "
-            f"| {run(n, 'validate_warm').seconds:.2f} s | {run(n, 'validate_edit').seconds:.2f} s "
-            f"| {b.seconds:.2f} s | {run(n, 'build').seconds:.2f} s "
-            f"| {max(b.peak_mib, run(n, 'build').peak_mib):.0f} MiB "
-            f"| {fl.seconds:.2f} s | {fl.peak_mib:.0f} MiB "
-            f"| {results[n]['per_second']:,.0f} | {v.seconds / fl.seconds:.2f} "
-            f"| {b.seconds / fl.seconds:.2f} |"
-        )
+
+def earlier(text: str) -> dict[int, Size]:
+    """The measurements in a results table this script wrote (for --merge)."""
+    keys = {label: key for key, label in LABELS.items()}
+    sizes: dict[int, Size] = {}
+    for n, label, wall, cpu, peak, repeat in _ROW.findall(text):
+        if label in keys:
+            size = sizes.setdefault(int(n.replace(",", "")), Size({}, int(repeat)))
+            size.runs[keys[label]] = Run(float(wall), float(cpu), float(peak))
+    return {n: size for n, size in sizes.items() if size.runs.keys() == LABELS.keys()}
+
+
+def _judged(value: float, goal: float) -> str:
+    return f"{value:.2f} (goal ≤ {goal:g}: {'met' if value <= goal else 'not met'})"
+
+
+def table(results: dict[int, Size]) -> str:
     sizes = sorted(results)
-    for small, large in itertools.pairwise(sizes):
-        if large == small * 10:
-            lines.append("")
+    lines = [
+        "| articles | command | wall | CPU | peak | runs |",
+        "|--:|:--|--:|--:|--:|--:|",
+    ]
+    for n in sizes:
+        for key, label in LABELS.items():
+            run = results[n].runs[key]
             lines.append(
-                f"Scaling {large:,} vs {small:,} articles: validate "
-                f"x{run(large, 'validate').seconds / run(small, 'validate').seconds:.1f}, "
-                f"build without frictionless "
-                f"x{run(large, 'build_nofl').seconds / run(small, 'build_nofl').seconds:.1f} "
-                "(linear is x10)."
+                f"| {n:,} | {label} | {run.seconds:.2f} s | {run.cpu:.2f} s "
+                f"| {run.peak_mib:.0f} MiB | {results[n].repeat} |"
             )
     lines += [
         "",
-        (f"Times are the median of {repeat} runs, peaks the largest seen. " if repeat > 1 else "")
-        + f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
+        "| articles | validate ÷ floor, wall | validate ÷ floor, CPU "
+        "| validate ÷ frictionless, CPU | build without frictionless ÷ frictionless, CPU "
+        "| build ÷ frictionless, wall | annotations/s |",
+        "|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for n in sizes:
+        r = results[n].runs
+        v, fl, floor = r["validate"], r["frictionless"], r["floor"]
+        annotations = n * (10 + 16 + 15)
+        lines.append(
+            f"| {n:,} | {v.seconds / floor.seconds:.1f} | {v.cpu / floor.cpu:.1f} "
+            f"| {v.cpu / fl.cpu:.2f} | {r['build_nofl'].cpu / fl.cpu:.2f} "
+            f"| {r['build'].seconds / fl.seconds:.2f} | {annotations / v.seconds:,.0f} |"
+        )
+    if GOAL_SIZE in results:
+        r = results[GOAL_SIZE].runs
+        fl = r["frictionless"]
+        lines += [
+            "",
+            f"Goals at {GOAL_SIZE:,} articles: cold `validate` CPU ÷ frictionless CPU "
+            f"{_judged(r['validate'].cpu / fl.cpu, 0.4)}; `build` without frictionless CPU "
+            f"÷ frictionless CPU {_judged(r['build_nofl'].cpu / fl.cpu, 0.7)}; `build` wall "
+            f"÷ frictionless wall {_judged(r['build'].seconds / fl.seconds, 1.2)}; "
+            f"`validate` after one edit {_judged(r['validate_edit'].seconds, 0.3)} s.",
+        ]
+    for n in sizes:
+        if n >= GOAL_SIZE:
+            r = results[n].runs
+            build = max(r["build"].peak_mib, r["build_nofl"].peak_mib)
+            validate = max(r["validate"].peak_mib, r["validate_edit"].peak_mib)
+            met = "met" if max(build, validate) <= MEMORY_GOAL_MIB else "not met"
+            lines += [
+                "",
+                f"Peak memory at {n:,} articles: `build` {build:.0f} MiB, `validate` "
+                f"{validate:.0f} MiB (goal ≤ {MEMORY_GOAL_MIB} MiB: {met}).",
+            ]
+    for small, large in itertools.pairwise(sizes):
+        a, b = results[small].runs, results[large].runs
+        factor = large / small
+        growth = {
+            key: (b[key].seconds / a[key].seconds, b[key].cpu / a[key].cpu)
+            for key in ("validate", "build_nofl", "build")
+        }
+        text = "; ".join(
+            f"{LABELS[key]} wall x{wall:.1f}, CPU x{cpu:.1f}" for key, (wall, cpu) in growth.items()
+        )
+        verdict = f"linear is x{factor:g}"
+        if small == GOAL_SIZE and large == 10 * GOAL_SIZE:
+            linear = all(9 <= value <= 11 for pair in growth.values() for value in pair)
+            verdict = f"goal x10 ± 10 %: {'met' if linear else 'not met'}"
+        lines += ["", f"From {small:,} to {large:,} articles: {text} ({verdict})."]
+    lines += [
+        "",
+        "Times are medians of the runs, peaks the largest seen; CPU is user plus system time "
+        "of the process and its workers. "
+        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}.",
     ]
     return "\n".join(lines) + "\n"
@@ -185,16 +280,23 @@ def table(results: dict[int, dict[str, Run | float]], repeat: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 30000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (median)")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sizes already in --out that are not measured now",
+    )
     args = parser.parse_args()
     results = {}
+    if args.merge and args.out.is_file():
+        results = earlier(args.out.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="chechnya-purges-bench-") as work:
         for n in args.sizes:
             results[n] = bench(n, Path(work), args.repeat)
             print(f"{n:,} articles done", file=sys.stderr)
-    text = table(results, args.repeat)
+    text = table(results)
     print(text, end="")
     args.out.write_text(text, encoding="utf-8")
 
