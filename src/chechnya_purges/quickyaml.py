@@ -133,28 +133,33 @@ class _Reader:
         if self.depth > _DEPTH:
             raise _Decline
 
-    def line(self, indent: int) -> tuple[str, str, str] | None:
-        """The next line of the block at ``indent`` (its dash, key and rest), or None where
-        the block ends; a deeper line, or one that is neither an entry nor a key, is
-        declined (a shallower one is left to the enclosing block, or to ``document``)."""
-        found = self.skip()
-        if found is None or found[0] < indent:
-            return None
-        column, dash, key = found
-        if column > indent or not (dash or key):
-            raise _Decline
-        return dash, key, self.tokens[self.at][3]
-
     def mapping(self, indent: int) -> dict[str, Any]:
+        """The block mapping at ``indent``. It ends at a shallower line (left to the
+        enclosing block, or to ``document``) or at a dash; a deeper line, or one that is
+        neither an entry nor a key, is declined. Blank and comment lines are passed over
+        here rather than by ``skip``: this loop runs for nearly every line of a file."""
         self.deeper()
         result: dict[str, Any] = {}
-        while (line := self.line(indent)) is not None:
-            dash, key, rest = line
+        tokens = self.tokens
+        count, at = len(tokens), self.at
+        while True:
+            while at < count:
+                spaces, dash, key, rest = tokens[at]
+                if dash or key or (rest and rest[0] != "#"):
+                    break
+                at += 1
+            else:
+                break
+            column = len(spaces)
+            if column < indent:
+                break
+            if column > indent or not (dash or key):
+                raise _Decline
             if dash:
                 break  # an indentless sequence ends here, or the caller declines
             if key in result or key in _NULLS:
                 raise _Decline
-            self.at += 1
+            at += 1
             # The common cases inline: one-line plain text, one-line quoted text.
             if rest:
                 first = rest[0]
@@ -175,25 +180,45 @@ class _Reader:
                 ):
                     result[key] = rest[1:-1]
                     continue
+            self.at = at
             result[key] = self.value(rest, indent, in_mapping=True)
+            at = self.at
+        self.at = at
         self.depth -= 1
         return result
 
     def sequence(self, indent: int) -> list[Any]:
+        """The block sequence at ``indent``: its lines are judged as ``mapping``'s are."""
         self.deeper()
         result: list[Any] = []
-        while (line := self.line(indent)) is not None:
-            dash, key, rest = line
+        tokens = self.tokens
+        count, at = len(tokens), self.at
+        while True:
+            while at < count:
+                spaces, dash, key, rest = tokens[at]
+                if dash or key or (rest and rest[0] != "#"):
+                    break
+                at += 1
+            else:
+                break
+            column = len(spaces)
+            if column < indent:
+                break
+            if column > indent or not (dash or key):
+                raise _Decline
             if not dash:
                 break
+            self.at = at
             if key:
                 # "- key: value" opens a mapping whose keys line up with this one.
                 inner = indent + len(dash)
-                self.tokens[self.at] = (" " * inner, "", key, rest)
+                tokens[at] = (" " * inner, "", key, rest)
                 result.append(self.mapping(inner))
             else:
                 self.at += 1
                 result.append(self.value(rest, indent, in_mapping=False))
+            at = self.at
+        self.at = at
         self.depth -= 1
         return result
 
