@@ -160,17 +160,22 @@ class _Reader:
             if key in result or key in _NULLS:
                 raise _Decline
             at += 1
-            # The common cases inline: one-line plain text, one-line quoted text.
+            # The common cases inline: a one-line plain scalar (text unless it may be a
+            # number or null), one-line quoted text.
             if rest:
                 first = rest[0]
                 if (
-                    first not in _NOT_TEXT
+                    first not in _INDICATORS
                     and rest[-1] not in " :"
                     and ": " not in rest
                     and " #" not in rest
                 ):
-                    result[key] = rest
-                    continue
+                    if first not in _NOT_TEXT:
+                        result[key] = rest
+                        continue
+                    if first != "-" or (len(rest) > 1 and rest[1] != " "):
+                        result[key] = typed(rest)
+                        continue
                 if (
                     first == '"'
                     and rest[-1] == '"'
