@@ -198,8 +198,8 @@ def earlier(text: str) -> dict[int, Size]:
     return {n: size for n, size in sizes.items() if size.runs.keys() == LABELS.keys()}
 
 
-def _judged(value: float, goal: float) -> str:
-    return f"{value:.2f} (goal ≤ {goal:g}: {'met' if value <= goal else 'not met'})"
+def _judged(value: float, goal: float, unit: str = "") -> str:
+    return f"{value:.2f}{unit} (goal ≤ {goal:g}{unit}: {'met' if value <= goal else 'not met'})"
 
 
 def table(results: dict[int, Size]) -> str:
@@ -240,7 +240,7 @@ def table(results: dict[int, Size]) -> str:
             f"{_judged(r['validate'].cpu / fl.cpu, 0.4)}; `build` without frictionless CPU "
             f"÷ frictionless CPU {_judged(r['build_nofl'].cpu / fl.cpu, 0.7)}; `build` wall "
             f"÷ frictionless wall {_judged(r['build'].seconds / fl.seconds, 1.2)}; "
-            f"`validate` after one edit {_judged(r['validate_edit'].seconds, 0.3)} s.",
+            f"`validate` after one edit {_judged(r['validate_edit'].seconds, 0.3, ' s')}.",
         ]
     for n in sizes:
         if n >= GOAL_SIZE:
