@@ -1,0 +1,37 @@
+"""benchmarks/run.py's table: a size measured on its own (--merge) keeps the sizes already
+in the table, read back exactly as they were printed; the floor reads every input file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import run
+from floor import floor
+from generate import generate
+
+
+def _size(scale: float, repeat: int) -> run.Size:
+    runs = {
+        key: run.Run(round(1.25 * scale * k, 2), round(2.5 * scale * k, 2), round(40 * scale * k))
+        for k, key in enumerate(run.LABELS, 1)
+    }
+    return run.Size(runs, repeat)
+
+
+def test_merging_keeps_the_sizes_measured_before() -> None:
+    results = {10_000: _size(1, 3), 100_000: _size(10.4, 1)}
+    text = run.table(results)
+    assert run.earlier(text) == results
+    assert "From 10,000 to 100,000 articles" in text and "(goal x10 ± 10 %: met)" in text
+    assert "`validate` after one edit 5.00 s (goal ≤ 0.3 s: not met)" in text
+
+
+def test_the_floor_reads_every_input_file(tmp_path: Path) -> None:
+    generate(3, tmp_path)
+    (tmp_path / "data/claims.yaml").write_text("[]\n", encoding="utf-8")
+    assert floor(tmp_path) == 3 + 3 + 2
+    assert floor(tmp_path / "elsewhere") == 0
