@@ -122,17 +122,22 @@ class Seed:
         # The hot loop of validation (every quote of every article): lookups kept local.
         folded, text, at_list, shifts = self.folded, self.text, self._at, self._shift
         last_char, size, inside_word = len(needle) - 1, len(text), _TWO_WORD_CHARS.match
+        bisect_right = bisect.bisect_right
         spans = []
         at = folded.find(needle)
         while at != -1:
-            start = at + shifts[bisect.bisect_right(at_list, at) - 1]
+            start = at + shifts[bisect_right(at_list, at) - 1]
             end = at + last_char
-            end += shifts[bisect.bisect_right(at_list, end) - 1] + 1
+            end += shifts[bisect_right(at_list, end) - 1] + 1
+            # The characters either side of the match: the common case (a space or a
+            # mark) settles each test before the regex runs.
+            before = text[start - 1] if start else ""
+            after = text[end] if end < size else ""
             if not (
-                (start > 0 and inside_word(text, start - 1))
-                or (end < size and inside_word(text, end - 1))
+                ((before.isalnum() or before == "_") and inside_word(text, start - 1))
+                or ((after.isalnum() or after == "_") and inside_word(text, end - 1))
                 # (no character below U+0300 extends another: the common case stays cheap)
-                or (end < size and text[end] >= "\u0300" and _extends(text[end]))
+                or (after >= "\u0300" and _extends(after))
                 or (text[start] >= "\u0300" and _extends(text[start]))
             ):
                 spans.append(Span(start, end, text[start:end]))
