@@ -20,6 +20,16 @@ def test_word_boundaries() -> None:
     assert seed.find("ussian") == []
 
 
+def test_a_match_never_starts_or_ends_inside_a_word_of_any_script() -> None:
+    """Underscores and digits are word characters; so are letters beyond Latin; a combining
+    accent belongs to the letter before it."""
+    seed = Seed("snake_case x9 \u00c4rger e\u0301t\u00e9 \u041c\u043e\u0441\u043a\u0432\u0430\n")
+    for inside in ("snake", "case", "x", "9", "rger", "e", "\u041c\u043e\u0441\u043a\u0432"):
+        assert seed.find(inside) == [], inside
+    for whole in ("snake_case", "x9", "\u00c4rger", "e\u0301t\u00e9"):
+        assert [span.text for span in seed.find(whole)] == [whole]
+
+
 def test_forgiving_match_stores_the_seeds_characters() -> None:
     seed = Seed(TEXT)
     (span,) = seed.find("what happened - all of it.")

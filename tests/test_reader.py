@@ -115,6 +115,12 @@ def test_quick_reader_reads_every_file_of_the_dataset_and_the_benchmark(tmp_path
         ),
         ('k: a#b c:d [x] {y} "z"\nm: []\n', {"k": 'a#b c:d [x] {y} "z"', "m": []}),
         ("k:\n  # only a comment\nn: null\n", {"k": None, "n": None}),
+        # Plain scalars that may be numbers or null, typed where the mapping reads them.
+        (
+            "a: -5\nb: +3\nc: 0\nd: 2017-05-01\ne: ~\nf: NULL\ng: Null x\nh: -x\ni: 12ab\n",
+            {"a": -5, "b": 3, "c": 0, "d": "2017-05-01", "e": None, "f": None}
+            | {"g": "Null x", "h": "-x", "i": "12ab"},
+        ),
     ],
 )
 def test_quick_reader_folds_and_types_as_libyaml_does(text: str, data: object) -> None:
@@ -142,6 +148,9 @@ def test_quick_reader_folds_and_types_as_libyaml_does(text: str, data: object) -
         "  a: 1\n",  # an indented document
         "a: b\n c: d\n",  # a deeper line after a value
         "- - x\n",  # a sequence opened on a dash's line
+        "a: - x\n",  # ... or on a key's line
+        "a: -\n",
+        "a: 99999999999999999999\n",  # an integer no double holds exactly
         "k" * 1100 + ": 1\n",  # a key longer than libyaml allows
     ],
 )
