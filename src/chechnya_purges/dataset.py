@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from .checks import (
     CheckedArticle,
@@ -493,21 +493,40 @@ def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -
     ]
 
 
-def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
+def _itself(value: Any) -> Any:
+    return value
+
+
+P = TypeVar("P")
+
+
+@overload
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], T]
+) -> tuple[Dataset[T], list[Diagnostic]]: ...
+@overload
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], P], keep: Callable[[P], T]
+) -> tuple[Dataset[T], list[Diagnostic]]: ...
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], Any], keep: Callable[[Any], Any] = _itself
+) -> tuple[Dataset[Any], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
-    makes it, and every problem."""
+    makes it (in the worker that checked it) and ``keep`` keeps it (here, as it arrives: so
+    that build can set each article's bytes down on disk and hold only what it needs), and
+    every problem."""
     opened = _open_registry(root)
     paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
-    articles: list[T] = []
+    articles: list[Any] = []
     problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: list[tuple[str, _Uses]] = []
     for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
         problems += found
         used.append((f"{ARTICLES}/{path.name}", uses))
         if kept is not None:
-            articles.append(kept)
+            articles.append(keep(kept))
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, used)
