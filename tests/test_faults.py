@@ -263,7 +263,8 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout == (
-        "CITATION.cff:1:1: error[output-unwritable] cannot write the outputs: File too large\n"
+        "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
+        "File too large\n"
         "  hint: free disk space or make the dataset folder writable, then build again; "
         "the previous outputs are as they were\n"
     )

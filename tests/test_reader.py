@@ -211,3 +211,45 @@ def test_quick_reader_never_disagrees_on_edited_files() -> None:
                 text = text[:at] + text[at + rng.randint(1, 4) :]
         accepted += _agrees(text)
     assert accepted > 600  # the comparison was not vacuous
+
+
+def _registry(count: int) -> str:
+    """A long actor list as contributors write it: comments, aliases, a block scalar."""
+    lines = ["# The actors.\n"]
+    for n in range(count):
+        lines.append(f"- id: actor-{n}\n  name: Actor {n}\n  kind: ngo\n")
+        if n % 7 == 0:
+            lines.append(f"  aliases: [A{n}, 'B {n}']\n  description: |\n    Line one.\n\n")
+    return "".join(lines)
+
+
+def _every_position(doc: object, data: list[dict[str, object]]) -> list[Position]:
+    return [
+        doc.position(loc, prefer_key=prefer)  # type: ignore[attr-defined]
+        for index, item in enumerate(data)
+        for key in item
+        for loc in ((index, key), (index,))
+        for prefer in (False, True)
+    ]
+
+
+@pytest.mark.parametrize("layout", ["block", "flow"])
+def test_an_item_of_a_long_list_is_located_where_reading_the_whole_file_locates_it(
+    layout: str,
+) -> None:
+    """A warning about one actor of a large registry reads that actor's lines again, not
+    the whole file; the positions are the same either way (and a layout whose items are not
+    told apart by their first column is read whole)."""
+    text = _registry(400)
+    if layout == "flow":
+        text = "[\n" + ",\n".join(f"{{id: actor-{n}, name: Actor {n}}}" for n in range(400)) + "]\n"
+    one, _ = load_yaml(text, "data/actors.yaml")
+    whole, _ = load_yaml(text, "data/actors.yaml", quick=False)
+    assert one.data == whole.data
+    whole.position(())  # read once more, recording every position
+    chosen = [0, 1, 7, 200, 399]
+    assert [one.position((n, "name")) for n in chosen] == [
+        whole.position((n, "name")) for n in chosen
+    ]
+    assert (one.text is not None) == (layout == "block")  # not read whole for five items
+    assert _every_position(one, one.data) == _every_position(whole, whole.data)

@@ -25,7 +25,7 @@ import shutil
 import signal
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,14 +89,16 @@ def _sync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def staging(root: Path, files: dict[str, bytes]) -> Iterator[Path]:
-    """The outputs written to a fresh folder beside the real ones.
+def staging(root: Path, files: Mapping[str, bytes] | None = None) -> Iterator[Path]:
+    """A fresh folder beside the real outputs, for the new ones: ``files`` written into it,
+    or, without them, for the caller to write.
 
     The folder is removed afterwards unless a swap committed to it (then the swap, or the
     next command's recovery, owns it). A write that fails (a full disk, a read-only root)
     raises ``OSError`` with nothing of the previous outputs touched.
     """
     folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    files = files or {}
     try:
         for relative, content in files.items():
             target = folder / relative
@@ -105,8 +107,6 @@ def staging(root: Path, files: dict[str, bytes]) -> Iterator[Path]:
                 _write_synced(target, content)
             except OSError as exc:  # a failed write names no file: say which one
                 raise OSError(exc.errno, exc.strerror, str(target)) from exc
-        for parent in sorted({(folder / r).parent for r in files}, reverse=True):
-            _sync_folder(parent)
         yield folder
     finally:
         if _journaled(root) != folder.name:
@@ -286,6 +286,10 @@ def swap_in(root: Path, staged: Path) -> None:
     Raises ``OSError`` when the disk refuses (a read-only output, a full disk): the outputs
     are then as they were before the call.
     """
+    # The files were flushed as they were written; their folders' entries are made durable
+    # here, before the journal names the set as complete.
+    for folder, _, _ in sorted(os.walk(staged), reverse=True):
+        _sync_folder(Path(folder))
     with _signals_deferred():
         write_atomically(root / JOURNAL, (json.dumps({"staged": staged.name}) + "\n").encode())
         try:

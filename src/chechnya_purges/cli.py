@@ -21,7 +21,8 @@ from .diagnostics import RENDERERS, Diagnostic, folded, one_line, render
 if TYPE_CHECKING:
     from .compat import Pending
     from .dataset import Dataset
-    from .tables import Tabulated
+    from .outputs import Outputs
+    from .tables import Filed, Spool
 
 __all__ = ["cli", "main"]
 
@@ -72,9 +73,9 @@ def _emit(problems: list[Diagnostic], fmt: str) -> int:
     return 0
 
 
-def _summary(dataset: Dataset[Tabulated]) -> str:
-    figures = sum(a.counts["figures"] for a in dataset.articles)
-    statements = sum(a.counts["statements"] for a in dataset.articles)
+def _summary(dataset: Dataset[Filed]) -> str:
+    figures = sum(a.count("figures") for a in dataset.articles)
+    statements = sum(a.count("statements") for a in dataset.articles)
     return (
         f"{len(dataset.articles)} articles, {len(dataset.actors)} actors, {figures} figures, "
         f"{statements} statements"
@@ -137,7 +138,9 @@ def _root_or_installed(ctx: click.Context) -> Path:
     return installed
 
 
-def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes], Pending]:
+def _versioned(
+    root: Path, dataset: Dataset[Filed], spool: Spool, files: Outputs
+) -> tuple[Outputs, Pending]:
     """Every output as build writes it, stating the version the changes since the last
     release call for (README, "Versions"), and that comparison."""
     from .compat import DEV, FIRST, SnapshotError, latest_snapshot, pending
@@ -148,7 +151,7 @@ def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes
     try:
         last = latest_snapshot(root)
         provisional = last.stem if last is not None else FIRST + DEV
-        files = render_files(dataset, provisional)
+        render_files(dataset, spool, provisional, files)
         state = pending(root, files)
     except SnapshotError as exc:
         shown = last.relative_to(root).as_posix() if last is not None else "releases"
@@ -157,7 +160,7 @@ def _versioned(root: Path, dataset: Dataset[Tabulated]) -> tuple[dict[str, bytes
         _emit([Diagnostic(shown, 1, 1, "package-unreadable", message, hint)], "text")
         raise click.exceptions.Exit(1) from exc
     if state.version != provisional:
-        files = stamp(dataset, files, state.version)
+        stamp(dataset, files, state.version)
     return files, state
 
 
@@ -317,18 +320,24 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
     from ._swap import staging, swap_in
     from .conform import conform
     from .dataset import load
-    from .tables import tabulate
+    from .outputs import Outputs
+    from .tables import Spool, tabulate
 
-    dataset, problems = load(root, tabulate)
-    if _emit(problems, fmt):
-        click.echo("Nothing was written.", err=True)
-        return 1
-
-    files, state = _versioned(root, dataset)
-    built = _summary(dataset)
-    del dataset  # its rows are in files now; conforming a large package needs the memory
     try:
-        with staging(root, files) as folder:
+        with staging(root) as folder:
+            # Each article's rows go to disk as they arrive, and every file is written from
+            # there a piece at a time: memory stays flat however many articles there are.
+            spool = Spool(folder)
+            try:
+                dataset, problems = load(root, tabulate, spool.add)
+                if _emit(problems, fmt):
+                    click.echo("Nothing was written.", err=True)
+                    return 1
+                files, state = _versioned(root, dataset, spool, Outputs(folder))
+            finally:
+                spool.close()
+            built = _summary(dataset)
+            del dataset
             if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
                 click.echo("Nothing was written.", err=True)
                 return 1
@@ -355,14 +364,10 @@ def check(root: Path, fmt: str) -> int:
     """
     from .compat import release_problems
     from .conform import conform, drift
-    from .dataset import load
-    from .tables import tabulate
 
-    dataset, problems = load(root, tabulate)
-    if _emit(problems, fmt):
+    dataset, files, state, problems = _in_memory(root)
+    if _emit(problems, fmt) or state is None:
         return 1
-
-    files, state = _versioned(root, dataset)
     problems = drift(root, files)
     if not problems:
         problems = conform(root)
@@ -672,15 +677,29 @@ def site(ctx: click.Context, out: Path | None, fmt: str) -> None:
     )
 
 
-def _current(root: Path) -> tuple[Dataset[Tabulated], dict[str, bytes], Pending]:
-    """The package build would write now, in memory; a usage error if the data is invalid."""
+def _in_memory(root: Path) -> tuple[Dataset[Filed], Outputs, Pending | None, list[Diagnostic]]:
+    """The package build would write now, in memory (to compare rather than to write it),
+    or the problems that keep it from being written."""
     from .dataset import load
-    from .tables import tabulate
+    from .outputs import Outputs
+    from .tables import Spool, tabulate
 
-    dataset, problems = load(root, tabulate)
-    if any(p.severity == "error" for p in problems):
+    spool = Spool()
+    try:
+        dataset, problems = load(root, tabulate, spool.add)
+        if any(p.severity == "error" for p in problems):
+            return dataset, Outputs(), None, problems
+        return (dataset, *_versioned(root, dataset, spool, Outputs()), problems)
+    finally:
+        spool.close()
+
+
+def _current(root: Path) -> tuple[Dataset[Filed], Outputs, Pending]:
+    """The package build would write now, in memory; a usage error if the data is invalid."""
+    dataset, files, state, _ = _in_memory(root)
+    if state is None:
         raise click.ClickException("the data does not validate: run `chechnya-purges validate`")
-    return (dataset, *_versioned(root, dataset))
+    return dataset, files, state
 
 
 @cli.command()
@@ -823,7 +842,7 @@ def release(ctx: click.Context, out: Path) -> None:
     changelog = root / "CHANGELOG.md"
     try:
         if fresh:
-            files = stamp(dataset, files, version)
+            stamp(dataset, files, version)
             text, unreadable = read_changelog(root)
             if _emit(unreadable, "text"):
                 raise click.ClickException("not releasable: fix the problem above first")

@@ -22,6 +22,7 @@ from dataclasses import field as default
 from typing import Any
 
 from .models import Qualifier, definition, qualifier_bounds
+from .outputs import opened
 
 __all__ = ["CODEBOOK_PATH", "codebook"]
 
@@ -60,13 +61,15 @@ class _Table:
         return any(f["name"] == column for f in self.fields)
 
 
-def _reader(content: bytes) -> Iterator[list[str]]:
-    return csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
+def _reader(files: Mapping[str, bytes], path: str) -> Iterator[list[str]]:
+    """A table's rows one at a time: a large package's tables are not read whole."""
+    with opened(files, path) as handle:
+        yield from csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
 
 
-def _scan(resource: dict[str, Any], content: bytes) -> _Table:
+def _scan(resource: dict[str, Any], files: Mapping[str, bytes]) -> _Table:
     table = _Table(resource)
-    reader = _reader(content)
+    reader = _reader(files, resource["path"])
     header = next(reader, [])
     names = [f["name"] for f in table.fields]
     vocabularies = [names.index(f["name"]) for f in table.fields if f.get("categories")]
@@ -98,7 +101,7 @@ def _scan(resource: dict[str, Any], content: bytes) -> _Table:
 def _tables(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, _Table]]:
     descriptor = json.loads(files["datapackage.json"])
     tables = {
-        resource["name"]: _scan(resource, files[resource["path"]])
+        resource["name"]: _scan(resource, files)
         for resource in descriptor["resources"]
         if resource.get("type") == "table"
     }
@@ -126,7 +129,7 @@ def _quoted(files: Mapping[str, bytes], tables: dict[str, _Table]) -> Quoted:
         ]
         if not quoted.has("quote") or not links:
             continue
-        reader = _reader(files[quoted.resource["path"]])
+        reader = _reader(files, quoted.resource["path"])
         header = next(reader, [])
         columns = [(header.index(column), target) for column, target in links]
         for row in reader:

@@ -8,92 +8,180 @@ outputs are exactly what the code and data would write.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, overload
 
 from .diagnostics import Diagnostic
-from .write import JSON_PATH, OUTPUT_ROOTS
+from .tables import JSON_PATH
+from .write import OUTPUT_ROOTS
 
 __all__ = ["conform", "drift"]
 
 _FIX = "run `chechnya-purges build` and commit the result"
 
 
-def _frictionless(folder: Path) -> list[Diagnostic]:
-    from frictionless import Package
+# Past this many bytes of tables, frictionless checks them in worker processes, one table
+# each, on every core; below it, starting the workers costs more than they save.
+PARALLEL_BYTES = 16 * 2**20
+_Found = list[tuple[str, int, int, str]]
 
-    report = Package(str(folder / "datapackage.json")).validate()
-    problems = [
-        Diagnostic("datapackage.json", 1, 1, "nonconformant", f"frictionless: {warning}")
-        for warning in report.warnings
-    ]
-    for task in report.tasks:
-        for warning in task.warnings:
-            problems.append(
-                Diagnostic(task.place, 1, 1, "nonconformant", f"frictionless: {warning}")
-            )
-        for error in task.errors:
-            line = getattr(error, "row_number", None) or 1
-            col = getattr(error, "field_number", None) or 1
-            problems.append(
-                Diagnostic(
-                    task.place if task.place else "datapackage.json",
-                    line,
-                    col,
-                    "nonconformant",
-                    f"frictionless {error.type}: {error.note}",
-                )
-            )
-    if not report.valid and not problems:
-        problems.append(
-            Diagnostic(
-                "datapackage.json",
-                1,
-                1,
-                "nonconformant",
-                "frictionless reports the package invalid",
-            )
-        )
+
+def _frictionless(folder: Path) -> list[Diagnostic]:
+    """frictionless's checks of every row of every table, and of the descriptor.
+
+    frictionless validates a package's tables one after another, and will not spread them
+    over processes when they have foreign keys, as ours do. Validating the package one
+    resource at a time (``Package.validate(name=...)``, which resolves the foreign keys
+    through the whole package as the full validation does) gives the same checks, and lets
+    each table go to its own process.
+    """
+    descriptor = folder / "datapackage.json"
+    resources = _resources(descriptor)
+    tables = [r for r in resources if r[1] > 0]
+    if sum(size for _, size in tables) < PARALLEL_BYTES or len(resources) < 2:
+        reports = [_validate(str(descriptor), None)]
+    else:
+        reports = _in_parallel(str(descriptor), [name for name, _ in resources])
+    problems: list[Diagnostic] = []
+    for found in reports:
+        for place, line, col, message in found:
+            problem = Diagnostic(place, line, col, "nonconformant", message)
+            if problem not in problems:  # the descriptor's own problems come with every table
+                problems.append(problem)
     return problems
 
 
-def _records(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """The nested JSON as an envelope (with its actors and claims) and one text per article.
+def _resources(descriptor: Path) -> list[tuple[str, int]]:
+    """Each resource's name and, for a table, its size in bytes (0 for other files)."""
+    try:
+        resources = json.loads(descriptor.read_bytes())["resources"]
+        return [
+            (str(r["name"]), int(r.get("bytes", 0)) if r.get("type") == "table" else 0)
+            for r in resources
+        ]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []  # frictionless itself says what is wrong with it
+
+
+def _in_parallel(descriptor: str, names: list[str]) -> list[_Found]:
+    """Each resource validated in a worker, the largest first so that no core idles at the
+    end; the reports in the descriptor's order. Workers are fresh processes (not forks of
+    build, which holds the dataset), so that what they cost in memory is their own."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, 8, len(names))
+    context = multiprocessing.get_context("spawn")
+    sizes = dict(_resources(Path(descriptor)))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {
+            name: pool.submit(_validate, descriptor, name)
+            for name in sorted(names, key=lambda n: -sizes.get(n, 0))
+        }
+        return [futures[name].result() for name in names]
+
+
+def _validate(descriptor: str, name: str | None) -> _Found:
+    """frictionless's problems with one resource of the package (all, without ``name``), as
+    plain values that travel back from a worker."""
+    from frictionless import Package
+
+    report = Package(descriptor).validate(name=name)
+    found: _Found = [
+        ("datapackage.json", 1, 1, f"frictionless: {warning}") for warning in report.warnings
+    ]
+    for task in report.tasks:
+        for warning in task.warnings:
+            found.append((task.place, 1, 1, f"frictionless: {warning}"))
+        for error in task.errors:
+            found.append(
+                (
+                    task.place if task.place else "datapackage.json",
+                    getattr(error, "row_number", None) or 1,
+                    getattr(error, "field_number", None) or 1,
+                    f"frictionless {error.type}: {error.note}",
+                )
+            )
+    if not report.valid and not found:
+        found.append(("datapackage.json", 1, 1, "frictionless reports the package invalid"))
+    return found
+
+
+class _Articles(Sequence[str]):
+    """The nested JSON's article records, each read when asked for: by where its line
+    starts, in the layout build writes; from memory, for a file laid out otherwise."""
+
+    def __init__(self, path: Path, starts: list[int], held: list[str] | None = None) -> None:
+        self.path, self.starts, self.held = path, starts, held
+
+    def __len__(self) -> int:
+        return len(self.held if self.held is not None else self.starts)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self.held is not None:
+            return self.held[index]
+        with self.path.open("rb") as handle:
+            handle.seek(self.starts[index])
+            return handle.readline().decode("utf-8").rstrip().rstrip(",")
+
+
+def _records(path: Path) -> tuple[dict[str, Any], _Articles]:
+    """The nested JSON as an envelope (with its actors and claims) and its article records.
 
     build writes one article per line, so a file of any size is checked one article at a
-    time; a file whose layout differs (edited by hand) is parsed whole instead.
+    time, and only where each line starts is kept; a file whose layout differs (edited by
+    hand) is parsed whole instead.
     """
     envelope: dict[str, Any] = {}
-    articles: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        lines = iter(handle)
-        head = [next(lines, ""), next(lines, "")]
-        if head[0].startswith('{"name": ') and head[1].startswith('"version": '):
-            for line in lines:
-                key = line[1 : line.find('"', 1)] if line.startswith('"') else ""
-                if key in ("actors", "claims") and line.startswith(f'"{key}": ['):
-                    items = [] if line.startswith(f'"{key}": []') else _until_close(lines)
-                    envelope[key] = [json.loads(item) for item in items]
-                elif line.startswith('"articles": ['):
+    starts: list[int] = []
+    with path.open("rb") as handle:
+        head = [handle.readline(), handle.readline()]
+        if head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": '):
+            at = len(head[0]) + len(head[1])
+            lines = _numbered(handle, at)
+            for _, line in lines:
+                key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
+                if key in ("actors", "claims") and line.startswith(f'"{key}": ['.encode()):
+                    empty = line.startswith(f'"{key}": []'.encode())
+                    items = [] if empty else _until_close(lines, keep=True)
+                    envelope[key] = [json.loads(item) for _, item in items]
+                elif line.startswith(b'"articles": ['):
                     envelope["articles"] = []
-                    articles = [] if line.startswith('"articles": []') else _until_close(lines)
-            envelope |= json.loads(head[0].rstrip().rstrip(",") + "}")
-            envelope |= json.loads("{" + head[1].rstrip().rstrip(",") + "}")
-            return envelope, articles
+                    if not line.startswith(b'"articles": []'):
+                        starts = [start for start, _ in _until_close(lines, keep=False)]
+            envelope |= json.loads(head[0].decode().rstrip().rstrip(",") + "}")
+            envelope |= json.loads("{" + head[1].decode().rstrip().rstrip(",") + "}")
+            return envelope, _Articles(path, starts)
     whole = json.loads(path.read_text(encoding="utf-8"))
     items = whole.pop("articles", []) if isinstance(whole, dict) else []
     if isinstance(whole, dict):
         whole["articles"] = []
-    return whole, [json.dumps(item) for item in items]
+    return whole, _Articles(path, [], [json.dumps(item) for item in items])
 
 
-def _until_close(lines: Iterator[str]) -> list[str]:
+def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
+    """A file's lines from here on, with where each starts."""
+    for line in handle:
+        yield at, line
+        at += len(line)
+
+
+def _until_close(lines: Iterator[tuple[int, bytes]], keep: bool) -> list[tuple[int, bytes]]:
+    """The lines of a list up to its closing bracket, where each starts, and (``keep``) each
+    item's text: the articles' is read again only for those checked."""
     items = []
-    for line in lines:
-        if line.startswith("]"):
+    for start, line in lines:
+        if line.startswith(b"]"):
             break
-        items.append(line.rstrip().rstrip(","))
+        items.append((start, line.rstrip().rstrip(b",") if keep else b""))
     return items
 
 
@@ -166,7 +254,7 @@ def _first_difference(old: bytes, new: bytes) -> int:
     return min(len(old_lines), len(new_lines)) + 1
 
 
-def drift(root: Path, files: dict[str, bytes]) -> list[Diagnostic]:
+def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
     """Each committed output that differs from what ``build`` would write, by name."""
     problems = []
     for relative, content in files.items():

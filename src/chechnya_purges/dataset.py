@@ -14,11 +14,12 @@ import signal
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from .checks import (
     CheckedArticle,
@@ -362,8 +363,15 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _check_in_worker(path: Path) -> Outcome:
-    return check_file(_WORKER["registry"], path, _WORKER["prepare"])
+def _check_in_worker(paths: list[Path]) -> list[Outcome]:
+    return [check_file(_WORKER["registry"], path, _WORKER["prepare"]) for path in paths]
+
+
+# Articles handed to a worker at once, and (for build) batches in flight per worker: enough
+# to keep the workers busy, few enough that the results waiting to be taken (a tabulated
+# article is tens of kilobytes) stay a few megabytes whatever the size of the corpus.
+BATCH = 32
+IN_FLIGHT = 4
 
 
 def _check_all(
@@ -371,13 +379,16 @@ def _check_all(
 ) -> Iterator[Outcome]:
     """Every article's outcome, in order; spread over the machine's cores when it pays.
 
-    With workers, every article is handed to them before this returns, so the caller can do
-    its own work (the registry's checks) while they run.
+    With workers, articles are handed to them before this returns, so the caller can do
+    its own work (the registry's checks) while they run: all of them when what comes back is
+    small (``prepare`` is None: problems and ids), else a few batches at a time, each batch
+    taken making room for the next.
     """
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
         return (check_file(registry, path, prepare) for path in paths)
-    chunk = max(1, len(paths) // (workers * 8))
+    batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
+    window = workers * IN_FLIGHT if prepare is not None else len(batches)
     pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
     # Workers start here; Ctrl-C is held meanwhile, so that a worker never receives it before
     # it ignores it (it would print a traceback). The parent gets it as soon as they run.
@@ -385,14 +396,19 @@ def _check_all(
     if hold:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        outcomes = pool.map(_check_in_worker, paths, chunksize=chunk)
+        pending = deque(pool.submit(_check_in_worker, batch) for batch in batches[:window])
     finally:
         if hold:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def drain() -> Iterator[Outcome]:
         try:
-            yield from outcomes
+            for batch in batches[window:]:
+                done = pending.popleft().result()
+                pending.append(pool.submit(_check_in_worker, batch))
+                yield from done
+            while pending:
+                yield from pending.popleft().result()
         finally:
             # Interrupted (Ctrl-C, an error in the caller): drop the articles not yet begun.
             pool.shutdown(wait=True, cancel_futures=True)
@@ -493,21 +509,40 @@ def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -
     ]
 
 
-def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
+def _itself(value: Any) -> Any:
+    return value
+
+
+P = TypeVar("P")
+
+
+@overload
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], T]
+) -> tuple[Dataset[T], list[Diagnostic]]: ...
+@overload
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], P], keep: Callable[[P], T]
+) -> tuple[Dataset[T], list[Diagnostic]]: ...
+def load(
+    root: Path, prepare: Callable[[CheckedArticle], Any], keep: Callable[[Any], Any] = _itself
+) -> tuple[Dataset[Any], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
-    makes it, and every problem."""
+    makes it (in the worker that checked it) and ``keep`` keeps it (here, as it arrives: so
+    that build can set each article's bytes down on disk and hold only what it needs), and
+    every problem."""
     opened = _open_registry(root)
     paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
-    articles: list[T] = []
+    articles: list[Any] = []
     problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
     used: list[tuple[str, _Uses]] = []
     for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
         problems += found
         used.append((f"{ARTICLES}/{path.name}", uses))
         if kept is not None:
-            articles.append(kept)
+            articles.append(keep(kept))
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, used)

@@ -20,6 +20,7 @@ size bound, nesting is bounded, and every libyaml error becomes a diagnostic.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,13 +88,16 @@ class Document:
     values: dict[Key, Position] = field(default_factory=dict)
     keys: dict[Key, Position] = field(default_factory=dict)
     text: str | None = None
+    # Where each item of a long top-level list begins, and the items already located.
+    _items: list[int] | None = field(default=None, repr=False)
+    _located: set[int] = field(default_factory=set, repr=False)
 
     def position(self, loc: Key, *, prefer_key: bool = False) -> Position:
         """Where to point for a location: the value (or key), else the nearest ancestor."""
-        if self.text is not None:
+        loc = tuple(loc)
+        if self.text is not None and not (loc and self._locate_item(loc[0])):
             _build(self, self.text, [], track=True)
             self.text = None
-        loc = tuple(loc)
         while True:
             if prefer_key and loc in self.keys:
                 return self.keys[loc]
@@ -102,6 +106,44 @@ class Document:
             if not loc:
                 return Position(1, 1)
             loc = loc[:-1]
+
+    def _locate_item(self, index: Any) -> bool:
+        """Record the positions of one item of a long list (the actor registry) by reading
+        its own lines again, rather than the whole file: at a hundred thousand actors,
+        locating a warning would otherwise read 10 MB again and hold every position in it.
+
+        Items are told apart by the lines that begin with "-" at the first column. The item
+        read again must equal the one first read, or the whole file is read instead."""
+        if type(index) is not int or not isinstance(self.data, list) or self.text is None:
+            return False
+        if len(self.data) < _LONG_LIST or not 0 <= index < len(self.data):
+            return False
+        if index in self._located:
+            return True
+        text = self.text
+        if self._items is None:
+            self._items = [match.start() for match in _ITEM.finditer(text)]
+        if len(self._items) != len(self.data):
+            return False
+        begin = self._items[index]
+        end = self._items[index + 1] if index + 1 < len(self._items) else len(text)
+        item = Document(self.path)
+        problems: list[Diagnostic] = []
+        _build(item, text[begin:end], problems, track=True)
+        if problems or item.data != [self.data[index]]:
+            return False
+        lines = text.count("\n", 0, begin)
+        for found, into in ((item.values, self.values), (item.keys, self.keys)):
+            for key, (line, col) in found.items():
+                if key:
+                    into[(index, *key[1:])] = Position(line + lines, col)
+        self._located.add(index)
+        return True
+
+
+# Lists this long are located an item at a time; the first line of each item begins "-".
+_LONG_LIST = 256
+_ITEM = re.compile(r"^-(?=[ \t\r\n]|$)", re.M)
 
 
 class _Retrack(Exception):

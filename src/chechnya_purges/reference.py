@@ -9,6 +9,7 @@ committed copy differs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -159,7 +160,7 @@ def field_reference() -> str:
     return "\n".join(lines)
 
 
-def pages(files: dict[str, bytes]) -> dict[str, bytes]:
+def pages(files: Mapping[str, bytes]) -> dict[str, bytes]:
     """The generated pages of docs/, from the models and the outputs build writes.
 
     The descriptor lists them like every file of the package, so that verify can tell them

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ._package import CopyError, open_copy
@@ -64,7 +65,7 @@ def archive_name(version: str) -> str:
     return f"chechnya-purges-{version}.zip"
 
 
-def archive(files: dict[str, bytes], version: str) -> bytes:
+def archive(files: Mapping[str, bytes], version: str) -> bytes:
     """The release zip: every file under one folder named for the version, byte-stable."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as out:
@@ -81,11 +82,11 @@ class ReleaseError(Exception):
     """A release that would contradict one already made."""
 
 
-def _promised(files: dict[str, bytes]) -> bytes:
+def _promised(files: Mapping[str, bytes]) -> bytes:
     return (json.dumps(snapshot(files), indent=1, sort_keys=True) + "\n").encode()
 
 
-def guard(root: Path, files: dict[str, bytes], version: str) -> None:
+def guard(root: Path, files: Mapping[str, bytes], version: str) -> None:
     """Raise ReleaseError when a snapshot of ``version`` exists with other content: a
     released version never changes."""
     record = root / SNAPSHOTS / f"{version}.json"
@@ -110,7 +111,7 @@ def refuse_links(root: Path, out: Path) -> None:
                 )
 
 
-def publish(root: Path, files: dict[str, bytes], version: str, out: Path) -> tuple[Path, str]:
+def publish(root: Path, files: Mapping[str, bytes], version: str, out: Path) -> tuple[Path, str]:
     """Write the archive and keep the release's snapshot; return the archive and its sha256.
 
     The snapshot in ``releases/`` is what the next ``check`` compares against. Refuses,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .diagnostics import folded
+from .outputs import opened
 
 __all__ = ["ARTICLES_PATH", "SummaryError", "article_page", "article_table", "article_table_of"]
 
@@ -24,12 +25,10 @@ class SummaryError(Exception):
     """build/ is missing or holds tables of another shape than build writes."""
 
 
-def _reader(read: Callable[[str], bytes]) -> Callable[[str], list[dict[str, str]]]:
-    def table(name: str) -> list[dict[str, str]]:
-        text = read(f"build/{name}.csv").decode("utf-8")
-        return list(csv.DictReader(io.StringIO(text, newline="")))
-
-    return table
+def _rows(files: Mapping[str, bytes], name: str) -> Iterator[dict[str, str]]:
+    """A table's rows one at a time: a large package's tables are not read whole."""
+    with opened(files, f"build/{name}.csv") as handle:
+        yield from csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
 
 
 def article_table(root: Path) -> str:
@@ -40,14 +39,14 @@ def article_table(root: Path) -> str:
 
     try:
         files = read_package(root)
-        return article_table_of(files.__getitem__)
+        return article_table_of(files)
     except SnapshotError as exc:
         raise SummaryError(str(exc).removeprefix(f"{root}: ").replace(str(root), ".")) from exc
     except (KeyError, ValueError, csv.Error) as exc:  # UnicodeDecodeError is a ValueError
         raise SummaryError(f"build/ does not hold the tables build writes: {exc!r}") from exc
 
 
-def article_page(files: dict[str, bytes]) -> str:
+def article_page(files: Mapping[str, bytes]) -> str:
     """docs/articles.md: the table of the outputs build is about to write."""
     return (
         "# The articles\n\n"
@@ -55,7 +54,7 @@ def article_page(files: dict[str, bytes]) -> str:
         "summary`); do not edit by hand. -->\n\n"
         "One row per annotated article: its publisher, its publication date (and how the date "
         "is known), and how many figures, statements and actors it gives.\n\n"
-        + article_table_of(files.__getitem__)
+        + article_table_of(files)
     )
 
 
@@ -65,19 +64,18 @@ def _cell(value: str) -> str:
     return folded(value).replace("|", "\\|")
 
 
-def article_table_of(read: Callable[[str], bytes]) -> str:
+def article_table_of(files: Mapping[str, bytes]) -> str:
     """A Markdown table: one row per article with its publisher, date and counts."""
-    _read = _reader(read)
-    names = {row["actor_id"]: row["name"] for row in _read("actors")}
+    names = {row["actor_id"]: row["name"] for row in _rows(files, "actors")}
     counts = {
-        name: Counter(row["article_id"] for row in _read(name))
+        name: Counter(row["article_id"] for row in _rows(files, name))
         for name in ("figures", "statements", "mentions")
     }
     lines = [
         "| article | publisher | published | figures | statements | actors |",
         "|---|---|---|--:|--:|--:|",
     ]
-    for row in _read("articles"):
+    for row in _rows(files, "articles"):
         article = row["article_id"]
         publisher = _cell(names.get(row["publisher_id"], "not stated"))
         lines.append(

@@ -12,16 +12,21 @@ An article's rows are turned into CSV lines here too, in the worker process that
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import json
+import tempfile
+from array import array
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from operator import itemgetter
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -50,7 +55,9 @@ __all__ = [
     "REGISTRY_TABLES",
     "TABLES",
     "Column",
+    "Filed",
     "LineageChange",
+    "Spool",
     "Table",
     "Tabulated",
     "article_csv",
@@ -63,6 +70,7 @@ __all__ = [
 ]
 
 JSON_NAME = "chechnya-purges.json"
+JSON_PATH = f"build/{JSON_NAME}"
 Value = str | int | date | None
 
 
@@ -427,12 +435,12 @@ def _evidence_values(span: Span) -> tuple[str, int, int]:
     return span.text, span.start, span.end
 
 
-def _actor_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+def _actor_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
     for a in dataset.actors:
         yield a.id, a.name, a.kind, a.country, a.wikidata, a.description
 
 
-def _affiliation_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+def _affiliation_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
     for a in dataset.actors:
         for f in a.affiliations:
             start = date_bounds(f.start)[1] if f.start else None
@@ -588,19 +596,26 @@ def _changes(first: Linked, this: Linked) -> list[LineageChange]:
 
 
 _ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
-_PUBLISHED = itemgetter(
-    *(
-        _ARTICLE_COLUMNS.index(name)
-        for name in ("published", "published_precision", "published_earliest", "published_latest")
-    )
+# What the package needs of an article row after the article's own rows are written: its
+# publication date (for lineage order) and what the descriptor's sources name.
+_KEPT = (
+    "published",
+    "published_precision",
+    "published_earliest",
+    "published_latest",
+    "title",
+    "publisher_id",
+    "url",
+    "seed_path",
 )
+_KEEP = itemgetter(*(_ARTICLE_COLUMNS.index(name) for name in _KEPT))
 
 
-def _lineages(dataset: Dataset[Tabulated]) -> dict[str, list[tuple[Value, ...]]]:
+def _lineages(dataset: Dataset[Filed]) -> dict[str, list[tuple[Value, ...]]]:
     """Every claim's lineage rows, in order, by claim id."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     for article in dataset.articles:
-        published = _PUBLISHED(article.article)
+        published = article.published
         for link in article.links:
             order = (published[3], published[2], article.id, link.start, link.quote)
             found.setdefault(link.claim, []).append((order, article.id, published, link))
@@ -630,7 +645,7 @@ def _lineages(dataset: Dataset[Tabulated]) -> dict[str, list[tuple[Value, ...]]]
     return lineages
 
 
-def _claim_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+def _claim_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
     lineages = _lineages(dataset)
     for claim in dataset.claims:
         lineage = lineages.get(claim.id, [])
@@ -648,12 +663,12 @@ def _claim_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
         )
 
 
-def _lineage_rows(dataset: Dataset[Tabulated]) -> Iterator[tuple[Value, ...]]:
+def _lineage_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
     for lineage in _lineages(dataset).values():
         yield from lineage
 
 
-_REGISTRY_ROWS: dict[str, Callable[[Dataset[Tabulated]], Iterator[tuple[Value, ...]]]] = {
+_REGISTRY_ROWS: dict[str, Callable[[Dataset[Filed]], Iterator[tuple[Value, ...]]]] = {
     "actors": _actor_rows,
     "affiliations": _affiliation_rows,
     "claims": _claim_rows,
@@ -751,15 +766,110 @@ def tabulate(c: CheckedArticle) -> Tabulated:
     )
 
 
-def rows(dataset: Dataset[Tabulated], table: Table) -> list[tuple[Value, ...]]:
+class Filed(NamedTuple):
+    """What build keeps in memory of an article once its rows and record are in the spool:
+    the few facts that tables across articles and the descriptor need, and its place in the
+    spool. A few hundred bytes, where the article's rows and record are tens of kilobytes."""
+
+    id: str
+    kept: tuple[Value, ...]  # the values of _KEPT
+    counts: tuple[int, ...]  # rows in each article table, in _ARTICLE_ROWS's order
+    links: tuple[Linked, ...]
+    number: int
+
+    @property
+    def published(self) -> tuple[Value, ...]:
+        """Publication date, precision and bounds, as the articles table gives them."""
+        return self.kept[:4]
+
+    def value(self, column: str) -> Value:
+        return self.kept[_KEPT.index(column)]
+
+    def count(self, table: str) -> int:
+        return self.counts[_ARTICLE_TABLES.index(table)]
+
+
+_ARTICLE_TABLES = tuple(_ARTICLE_ROWS)
+_RECORD = len(_ARTICLE_TABLES)  # the spool's part after the tables: the JSON records
+_SEPARATOR = b",\n"  # between the records of the nested JSON's articles list
+_BLOCK = 1 << 20
+
+
+class Spool:
+    """Every article's CSV lines and JSON record, set down as the workers deliver them, one
+    file per article table and one for the records; the package's files are then copied
+    from it in their own order.
+
+    This is what keeps build's memory flat: the parent holds a ``Filed`` per article, not
+    its bytes. In a folder the files have no name (they vanish when closed, or when build
+    is killed); without one they are in memory, which gives the same bytes for commands that
+    compare outputs rather than write them (check, diff, release).
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        parts = len(_ARTICLE_TABLES) + 1
+        self._folder = folder
+        # Closed by close(), which build calls however it ends.
+        self._files: list[IO[bytes]] = [
+            tempfile.TemporaryFile(dir=folder) if folder is not None else io.BytesIO()  # noqa: SIM115
+            for _ in range(parts)
+        ]
+        self._starts = [array("q", [0]) for _ in range(parts)]
+
+    def add(self, article: Tabulated) -> Filed:
+        """Set an article's parts down; what to keep of it."""
+        number = len(self._starts[0]) - 1
+        parts = [article.csv[name] for name in _ARTICLE_TABLES]
+        parts.append(article.record + _SEPARATOR)
+        for part, content in enumerate(parts):
+            with self._naming(part):
+                self._files[part].write(content)
+            self._starts[part].append(self._starts[part][-1] + len(content))
+        counts = tuple(article.counts[name] for name in _ARTICLE_TABLES)
+        return Filed(article.id, _KEEP(article.article), counts, article.links, number)
+
+    def chunks(self, part: int, order: list[Filed]) -> Iterator[bytes]:
+        """A part of the given articles, in the given order. In the order they arrived (the
+        usual case: the files' order is the ids' order) the part is copied in large blocks."""
+        handle, starts = self._files[part], self._starts[part]
+        with self._naming(part):
+            handle.flush()
+        if [article.number for article in order] == list(range(len(starts) - 1)):
+            handle.seek(0)
+            while block := handle.read(_BLOCK):
+                yield block
+            return
+        for article in order:
+            handle.seek(starts[article.number])
+            yield handle.read(starts[article.number + 1] - starts[article.number])
+
+    @contextmanager
+    def _naming(self, part: int) -> Iterator[None]:
+        """A write that fails (a full disk) names the output the part is for: the spool's
+        own files have no name to give."""
+        try:
+            yield
+        except OSError as exc:
+            output = _BY_NAME[_ARTICLE_TABLES[part]].path if part < _RECORD else JSON_PATH
+            where = Path(self._folder or ".", output)
+            raise OSError(exc.errno, exc.strerror, str(where)) from exc
+
+    def close(self) -> None:
+        """Let the spool go. What it could not set down no longer matters."""
+        for handle in self._files:
+            with contextlib.suppress(OSError):
+                handle.close()
+
+
+def rows(dataset: Dataset[Filed], table: Table) -> list[tuple[Value, ...]]:
     """A registry table's rows, sorted by primary key."""
     return _sorted(table, list(_REGISTRY_ROWS[table.name](dataset)))
 
 
-def article_csv(dataset: Dataset[Tabulated], table: Table) -> bytes:
+def article_csv(dataset: Dataset[Filed], spool: Spool, table: Table) -> Iterator[bytes]:
     """An article table's CSV lines, sorted by primary key (see ``_order``)."""
     ordered = sorted(dataset.articles, key=lambda article: _order(table, article.id))
-    return b"".join(article.csv[table.name] for article in ordered)
+    return spool.chunks(_ARTICLE_TABLES.index(table.name), ordered)
 
 
 @functools.cache
@@ -812,7 +922,7 @@ def _article_object(
     return item
 
 
-def document(dataset: Dataset[Tabulated], version: str) -> bytes:
+def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[bytes]:
     """The whole dataset nested by article, one actor, claim or article per line; each
     claim carries its lineage.
 
@@ -831,7 +941,6 @@ def document(dataset: Dataset[Tabulated], version: str) -> bytes:
         item["aliases"] = list(actor.aliases)
         item["affiliations"] = affiliations.get(actor.id, [])
         actors.append(encode(item).encode("utf-8"))
-    articles = [a.record for a in sorted(dataset.articles, key=lambda a: a.id)]
     lineages: dict[str, list[dict[str, Any]]] = {}
     for row in rows(dataset, _BY_NAME["lineage"]):
         item = _as_object(_BY_NAME["lineage"], row, drop=("claim_id",))
@@ -847,16 +956,22 @@ def document(dataset: Dataset[Tabulated], version: str) -> bytes:
             return f'"{key}": []'.encode()
         return f'"{key}": [\n'.encode() + b",\n".join(items) + b"\n]"
 
-    head = f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'.encode()
-    return (
-        head
-        + listed("actors", actors)
-        + b",\n"
-        + listed("claims", claims)
-        + b",\n"
-        + listed("articles", articles)
-        + b"}\n"
-    )
+    yield f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'.encode()
+    yield listed("actors", actors) + b",\n" + listed("claims", claims) + b",\n"
+    if not dataset.articles:
+        yield b'"articles": []}\n'
+        return
+    yield b'"articles": [\n'
+    # Each record was spooled with the separator after it: the last one's is left out.
+    ordered = sorted(dataset.articles, key=lambda a: a.id)
+    held = b""
+    for chunk in spool.chunks(_RECORD, ordered):
+        if held and len(chunk) >= len(_SEPARATOR):
+            yield held
+            held = chunk
+        else:
+            held += chunk
+    yield held[: -len(_SEPARATOR)] + b"\n]}\n"
 
 
 _JSON_TYPES = {"string": "string", "integer": "integer", "date": "string"}

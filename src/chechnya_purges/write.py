@@ -1,17 +1,18 @@
 """Stage 5, write: tables → the files of the Data Package, deterministically and atomically.
 
-Every output is first rendered to bytes in memory (:func:`render`), so that ``build`` and the
-drift check of ``check`` compare like with like: the same function decides every byte. No
-timestamps, fixed ordering, ``\\n`` line ends, UTF-8 without BOM. :func:`swap_in` replaces
-the previous outputs, all or none, only after the new ones were written and conformed in a
-staging folder.
+One function (:func:`render`) decides every byte, whether the files go to build's staging
+folder a piece at a time or stay in memory for the drift check of ``check``: so the two
+compare like with like. No timestamps, fixed ordering, ``\\n`` line ends, UTF-8 without BOM.
+:func:`swap_in` replaces the previous outputs, all or none, only after the new ones were
+written and conformed in a staging folder.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -22,15 +23,17 @@ from .codebook import CODEBOOK_PATH, codebook
 from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
 from .models import Actor, Article, Claim, definition
+from .outputs import Outputs, blocks
 from .reference import FIELDS_PATH, pages
 from .summary import ARTICLES_PATH
 from .tables import (
-    JSON_NAME,
+    JSON_PATH,
     REGISTRY_TABLES,
     TABLES,
     Column,
+    Filed,
+    Spool,
     Table,
-    Tabulated,
     article_csv,
     csv_text,
     csv_writer,
@@ -47,8 +50,6 @@ DATA_LICENSE = {
     "path": "https://creativecommons.org/licenses/by/4.0/",
     "title": "Creative Commons Attribution 4.0 International",
 }
-JSON_PATH = f"build/{JSON_NAME}"
-ARTICLE_COLUMNS = [c.name for t in TABLES if t.name == "articles" for c in t.columns]
 TITLE = "Chechnya purges: press reports and responses, 2017-2019"
 ABSTRACT = (
     "How the press reported the anti-gay purges in Chechnya (2017-2019) and how governments, "
@@ -60,13 +61,14 @@ KEYWORDS = ["chechnya", "lgbt", "human rights", "press", "event data"]
 CREATOR = "chechnya-purges contributors"
 
 
-def _csv(table: Table, dataset: Dataset[Tabulated]) -> bytes:
+def _csv(table: Table, dataset: Dataset[Filed], spool: Spool) -> Iterator[bytes]:
     out = io.StringIO()
     csv_writer(out).writerow([c.name for c in table.columns])
-    header = out.getvalue().encode("utf-8")
+    yield out.getvalue().encode("utf-8")
     if table.name in REGISTRY_TABLES:
-        return header + csv_text(rows(dataset, table)).encode("utf-8")
-    return header + article_csv(dataset, table)
+        yield csv_text(rows(dataset, table)).encode("utf-8")
+    else:
+        yield from article_csv(dataset, spool, table)
 
 
 def _json(value: Any) -> bytes:
@@ -110,21 +112,21 @@ def _table_schema(table: Table) -> dict[str, Any]:
     return schema
 
 
-def _file_facts(content: bytes) -> dict[str, Any]:
-    return {"bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
+def _file_facts(files: Outputs, path: str) -> dict[str, Any]:
+    size, digest = files.facts(path)
+    return {"bytes": size, "hash": f"sha256:{digest}"}
 
 
 def _descriptor(
-    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes], licence: bytes | None
+    dataset: Dataset[Filed], version: str, files: Outputs, listed: list[str]
 ) -> dict[str, Any]:
     names = {actor.id: actor.name for actor in dataset.actors}
 
-    def source(article: Tabulated) -> dict[str, str]:
-        row = dict(zip(ARTICLE_COLUMNS, article.article, strict=True))
-        publisher = names.get(str(row["publisher_id"] or ""), "publisher not stated")
+    def source(article: Filed) -> dict[str, str]:
+        publisher = names.get(str(article.value("publisher_id") or ""), "publisher not stated")
         return {
-            "title": f"{row['title']} ({publisher}, {row['published']})",
-            "path": str(row["url"] or row["seed_path"]),
+            "title": f"{article.value('title')} ({publisher}, {article.value('published')})",
+            "path": str(article.value("url") or article.value("seed_path")),
         }
 
     resources: list[dict[str, Any]] = [
@@ -135,7 +137,7 @@ def _descriptor(
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            **_file_facts(files[table.path]),
+            **_file_facts(files, table.path),
             "description": table.description,
             "dialect": {
                 "$schema": f"{PROFILE}/tabledialect.json",
@@ -156,19 +158,17 @@ def _descriptor(
             "format": "json",
             "mediatype": "application/json",
             "encoding": "utf-8",
-            **_file_facts(files[JSON_PATH]),
+            **_file_facts(files, JSON_PATH),
             "description": "The same data nested by article, with each article's excluded "
             "regions and block quotes, and the claims with their lineage; valid against "
             "schema/dataset.schema.json.",
         }
     )
     resources += [
-        _file_resource(path, files[path], facts)
-        for path in sorted(files)
-        if (facts := _facts(path, files[path])) is not None
+        _file_resource(files, path, facts)
+        for path in listed
+        if (facts := _facts(files, path)) is not None
     ]
-    if licence is not None:
-        resources.append(_file_resource(LICENCE, licence, _FILES[LICENCE]))
     return {
         "$schema": f"{PROFILE}/datapackage.json",
         "name": "chechnya-purges",
@@ -210,27 +210,21 @@ _FILES: dict[str, tuple[str, str, str]] = {
         "Croissant metadata (schema.org/Dataset) describing the tables, for dataset search.",
     ),
 }
-# Made from the descriptor: left out of the first descriptor that they are made from.
-_GENERATED = (
-    CODEBOOK_PATH,
-    CROISSANT_PATH,
-    ARTICLES_PATH,
-    FIELDS_PATH,
-    "datapackage.json",
-    LICENCE,
-)
+# Made from a first descriptor that does not list them yet (the codebook and Croissant file
+# describe the tables, not themselves), then listed in the final one.
+_FROM_DESCRIPTOR = (CODEBOOK_PATH, CROISSANT_PATH)
 
 
-def _facts(path: str, content: bytes) -> tuple[str, str, str] | None:
+def _facts(files: Outputs, path: str) -> tuple[str, str, str] | None:
     """Format, media type and description of a file of the package that is not data; the
     JSON Schemas' come from their own titles."""
     if path.startswith("schema/") and path.endswith(".schema.json"):
-        title = json.loads(content).get("title", path)
+        title = json.loads(files[path]).get("title", path)
         return "jsonschema", "application/schema+json", f"JSON Schema: {title}."
     return _FILES.get(path)
 
 
-def _file_resource(path: str, content: bytes, facts: tuple[str, str, str]) -> dict[str, Any]:
+def _file_resource(files: Outputs, path: str, facts: tuple[str, str, str]) -> dict[str, Any]:
     """A resource for a file that is not a table. Its format is not "json" even for the
     JSON Schemas: frictionless would read those as data and fail."""
     fmt, mediatype, description = facts
@@ -241,7 +235,7 @@ def _file_resource(path: str, content: bytes, facts: tuple[str, str, str]) -> di
         "format": fmt,
         "mediatype": mediatype,
         "encoding": "utf-8",
-        **_file_facts(content),
+        **_file_facts(files, path),
         "description": description,
     }
 
@@ -289,22 +283,24 @@ def _citation(version: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render(dataset: Dataset[Tabulated], version: str) -> dict[str, bytes]:
-    """Every file of the package, by path relative to the dataset root, as the bytes to
-    write: the outputs, and the hand-written LICENSE-DATA that the descriptor lists (which
-    build checks with the rest and leaves where it is)."""
-    files = {table.path: _csv(table, dataset) for table in TABLES}
-    files[JSON_PATH] = document(dataset, version)
-    files |= {path: _json(schema) for path, schema in input_schemas().items()}
-    files["schema/dataset.schema.json"] = _json(document_schema())
-    files["CITATION.cff"] = _citation(version)
-    return _described(dataset, version, files)
+def render(dataset: Dataset[Filed], spool: Spool, version: str, files: Outputs) -> Outputs:
+    """Write every file of the package into ``files``: the outputs, and the hand-written
+    LICENSE-DATA that the descriptor lists (which build checks with the rest and leaves
+    where it is). The tables and the nested JSON are copied from the spool a piece at a
+    time, in the order of their keys."""
+    for table in TABLES:
+        files.write(table.path, _csv(table, dataset, spool))
+    files.write(JSON_PATH, document(dataset, spool, version))
+    for path, schema in input_schemas().items():
+        files.write(path, [_json(schema)])
+    files.write("schema/dataset.schema.json", [_json(document_schema())])
+    files.write("CITATION.cff", [_citation(version)])
+    _describe(dataset, version, files)
+    return files
 
 
-def _described(
-    dataset: Dataset[Tabulated], version: str, files: dict[str, bytes]
-) -> dict[str, bytes]:
-    """The files with their descriptor, and the codebook and Croissant file made from it.
+def _describe(dataset: Dataset[Filed], version: str, files: Outputs) -> None:
+    """The descriptor, and the pages, codebook and Croissant file made from the outputs.
 
     The descriptor lists every file of docs/ and the Croissant file with their hashes, so
     that verify can tell they are the release's. The codebook and Croissant file are made
@@ -312,27 +308,36 @@ def _described(
     describe the tables), so they come out the same from the final one.
     """
     licence = read_licence(dataset.root)
-    out = {path: content for path, content in files.items() if path not in _GENERATED}
-    out |= pages(out)
-    out["datapackage.json"] = _json(_descriptor(dataset, version, out, licence))
-    out[CODEBOOK_PATH] = codebook(out)
-    out[CROISSANT_PATH] = croissant(out)
-    out["datapackage.json"] = _json(_descriptor(dataset, version, out, licence))
+    for path, content in pages(files).items():
+        files.write(path, [content])
     if licence is not None:  # not written by build, but part of the package it describes
-        out[LICENCE] = licence
-    return dict(sorted(out.items()))
+        files.write(LICENCE, [licence])
+
+    def listed(leave_out: tuple[str, ...]) -> list[str]:
+        paths = [p for p in files if p not in (LICENCE, "datapackage.json", *leave_out)]
+        return paths + ([LICENCE] if licence is not None else [])
+
+    first = _descriptor(dataset, version, files, listed(_FROM_DESCRIPTOR))
+    files.write("datapackage.json", [_json(first)])
+    files.write(CODEBOOK_PATH, [codebook(files)])
+    files.write(CROISSANT_PATH, [croissant(files)])
+    files.write("datapackage.json", [_json(_descriptor(dataset, version, files, listed(())))])
 
 
-def stamp(dataset: Dataset[Tabulated], files: dict[str, bytes], version: str) -> dict[str, bytes]:
+def stamp(dataset: Dataset[Filed], files: Outputs, version: str) -> Outputs:
     """The same outputs naming another version.
 
     The version depends on the outputs (on how they differ from the last release), so build
-    renders once, decides, and restamps only the files that state it: the nested JSON's
+    writes once, decides, and restamps only the files that state it: the nested JSON's
     second line, CITATION.cff, and the descriptor with what is made from it.
     """
-    first, _, rest = files[JSON_PATH].split(b"\n", 2)
-    line = f'"version": {json.dumps(version)},'.encode()
-    out = dict(files)
-    out[JSON_PATH] = b"\n".join((first, line, rest))
-    out["CITATION.cff"] = _citation(version)
-    return _described(dataset, version, out)
+    restamped = f"{JSON_PATH}.restamped"
+    with files.open(JSON_PATH) as handle:
+        first = handle.readline()
+        handle.readline()
+        line = f'"version": {json.dumps(version)},\n'.encode()
+        files.write(restamped, itertools.chain([first, line], blocks(handle)))
+    files.replace(restamped, JSON_PATH)
+    files.write("CITATION.cff", [_citation(version)])
+    _describe(dataset, version, files)
+    return files

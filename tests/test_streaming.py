@@ -1,0 +1,125 @@
+"""build streams its outputs to disk a piece at a time: what it writes is byte for byte what
+the same code makes in memory (which check compares the committed outputs with), on the
+real data and on a generated corpus; frictionless spread over processes finds exactly what
+it finds in one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, copy_of_repository, edit, invoke
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
+
+from chechnya_purges.cli import _in_memory
+from chechnya_purges.conform import _frictionless, _in_parallel, _resources, _validate
+from chechnya_purges.dataset import PARALLEL_FROM, load
+from chechnya_purges.tables import REGISTRY_TABLES, TABLES, tabulate
+from chechnya_purges.write import OUTPUT_ROOTS
+
+
+def _written(root: Path) -> dict[str, bytes]:
+    """Every file build owns, as it is on disk."""
+    found = {}
+    for name in OUTPUT_ROOTS:
+        path = root / name
+        if path.is_file():
+            found[name] = path.read_bytes()
+        for inner in sorted(path.rglob("*")) if path.is_dir() else []:
+            if inner.is_file():
+                found[inner.relative_to(root).as_posix()] = inner.read_bytes()
+    return found
+
+
+def _in_memory_outputs(root: Path) -> dict[str, bytes]:
+    _, files, state, problems = _in_memory(root)
+    assert state is not None, problems
+    return {path: files[path] for path in files if path != "LICENSE-DATA"}
+
+
+def _assert_same(root: Path) -> None:
+    streamed, held = _written(root), _in_memory_outputs(root)
+    assert sorted(streamed) == sorted(held)
+    different = [path for path in held if streamed[path] != held[path]]
+    assert different == []
+    # The spool copies each article's bytes out in key order: the same as joining the
+    # articles' own rows and records, held whole, in that order.
+    dataset, problems = load(root, tabulate)
+    assert not [p for p in problems if p.severity == "error"]
+    for table in TABLES:
+        if table.name in REGISTRY_TABLES:
+            continue
+        first = table.primary_key[0] == "article_id"
+        ordered = sorted(dataset.articles, key=lambda a: a.id if first else f"{a.id}:")
+        body = b"".join(article.csv[table.name] for article in ordered)
+        assert streamed[table.path].split(b"\n", 1)[1] == body, table.name
+    records = [a.record for a in sorted(dataset.articles, key=lambda a: a.id)]
+    text = streamed["build/chechnya-purges.json"]
+    assert text.endswith(b'"articles": [\n' + b",\n".join(records) + b"\n]}\n")
+
+
+def test_a_streamed_build_of_the_real_data_is_what_check_makes_in_memory(tmp_path: Path) -> None:
+    """With an edit since the last release (so build restamps the version it first wrote)
+    and an article whose id begins another's (so the spool is copied out of its order)."""
+    root = copy_of_repository(tmp_path)
+    article = sorted((root / "data" / "articles").glob("*.yaml"))[0]
+    edit(
+        root,
+        article.relative_to(root).as_posix(),
+        lambda t: t.replace("note: ", "note: Again. ", 1),
+    )
+    stem = article.stem
+    for folder, ext in (("data/articles", "yaml"), ("seeds", "txt")):
+        source = root / folder / f"{stem}.{ext}"
+        (root / folder / f"{stem}-2.{ext}").write_bytes(source.read_bytes())
+    result = invoke(root, "build")
+    assert result.exit_code == 0, result.output
+    assert "-dev" in result.stderr  # the version moved on from the release: restamped
+    _assert_same(root)
+    ids = [line.split(",")[0] for line in _written(root)["build/articles.csv"].decode().split()]
+    assert stem in ids and f"{stem}-2" in ids
+
+
+def test_a_streamed_build_of_a_generated_corpus_is_what_check_makes_in_memory(
+    tmp_path: Path,
+) -> None:
+    """Enough articles for the worker processes: they deliver the articles to the spool."""
+    root = tmp_path / "corpus"
+    generate(PARALLEL_FROM + 20, root)
+    result = invoke(root, "build", "--no-frictionless")
+    assert result.exit_code == 0, result.output
+    _assert_same(root)
+    assert invoke(root, "check").exit_code == 0
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built package whose tables were then edited: a vocabulary value and a foreign key
+    broken, and a file no longer matching its hash."""
+    root = copy_of_repository(tmp_path_factory.mktemp("broken"))
+    assert invoke(root, "build", "--no-frictionless").exit_code == 0
+    statements = root / "build" / "statements.csv"
+    text = statements.read_text(encoding="utf-8")
+    statements.write_text(text.replace(",condemn,", ",condem,", 1), encoding="utf-8")
+    addressees = root / "build" / "statement_addressees.csv"
+    lines = addressees.read_text(encoding="utf-8").splitlines(keepends=True)
+    addressees.write_text(lines[0] + "no-such-statement,nobody\n" + "".join(lines[1:]))
+    return root
+
+
+def test_frictionless_over_processes_finds_what_it_finds_in_one(broken: Path) -> None:
+    descriptor = str(broken / "datapackage.json")
+    names = [name for name, _ in _resources(broken / "datapackage.json")]
+    one = _validate(descriptor, None)
+    spread = [found for report in _in_parallel(descriptor, names) for found in report]
+    assert one  # the edits are found at all
+    assert {message.split(":")[0] for _, _, _, message in one} >= {
+        "frictionless constraint-error",
+        "frictionless foreign-key",
+        "frictionless hash-count",
+    }
+    assert sorted(set(spread)) == sorted(set(one))
+    assert len(_frictionless(broken)) == len(set(one))
