@@ -181,15 +181,28 @@ class _RegistryResult:
 _ID_LINE = re.compile(r"^- id: ([a-z0-9-]+)[ \t]*$", re.M)
 
 
-def _where(doc: Document, index: int, actor_id: str, found_at: dict[str, int]) -> Position:
+def _id_lines(text: str) -> dict[str, Position | None]:
+    """Where each id is written on a usual `- id: x` line (None for an id written twice),
+    counting lines as it goes: once through the text, however many actors."""
+    found: dict[str, Position | None] = {}
+    line, counted = 1, 0
+    for match in _ID_LINE.finditer(text):
+        offset = match.start(1)
+        line += text.count("\n", counted, offset)
+        counted = offset
+        actor_id = match.group(1)
+        col = offset - text.rfind("\n", 0, offset)
+        found[actor_id] = None if actor_id in found else Position(line, col)
+    return found
+
+
+def _where(
+    doc: Document, index: int, actor_id: str, found_at: dict[str, Position | None]
+) -> Position:
     """Where an entry's id is written: from the usual `- id: x` line when it is one of a
     kind (reading the registry again for positions costs seconds at thousands of actors),
     else from the document."""
-    offset = found_at.get(actor_id)
-    if offset is None or doc.text is None:
-        return doc.position((index, "id"))
-    line = doc.text.count("\n", 0, offset) + 1
-    return Position(line, offset - doc.text.rfind("\n", 0, offset))
+    return found_at.get(actor_id) or doc.position((index, "id"))
 
 
 @dataclass
@@ -271,10 +284,7 @@ def _open_registry(root: Path) -> _OpenRegistry:
 def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]]:
     """The registry's own checks, its summary, and its valid actors sorted by id."""
     doc, parsed, actors = opened.doc, opened.parsed, opened.actors
-    found_at: dict[str, int] = {}
-    for match in _ID_LINE.finditer(doc.text or ""):
-        found_at[match.group(1)] = -1 if match.group(1) in found_at else match.start(1)
-    found_at = {k: v for k, v in found_at.items() if v >= 0}
+    found_at = _id_lines(doc.text or "")
     problems = opened.problems + check_actors(doc, parsed, opened.registry.known)
     entries = [
         (index, actor.id, *_where(doc, index, actor.id, found_at)) for index, actor in parsed

@@ -88,8 +88,9 @@ class Document:
     values: dict[Key, Position] = field(default_factory=dict)
     keys: dict[Key, Position] = field(default_factory=dict)
     text: str | None = None
-    # Where each item of a long top-level list begins, and the items already located.
-    _items: list[int] | None = field(default=None, repr=False)
+    # Where each item of a long top-level list begins (offset, lines before it), and the
+    # items already located.
+    _items: list[tuple[int, int]] | None = field(default=None, repr=False)
     _located: set[int] = field(default_factory=set, repr=False)
 
     def position(self, loc: Key, *, prefer_key: bool = False) -> Position:
@@ -122,17 +123,20 @@ class Document:
             return True
         text = self.text
         if self._items is None:
-            self._items = [match.start() for match in _ITEM.finditer(text)]
+            self._items, lines, counted = [], 0, 0
+            for match in _ITEM.finditer(text):
+                lines += text.count("\n", counted, match.start())
+                counted = match.start()
+                self._items.append((counted, lines))
         if len(self._items) != len(self.data):
             return False
-        begin = self._items[index]
-        end = self._items[index + 1] if index + 1 < len(self._items) else len(text)
+        begin, lines = self._items[index]
+        end = self._items[index + 1][0] if index + 1 < len(self._items) else len(text)
         item = Document(self.path)
         problems: list[Diagnostic] = []
         _build(item, text[begin:end], problems, track=True)
         if problems or item.data != [self.data[index]]:
             return False
-        lines = text.count("\n", 0, begin)
         for found, into in ((item.values, self.values), (item.keys, self.keys)):
             for key, (line, col) in found.items():
                 if key:
