@@ -11,7 +11,10 @@ parsing every input file with libyaml's C loader, no checks), `validate` with no
 without its frictionless pass), and `frictionless validate` of the package that build wrote.
 Wall time comes from the clock; CPU time is user plus system time of the process and every
 worker it waited for (the operating system's account of reaped children); peak memory is the
-largest sum of the resident memory of the process and its workers, sampled every 50 ms. Each
+largest sum of the proportional set sizes (PSS) of the process and its workers, sampled every
+50 ms: resident memory, with each page that processes share (a forked worker shares its
+parent's pages until it writes to them) split between them rather than counted once for each,
+as a sum of resident sizes would. Each
 command runs --repeat times (3 unless told): the table gives the median times, which a shared
 machine's bursts of load move least, and the largest peak.
 
@@ -58,8 +61,21 @@ class Run:
     peak_mib: float
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
+def _pss(pid: int, rss: int) -> int:
+    """A process's proportional set size in bytes (its resident size where the kernel does
+    not report it)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return rss
+
+
+def _tree_memory(pid: int) -> int:
+    """Memory of a process and all its descendants (Linux /proc): their summed PSS."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -76,7 +92,8 @@ def _tree_rss(pid: int) -> int:
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
+        if current in rss:
+            total += _pss(current, rss[current])
         stack += children.get(current, [])
     return total
 
@@ -96,7 +113,7 @@ def measure(command: list[str], cwd: Path | None = None) -> Run:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, _tree_memory(process.pid))
             done.wait(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample)

@@ -311,12 +311,15 @@ class _Name(NamedTuple):
 
     words: tuple[str, ...]
     text: str
-    letters: frozenset[str]
+    letters: int  # which characters the text has, a bit each: a registry holds many names
 
     @classmethod
     def of(cls, words: tuple[str, ...]) -> _Name:
         text = " ".join(words)
-        return cls(words, text, frozenset(text))
+        letters = 0
+        for char in set(text):
+            letters |= 1 << ord(char)
+        return cls(words, text, letters)
 
 
 def _close(a: _Name, b: _Name, people: bool) -> bool:
@@ -340,7 +343,8 @@ def _close(a: _Name, b: _Name, people: bool) -> bool:
     if 2 * min(len(a.text), len(b.text)) < _SIMILAR * total:
         return False
     matches = min(
-        len(a.text) - len(a.letters - b.letters), len(b.text) - len(b.letters - a.letters)
+        len(a.text) - (a.letters & ~b.letters).bit_count(),
+        len(b.text) - (b.letters & ~a.letters).bit_count(),
     )
     if 2 * matches < _SIMILAR * total:
         return False
@@ -381,7 +385,8 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
                     if _close(name, other_name, person and other.kind is ActorKind.person):
                         match = (other_index, other)
                         break
-                entries.append((index, actor, name))
+                if len(entries) < _BUCKET_LIMIT:  # later entries are never compared
+                    entries.append((index, actor, name))
         if match:
             _warn_near(report, index, actor, *match)
 
