@@ -833,8 +833,7 @@ def test_a_sealed_cache_of_the_wrong_shape_is_checked_again(mini: Path) -> None:
     rows = cached(mini, "article")
     for name in rows:
         plant(mini, "article", name, [[["x", "one", 1, "no-such-code", 1, None, "error"]], [7]])
-    registry = cached(mini, "state")["registry"]
-    plant(mini, "state", "registry", {**registry, "value": {"entries": "nonsense"}})
+    plant(mini, "state", "registry", {**cached(mini, "state")["registry"], "entries": "nonsense"})
     plant(mini, "state", "final", {"state": "nonsense"})
     assert _validate_codes(mini) == expected
     for name in ("final", "aggregate", "inputs"):

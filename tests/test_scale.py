@@ -252,3 +252,18 @@ def test_a_damaged_or_foreign_database_is_replaced(mini: Path, tmp_path: Path, k
     else:
         assert not path.is_symlink()
         assert cached(mini, "state")["final"]["problems"]
+
+
+def test_a_database_another_run_holds_gives_the_same_report(mini: Path) -> None:
+    """While another process holds the cache locked, validate waits a moment, then checks
+    everything itself: the same report, and no traceback."""
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    expected = _report(mini, "--no-cache")
+    assert _report(mini) == expected
+    with closing(sqlite3.connect(cache_file(mini), isolation_level=None)) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        result = invoke(mini, "validate", "--format", "json")
+        db.execute("ROLLBACK")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert json.loads(result.stdout) == expected
+    assert _report(mini) == expected

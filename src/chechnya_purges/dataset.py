@@ -466,6 +466,14 @@ def _article_names(root: Path) -> tuple[list[str], list[Diagnostic]]:
         return [], [missing]
     folder = root / ARTICLES
     names = sorted(os.listdir(folder))
+    articles = [name for name in names if name.endswith(".yaml")]
+    try:
+        "".join(names).encode()
+    except UnicodeEncodeError:
+        pass
+    else:
+        if len(articles) == len(names):  # the usual case, told quickly at 100,000 articles
+            return articles, []
     # A name that is not UTF-8 (its bytes arrive as surrogates) can be no article id; shown
     # with its bytes escaped, so that printing it cannot fail either.
     shown = {
@@ -496,7 +504,7 @@ def _unused_seeds(root: Path, articles: list[str], listing: list[Diagnostic]) ->
         problem.path == ARTICLES for problem in listing
     ):
         return []
-    annotated = {name[: -len(".yaml")] for name in articles}
+    unused = set(os.listdir(folder)) - {name[: -len(".yaml")] + ".txt" for name in articles}
     return [
         Diagnostic(
             f"seeds/{name}",
@@ -507,8 +515,8 @@ def _unused_seeds(root: Path, articles: list[str], listing: list[Diagnostic]) ->
             f"annotate it (chechnya-purges new seeds/{name}) or remove it",
             severity="warning",
         )
-        for name in sorted(os.listdir(folder))
-        if name.endswith(".txt") and name[:-4] not in annotated
+        for name in sorted(unused)
+        if name.endswith(".txt")
     ]
 
 
@@ -584,10 +592,7 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     """validate through the cache (see cache.py for how it is laid out): every article and
     seed lstat-ed, only the buckets whose stamps moved read back, only what changed checked.
     ``Damaged`` when the cache does not read back."""
-    from array import array
-    from zlib import crc32
-
-    from .cache import BUCKETS, Damaged, content, stamp
+    from .cache import Damaged, bucket, content, marks, scan, stamp
 
     inputs = cache.state("inputs")
     stored_inputs = inputs if isinstance(inputs, dict) else {}
@@ -618,26 +623,10 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     names, listing = _article_names(root)
     extra = listing + _unused_seeds(root, names, listing)
     folder, seeds = f"{root}/{ARTICLES}", f"{root}/seeds"
-    marks: dict[str, tuple[Any, Any]] = {}
-    members: dict[int, list[str]] = {}
-    stamps: dict[int, array[int]] = {}
-    for name in names:
-        article, seed = stamp(f"{folder}/{name}"), stamp(f"{seeds}/{name[:-5]}.txt")
-        marks[name] = (article, seed)
-        number = crc32(name.encode()) % BUCKETS
-        if number not in members:
-            members[number], stamps[number] = [], array("q")
-        members[number].append(name)
-        stamps[number].extend(article[0] + seed[0])
-    moved_stamps = {
-        number: hashlib.blake2b(
-            "\0".join(members[number]).encode() + stamps[number].tobytes(), digest_size=16
-        ).hexdigest()
-        for number in members
-    }
+    members, moved_stamps = scan(folder, seeds, names)
     stored = cache.stored_buckets()
-    state = cache.state("registry")
-    same_registry = isinstance(state, dict) and state.get("key") == registry_key
+    # The registry's key is kept apart from its result, which is only read when needed.
+    same_registry = cache.state("registry key") == registry_key
     every = set(members) | set(stored)
     moved = sorted(
         number
@@ -699,7 +688,7 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     # The rows read back must be exactly those each bucket's digest of keys says it holds.
     held: dict[int, list[str]] = {}
     for name in sorted(old):
-        held.setdefault(crc32(name.encode()) % BUCKETS, []).append(old[name][3])
+        held.setdefault(bucket(name), []).append(old[name][3])
     for number in set(held) | {n for n in moved if n in stored}:
         if number not in stored or stored[number][1] != _key(*held.get(number, [])):
             raise Damaged("a bucket does not hold the rows it says")
@@ -710,8 +699,7 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     registry: _RegistryResult | None = None
     opened: _OpenRegistry | None = None
     if same_registry:
-        assert isinstance(state, dict)
-        registry = _decode_registry(root, state.get("value"))
+        registry = _decode_registry(root, cache.state("registry"))
         if registry is None:
             raise Damaged("not a registry")
         against = registry.registry
@@ -722,8 +710,11 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     rows: dict[str, list[Any]] = {}
     pending: list[str] = []
     for number in moved:
+        # Stamped again (a few files, unless everything moved), so that the stamps stored
+        # with the rows are the ones the bucket's digest is made of.
+        stamped, moved_stamps[number] = marks(folder, seeds, members.get(number, []))
         for name in members.get(number, []):
-            article, seed = marks[name]
+            article, seed = stamped[name]
             now = [*article[0], *seed[0]]
             known = old.get(name)
             digests = (
@@ -747,11 +738,12 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     outcomes = _check_all(against, [Path(folder, name) for name in pending], None)
     if opened is not None:
         registry = _check_registry(opened)[0]
-        cache.states["registry"] = {"key": registry_key, "value": _encode_registry(registry)}
+        cache.states["registry key"] = registry_key
+        cache.states["registry"] = _encode_registry(registry)
     assert registry is not None
     for name, (found, _, uses) in zip(pending, outcomes, strict=True):
         rows[name] += [_encode_problems(found), *_encode_uses(uses)]
-        cache.put(name, crc32(name.encode()) % BUCKETS, rows[name])
+        cache.put(name, bucket(name), rows[name])
     for number in moved:
         keys = []
         for name in members.get(number, []):
@@ -820,7 +812,7 @@ def _decode_problems(value: Any) -> list[Diagnostic]:
 
 
 def _strings(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or not all(type(v) is str for v in value):
         raise ValueError("not a list of text")
     return value
 
@@ -875,9 +867,11 @@ def _encode_registry(result: _RegistryResult) -> dict[str, Any]:
     return {
         "problems": _encode_problems(result.problems),
         "names": registry.names,
-        "known": sorted(registry.known),
+        # Known ids without a name (entries that fail to parse): the others are the names'.
+        "unnamed": sorted(registry.known - registry.names.keys()),
         "broken": registry.broken,
-        "entries": [list(entry) for entry in result.entries],
+        # By column, each of one type: read back and checked at C speed, not entry by entry.
+        "entries": [list(column) for column in zip(*result.entries, strict=True)] or [[]] * 4,
         "affiliated": sorted(result.affiliated),
         "count": result.count,
         "kinds": None
@@ -894,15 +888,16 @@ def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
 
     try:
         names = value["names"]
-        if not isinstance(names, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in names.items()
-        ):
+        if not isinstance(names, dict) or not all(type(v) is str for v in names.values()):
             raise ValueError("not a table of names")
-        entries = []
-        for index, actor_id, line, col in value["entries"]:
-            if not (type(index) is type(line) is type(col) is int and isinstance(actor_id, str)):
-                raise ValueError("not an entry")
-            entries.append((index, actor_id, line, col))
+        indexes, ids, lines, cols = value["entries"]
+        numbers = [*indexes, *lines, *cols]
+        if not (
+            len(indexes) == len(_strings(ids)) == len(lines) == len(cols)
+            and all(type(n) is int for n in numbers)
+        ):
+            raise ValueError("not a table of entries")
+        entries = list(zip(indexes, ids, lines, cols, strict=True))
         broken, count = value["broken"], value["count"]
         if type(broken) is not bool or type(count) is not int:
             raise ValueError("not a registry summary")
@@ -918,7 +913,7 @@ def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
                 raise ValueError("not a claim entry")
             claim_entries.append((index, claim_id, line, col))
         claims = {str(k): Claim.model_validate(v) for k, v in dict(value["claims"]).items()}
-        known = set(_strings(value["known"]))
+        known = names.keys() | _strings(value["unnamed"])
         registry = _Registry(root, names, known, claims_kinds, broken)
         return _RegistryResult(
             _decode_problems(value["problems"]),
