@@ -802,7 +802,7 @@ def test_a_byte_flipped_cache_gives_the_answer_of_no_cache(mini: Path) -> None:
     assert expected and _validate_codes(mini) == expected
     path = cache_file(mini)
     original = path.read_bytes()
-    for at in range(0, len(original), max(1, len(original) // 40)):
+    for at in range(0, len(original), max(1, len(original) // 160)):
         flipped = bytearray(original)
         flipped[at] ^= 0x20
         path.write_bytes(bytes(flipped))

@@ -520,6 +520,22 @@ def _unused_seeds(root: Path, articles: list[str], listing: list[Diagnostic]) ->
     ]
 
 
+def _gather(
+    paths: list[Path], outcomes: Iterator[Outcome], problems: list[Diagnostic], kept: list[Any]
+) -> tuple[list[tuple[str, ClaimLink]], set[str]]:
+    """Every article's outcome taken in, in order: its problems and prepared article added
+    to ``problems`` and ``kept``; the claim links and actors used by all of them returned."""
+    links: list[tuple[str, ClaimLink]] = []
+    used: set[str] = set()
+    for path, (found, article, uses) in zip(paths, outcomes, strict=True):
+        problems += found
+        links += [(f"{ARTICLES}/{path.name}", link) for link in uses.claims]
+        used |= uses.actors
+        if article is not None:
+            kept.append(article)
+    return links, used
+
+
 def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T], list[Diagnostic]]:
     """Read, parse and check the whole dataset: every article that passed, as ``prepare``
     makes it, and every problem."""
@@ -527,16 +543,9 @@ def load(root: Path, prepare: Callable[[CheckedArticle], T]) -> tuple[Dataset[T]
     paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
-    articles: list[T] = []
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
-    links: list[tuple[str, ClaimLink]] = []
-    used: set[str] = set()
-    for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
-        problems += found
-        links += [(f"{ARTICLES}/{path.name}", link) for link in uses.claims]
-        used |= uses.actors
-        if kept is not None:
-            articles.append(kept)
+    articles: list[T] = []
+    links, used = _gather(paths, outcomes, problems, articles)
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, links, used)
@@ -579,12 +588,7 @@ def _validate_everything(root: Path) -> Validated:
     outcomes = _check_all(opened.registry, paths, None)
     registry = _check_registry(opened)[0]
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
-    links: list[tuple[str, ClaimLink]] = []
-    used: set[str] = set()
-    for path, (found, _, uses) in zip(paths, outcomes, strict=True):
-        problems += found
-        links += [(f"{ARTICLES}/{path.name}", link) for link in uses.claims]
-        used |= uses.actors
+    links, used = _gather(paths, outcomes, problems, [])
     return Validated(_finish(registry, problems, links, used), len(paths), registry.count)
 
 
