@@ -267,3 +267,18 @@ def test_a_database_another_run_holds_gives_the_same_report(mini: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert json.loads(result.stdout) == expected
     assert _report(mini) == expected
+
+
+def test_the_cache_answers_as_no_cache_when_workers_check_the_articles(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Past PARALLEL_FROM articles the checks run in worker processes: filled that way, and
+    filled again after a registry change, the cache still gives the report of no cache."""
+    root = tmp_path / "corpus"
+    shutil.copytree(corpus, root)
+    expected = _report(root, "--no-cache")
+    assert _report(root) == expected  # every article checked by the workers
+    assert _report(root) == expected  # from the cache
+    _append(root / "data/actors.yaml", "- id: x\n")
+    expected = _report(root, "--no-cache")
+    assert _report(root) == expected
