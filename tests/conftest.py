@@ -4,14 +4,18 @@ prove that a failed command changed nothing on disk."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -135,3 +139,29 @@ def position_of(text: str, at: str) -> tuple[int, int]:
     index = text.index(at.replace("|", "")) + at.index("|")
     line = text.count("\n", 0, index) + 1
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def cached(root: Path, table: str) -> dict[str, Any]:
+    """What validate's cache database holds in one of its tables of JSON rows (``article``
+    or ``state``), decoded."""
+    from chechnya_purges.cache import cache_file
+
+    with closing(sqlite3.connect(cache_file(root))) as db:
+        rows = db.execute(f"SELECT name, value FROM {table}").fetchall()
+    return {name: json.loads(value) for name, value in rows}
+
+
+def plant(root: Path, table: str, name: str, value: Any, *, sealed: bool = True) -> None:
+    """Write a row into validate's cache, with the digest validate gives it (as the user's
+    own cache could hold it) or with its old digest (as damage or a careless edit would)."""
+    from chechnya_purges.cache import _seal, cache_file
+
+    text = json.dumps(value)
+    with closing(sqlite3.connect(cache_file(root))) as db, db:
+        if sealed:
+            db.execute(
+                f"UPDATE {table} SET value = ?, seal = ? WHERE name = ?",
+                (text, _seal(table, name, text), name),
+            )
+        else:
+            db.execute(f"UPDATE {table} SET value = ? WHERE name = ?", (text, name))

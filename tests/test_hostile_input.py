@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLE, SEED, edit, invoke, position_of, tree
+from conftest import ARTICLE, SEED, cached, edit, invoke, plant, position_of, tree
 
 from chechnya_purges.cache import cache_file
 from chechnya_purges.cli import cli
@@ -802,7 +802,7 @@ def test_a_byte_flipped_cache_gives_the_answer_of_no_cache(mini: Path) -> None:
     assert expected and _validate_codes(mini) == expected
     path = cache_file(mini)
     original = path.read_bytes()
-    for at in range(0, len(original), max(1, len(original) // 40)):
+    for at in range(0, len(original), max(1, len(original) // 160)):
         flipped = bytearray(original)
         flipped[at] ^= 0x20
         path.write_bytes(bytes(flipped))
@@ -813,16 +813,16 @@ def test_a_byte_flipped_cache_gives_the_answer_of_no_cache(mini: Path) -> None:
 
 
 def test_a_forged_result_that_is_not_sealed_is_ignored(mini: Path) -> None:
-    """A cache whose content was changed without its seal: the lie is not served."""
+    """A cache whose rows were changed without their digests: the lie is not served."""
     _break_article(mini)
     expected = _validate_codes(mini, "--no-cache")
     assert _validate_codes(mini) == expected
-    path = cache_file(mini)
-    seal, _, body = path.read_bytes().partition(b"\n")
-    cache = json.loads(body)
-    for key in cache["results"]:
-        cache["results"][key][0] = []
-    path.write_bytes(seal + b"\n" + json.dumps(cache).encode())
+    final = cached(mini, "state")["final"]
+    plant(mini, "state", "final", {**final, "problems": []}, sealed=False)
+    assert _validate_codes(mini) == expected
+    for name, row in cached(mini, "article").items():
+        plant(mini, "article", name, [*row[:4], [], *row[5:]], sealed=False)
+    edit(mini, ARTICLE, lambda t: t + "\n")  # the article's row is read again
     assert _validate_codes(mini) == expected
 
 
@@ -830,13 +830,14 @@ def test_a_sealed_cache_of_the_wrong_shape_is_checked_again(mini: Path) -> None:
     _break_article(mini)
     expected = _validate_codes(mini, "--no-cache")
     assert _validate_codes(mini) == expected
-    path = cache_file(mini)
-    cache = json.loads(path.read_bytes().partition(b"\n")[2])
-    for key in cache["results"]:
-        cache["results"][key] = [[["x", "one", 1, "no-such-code", 1, None, "error"]], [7]]
-    cache["registry"][1]["entries"] = "nonsense"
-    body = json.dumps(cache).encode()
-    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    rows = cached(mini, "article")
+    for name in rows:
+        plant(mini, "article", name, [[["x", "one", 1, "no-such-code", 1, None, "error"]], [7]])
+    plant(mini, "state", "registry", {**cached(mini, "state")["registry"], "entries": "nonsense"})
+    plant(mini, "state", "final", {"state": "nonsense"})
+    assert _validate_codes(mini) == expected
+    for name in ("final", "aggregate", "inputs"):
+        plant(mini, "state", name, [1, 2])
     assert _validate_codes(mini) == expected
 
 
@@ -846,12 +847,8 @@ def test_build_and_check_use_no_cache(mini: Path) -> None:
     assert invoke(mini, "build").exit_code == 0
     _break_article(mini)
     assert _validate_codes(mini)
-    path = cache_file(mini)
-    cache = json.loads(path.read_bytes().partition(b"\n")[2])
-    for key in cache["results"]:
-        cache["results"][key][0] = []
-    body = json.dumps(cache).encode()
-    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    final = cached(mini, "state")["final"]
+    plant(mini, "state", "final", {**final, "problems": []})
     assert _validate_codes(mini) == []  # the user's own cache is believed by validate
     before = tree(mini)
     for command in ("build", "check"):

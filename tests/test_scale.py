@@ -4,20 +4,24 @@ benchmark corpus is valid."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
+import sqlite3
 import sys
+import zlib
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, REPO, SEED, edit, invoke, run_changed_code
+from conftest import ARTICLE, REPO, SEED, cached, edit, invoke, plant, run_changed_code
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import generate as generator
 from generate import generate
 
-from chechnya_purges.cache import cache_file
+from chechnya_purges.cache import BUCKETS, cache_file
 from chechnya_purges.dataset import PARALLEL_FROM, _open_registry, check_file, validate
 
 
@@ -51,13 +55,9 @@ def test_the_cache_is_used_and_a_code_change_discards_it(mini: Path, tmp_path: P
     """Plant a result in the cache, sealed as validate seals it: the same code reports it
     (the cache is used), other code ignores it."""
     assert _codes(mini) == []
-    path = cache_file(mini)
-    cache = json.loads(path.read_bytes().partition(b"\n")[2])
-    (key,) = cache["results"]
     planted = [ARTICLE, 1, 1, "invalid-format", "planted in the cache", None, "error"]
-    cache["results"][key][0] = [planted]
-    body = json.dumps(cache).encode()
-    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    final = cached(mini, "state")["final"]
+    plant(mini, "state", "final", {**final, "problems": [planted]})
     assert _codes(mini) == ["invalid-format"]  # served from the cache
     assert _codes(mini, "--no-cache") == []
 
@@ -136,3 +136,167 @@ def test_identical_articles_under_two_names_are_cached_apart(mini: Path) -> None
         result = invoke(mini, "validate", "--format", "json")
         paths = sorted(p["path"] for p in json.loads(result.stdout))
         assert paths == [ARTICLE, "data/articles/002_copy.yaml"]
+
+
+def _bucket(name: str) -> int:
+    return zlib.crc32(name.encode()) % BUCKETS
+
+
+def test_after_an_edit_the_other_articles_are_not_checked_again(mini: Path) -> None:
+    """An unchanged article's result comes from the cache even when another article
+    changed: a result planted for it (sealed, as validate writes it) is still reported, next
+    to what the edited article now gets wrong."""
+    copy = "002_copy.yaml"
+    (mini / "seeds/002_copy.txt").write_bytes((mini / SEED).read_bytes())
+    (mini / "data/articles" / copy).write_bytes((mini / ARTICLE).read_bytes())
+    assert _bucket(copy) != _bucket(Path(ARTICLE).name)
+    assert _codes(mini) == []
+    planted = [f"data/articles/{copy}", 1, 1, "invalid-format", "planted in the cache", None]
+    summary = cached(mini, "state")["aggregate"]
+    summary["flagged"][copy] = [[[*planted, "error"]], []]
+    plant(mini, "state", "aggregate", summary)
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    assert _codes(mini) == ["unknown-choice", "invalid-format"]
+    assert _codes(mini, "--no-cache") == ["unknown-choice"]
+
+
+def _report(root: Path, *args: str) -> list[dict[str, object]]:
+    result = invoke(root, "validate", "--format", "json", *args)
+    assert result.exit_code in (0, 1), result.output
+    return list(json.loads(result.stdout))
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_through_a_series_of_edits_the_cache_answers_as_no_cache(tmp_path: Path) -> None:
+    """Every kind of change a contributor makes, one after another, each run through the
+    cache: the report is always the one of a run without it."""
+    root = tmp_path / "corpus"
+    generate(40, root)
+    articles = root / "data/articles"
+    first, second, third = sorted(articles.glob("*.yaml"))[:3]
+
+    def seed(article: Path) -> Path:
+        return root / "seeds" / (article.stem + ".txt")
+
+    def touched_back(path: Path, change: Callable[[str], str]) -> None:
+        before = path.stat()
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_size == before.st_size
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("nothing", lambda: None),
+        ("a note", lambda: _append(first, 'note: "Checked again."\n')),
+        ("an error", lambda: _append(second, "figures: 7\n")),
+        ("the error fixed", lambda: second.write_bytes(third.read_bytes())),
+        (
+            "an edit under an old time",
+            lambda: touched_back(first, lambda t: t.replace("en", "xx", 1)),
+        ),
+        ("a seed", lambda: _append(seed(third), "More.\n")),
+        ("a new article", lambda: shutil.copy(third, articles / "new.yaml")),
+        ("its seed", lambda: shutil.copy(seed(third), seed(articles / "new.yaml"))),
+        ("an article removed", lambda: first.unlink()),
+        ("its seed removed", lambda: seed(first).unlink()),
+        ("the registry", lambda: _append(root / "data/actors.yaml", "- id: x\n")),
+        (
+            "the registry back",
+            lambda: edit(root, "data/actors.yaml", lambda t: t[: -len("- id: x\n")]),
+        ),
+        ("a stray file", lambda: (articles / "notes.txt").write_text("x", encoding="utf-8")),
+        ("every article removed", lambda: [p.unlink() for p in articles.glob("*.yaml")]),
+    ]
+    reports = set()
+    for step, change in steps:
+        change()
+        expected = _report(root, "--no-cache")
+        assert _report(root) == expected, step
+        assert _report(root) == expected, f"{step}, again"
+        reports.add(json.dumps(expected))
+    assert len(reports) >= 8  # the steps changed what is reported
+
+
+def test_rows_missing_from_the_cache_are_noticed(mini: Path) -> None:
+    """Rows lost from the database (damage SQLite itself does not notice) make the whole
+    cache count as empty, never a report built on what is left: here, the error of an
+    article since corrected would otherwise stay."""
+    for table, name in (("article", "001_freedonia.yaml"), ("state", "aggregate")):
+        edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+        assert _codes(mini) == ["unknown-choice"]
+        with closing(sqlite3.connect(cache_file(mini))) as db, db:
+            db.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
+        edit(mini, ARTICLE, lambda t: t.replace("act: condem", "act: condemn"))
+        assert _codes(mini) == [], table
+
+
+@pytest.mark.parametrize("kind", ["garbage", "empty", "half", "folder", "link", "other format"])
+def test_a_damaged_or_foreign_database_is_replaced(mini: Path, tmp_path: Path, kind: str) -> None:
+    """Whatever is found where the cache should be: the report of a run without the cache,
+    no traceback, and (where a file can be written) a working cache again; a link is replaced,
+    never followed."""
+    _codes(mini)
+    path = cache_file(mini)
+    original = path.read_bytes()
+    outside = tmp_path / "elsewhere"
+    outside.write_bytes(b"not a database")
+    path.unlink()
+    if kind == "garbage":
+        path.write_bytes(b"\x00garbage" * 1000)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "half":
+        path.write_bytes(original[: len(original) // 2])
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "link":
+        path.symlink_to(outside)
+    else:
+        with closing(sqlite3.connect(path)) as db, db:
+            db.execute("CREATE TABLE meta(id INTEGER PRIMARY KEY, format TEXT, fingerprint TEXT)")
+            db.execute("INSERT INTO meta VALUES (0, 'another program', 'x')")
+    _break_article = lambda t: t.replace("act: condemn", "act: condem")  # noqa: E731
+    edit(mini, ARTICLE, _break_article)
+    expected = _report(mini, "--no-cache")
+    for _ in range(2):
+        result = invoke(mini, "validate", "--format", "json")
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert json.loads(result.stdout) == expected
+    assert outside.read_bytes() == b"not a database"
+    if kind == "folder":
+        assert path.is_dir()
+    else:
+        assert not path.is_symlink()
+        assert cached(mini, "state")["final"]["problems"]
+
+
+def test_a_database_another_run_holds_gives_the_same_report(mini: Path) -> None:
+    """While another process holds the cache locked, validate waits a moment, then checks
+    everything itself: the same report, and no traceback."""
+    edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
+    expected = _report(mini, "--no-cache")
+    assert _report(mini) == expected
+    with closing(sqlite3.connect(cache_file(mini), isolation_level=None)) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        result = invoke(mini, "validate", "--format", "json")
+        db.execute("ROLLBACK")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert json.loads(result.stdout) == expected
+    assert _report(mini) == expected
+
+
+def test_the_cache_answers_as_no_cache_when_workers_check_the_articles(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Past PARALLEL_FROM articles the checks run in worker processes: filled that way, and
+    filled again after a registry change, the cache still gives the report of no cache."""
+    root = tmp_path / "corpus"
+    shutil.copytree(corpus, root)
+    expected = _report(root, "--no-cache")
+    assert _report(root) == expected  # every article checked by the workers
+    assert _report(root) == expected  # from the cache
+    _append(root / "data/actors.yaml", "- id: x\n")
+    expected = _report(root, "--no-cache")
+    assert _report(root) == expected

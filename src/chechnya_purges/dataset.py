@@ -16,23 +16,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from .checks import (
-    CheckedArticle,
-    ClaimLink,
-    check_actors,
-    check_article,
-    check_claim_links,
-    check_claims,
-    claim_links,
-)
 from .diagnostics import Diagnostic
-from .models import Actor, Claim, ClaimKind
-from .parse import parse_actors, parse_article, parse_claims
 from .reader import (
     ARTICLE_BYTES,
     CLAIMS_BYTES,
@@ -43,6 +31,14 @@ from .reader import (
     read_yaml,
     unsafe_path,
 )
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .checks import CheckedArticle, ClaimLink
+    from .models import Actor, Claim, ClaimKind
+
+# The checks (and pydantic under them) are imported where they are used: a validate run that
+# finds nothing changed needs none of them, and importing them costs more than the run.
 
 __all__ = [
     "ACTORS",
@@ -236,6 +232,8 @@ def _open_claims(
 ]:
     """data/claims.yaml read and parsed: absent is a dataset without claims; unreadable
     (None for the kinds) leaves the articles' claim links unchecked."""
+    from .parse import parse_claims
+
     if not os.path.lexists(root / CLAIMS):
         return None, [], {}, []
     doc, problems = read_yaml(root, CLAIMS, CLAIMS_BYTES)
@@ -249,6 +247,8 @@ def _open_claims(
 
 
 def _open_registry(root: Path) -> _OpenRegistry:
+    from .parse import parse_actors
+
     doc, problems = read_yaml(root, ACTORS, REGISTRY_BYTES)
     fatal = bool({d.code for d in problems} & _FATAL)
     parsed, found = ([], []) if fatal else parse_actors(doc)
@@ -283,6 +283,8 @@ def _open_registry(root: Path) -> _OpenRegistry:
 
 def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]]:
     """The registry's own checks, its summary, and its valid actors sorted by id."""
+    from .checks import check_actors, check_claims
+
     doc, parsed, actors = opened.doc, opened.parsed, opened.actors
     found_at = _id_lines(doc.text or "")
     problems = opened.problems + check_actors(doc, parsed, opened.registry.known)
@@ -307,7 +309,7 @@ def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]
 
 
 Outcome = tuple[list[Diagnostic], Any, _Uses]
-Prepare = Callable[[CheckedArticle], Any]
+Prepare = Callable[["CheckedArticle"], Any]
 
 
 def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) -> Outcome:
@@ -316,6 +318,9 @@ def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) 
     (for the unused and cross-article checks). ``prepare`` runs where the check ran, in a
     worker process when there are many articles, so that what comes back is only what the
     caller needs."""
+    from .checks import check_article, claim_links
+    from .parse import parse_article
+
     display = f"{ARTICLES}/{path.name}"
     if not ARTICLE_ID.match(path.stem):
         problem = Diagnostic(
@@ -397,6 +402,8 @@ def _check_all(
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
         return (check_file(registry, path, prepare) for path in paths)
+    from concurrent.futures import ProcessPoolExecutor
+
     batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
     window = workers * IN_FLIGHT if prepare is not None else len(batches)
     pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
@@ -430,6 +437,8 @@ def _mixed_claims(
     root: Path, registry: _RegistryResult, links: list[tuple[str, ClaimLink]]
 ) -> list[Diagnostic]:
     """Figures of one claim that count different things, at each later figure's claim."""
+    from .checks import check_claim_links
+
     found = []
     for path, link, message, hint in check_claim_links(registry.claims, links):
         doc, _ = read_yaml(root, path, ARTICLE_BYTES)
@@ -439,21 +448,31 @@ def _mixed_claims(
 
 
 def _finish(
-    registry: _RegistryResult, problems: list[Diagnostic], uses: list[tuple[str, _Uses]]
+    registry: _RegistryResult,
+    problems: list[Diagnostic],
+    links: list[tuple[str, ClaimLink]],
+    used: set[str],
 ) -> list[Diagnostic]:
+    """Every problem: the registry's, the articles' (``problems``), and those across
+    articles, from every article's claim ``links`` (in article order) and the actors ``used``."""
     problems = registry.problems + problems
-    links = [(path, link) for path, use in uses for link in use.claims]
     problems += _mixed_claims(registry.registry.root, registry, links)
     if not any(p.severity == "error" for p in problems):
         # Only on clean data: an article that failed to parse would leave its actors unused.
-        used = set().union(*(use.actors for _, use in uses))
         problems += _unused(registry.entries, used | registry.affiliated)
         problems += _unused_claims(registry.claim_entries, {link.claim for _, link in links})
     return sorted(set(problems))
 
 
 def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """The article files, and a problem for everything in data/articles/ that is not one.
+    """The article files, and a problem for everything in data/articles/ that is not one."""
+    names, stray = _article_names(root)
+    return [root / ARTICLES / name for name in names], stray
+
+
+def _article_names(root: Path) -> tuple[list[str], list[Diagnostic]]:
+    """The article files' names, sorted, and a problem for everything in data/articles/ that
+    is not one.
 
     Names ending in ``.yaml`` are articles (their own checks refuse a link, a folder or an
     unsafe name); anything else there (``.yml``, ``.YAML``, a subfolder, a note) would be
@@ -473,6 +492,14 @@ def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
         return [], [missing]
     folder = root / ARTICLES
     names = sorted(os.listdir(folder))
+    articles = [name for name in names if name.endswith(".yaml")]
+    try:
+        "".join(names).encode()
+    except UnicodeEncodeError:
+        pass
+    else:
+        if len(articles) == len(names):  # the usual case, told quickly at 100,000 articles
+            return articles, []
     # A name that is not UTF-8 (its bytes arrive as surrogates) can be no article id; shown
     # with its bytes escaped, so that printing it cannot fail either.
     shown = {
@@ -491,11 +518,11 @@ def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
         for name in names
         if not name.endswith(".yaml") or shown[name] != name
     ]
-    articles = [folder / name for name in names if name.endswith(".yaml") and shown[name] == name]
+    articles = [name for name in names if name.endswith(".yaml") and shown[name] == name]
     return articles, stray
 
 
-def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -> list[Diagnostic]:
+def _unused_seeds(root: Path, articles: list[str], listing: list[Diagnostic]) -> list[Diagnostic]:
     """A seed with no article record: probably an annotation forgotten in the pull request
     (not said when data/articles/ itself is at fault: every seed would be listed)."""
     folder = root / "seeds"
@@ -503,7 +530,7 @@ def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -
         problem.path == ARTICLES for problem in listing
     ):
         return []
-    annotated = {path.name[: -len(".yaml")] for path in articles}
+    unused = set(os.listdir(folder)) - {name[: -len(".yaml")] + ".txt" for name in articles}
     return [
         Diagnostic(
             f"seeds/{name}",
@@ -514,13 +541,34 @@ def _unused_seeds(root: Path, articles: list[Path], listing: list[Diagnostic]) -
             f"annotate it (chechnya-purges new seeds/{name}) or remove it",
             severity="warning",
         )
-        for name in sorted(os.listdir(folder))
-        if name.endswith(".txt") and name[:-4] not in annotated
+        for name in sorted(unused)
+        if name.endswith(".txt")
     ]
 
 
 def _itself(value: Any) -> Any:
     return value
+
+
+def _gather(
+    paths: list[Path],
+    outcomes: Iterator[Outcome],
+    problems: list[Diagnostic],
+    kept: list[Any],
+    keep: Callable[[Any], Any] = _itself,
+) -> tuple[list[tuple[str, ClaimLink]], set[str]]:
+    """Every article's outcome taken in, in order: its problems and prepared article (as
+    ``keep`` keeps it) added to ``problems`` and ``kept``; the claim links and actors used
+    by all of them returned."""
+    links: list[tuple[str, ClaimLink]] = []
+    used: set[str] = set()
+    for path, (found, article, uses) in zip(paths, outcomes, strict=True):
+        problems += found
+        links += [(f"{ARTICLES}/{path.name}", link) for link in uses.claims]
+        used |= uses.actors
+        if article is not None:
+            kept.append(keep(article))
+    return links, used
 
 
 P = TypeVar("P")
@@ -545,17 +593,12 @@ def load(
     paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
     registry, actors = _check_registry(opened)
+    problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
     articles: list[Any] = []
-    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
-    used: list[tuple[str, _Uses]] = []
-    for path, (found, kept, uses) in zip(paths, outcomes, strict=True):
-        problems += found
-        used.append((f"{ARTICLES}/{path.name}", uses))
-        if kept is not None:
-            articles.append(keep(kept))
+    links, used = _gather(paths, outcomes, problems, articles, keep)
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
-    return dataset, _finish(registry, problems, used)
+    return dataset, _finish(registry, problems, links, used)
 
 
 @dataclass(frozen=True)
@@ -570,85 +613,221 @@ class Validated:
 def validate(root: Path, *, use_cache: bool = True) -> Validated:
     """Every problem of the dataset, re-checking only what changed since the last run.
 
-    What the cache holds is read back field by field and type by type; anything that does
-    not read back is checked again, so the cache can make validate faster, never different.
+    What the cache holds is read back field by field and type by type, under a digest of
+    each stored row; a cache that does not read back is discarded and everything is checked
+    again, so the cache can make validate faster, never different.
     """
-    from .cache import Cache, code_fingerprint
+    from .cache import Cache, Damaged
 
-    cache = Cache.open(root) if use_cache else Cache(code_fingerprint(), hashing=False)
+    if not use_cache:
+        return _validate_everything(root)
+    cache = Cache.open(root)
+    try:
+        result = _validate_incrementally(root, cache)
+    except Damaged:
+        cache.discard()
+        result = _validate_incrementally(root, cache)  # reads nothing: cannot be damaged
+    cache.save()
+    return result
+
+
+def _validate_everything(root: Path) -> Validated:
+    """validate without a cache: every file read and checked."""
+    opened = _open_registry(root)
+    paths, listing = _article_paths(root)
+    outcomes = _check_all(opened.registry, paths, None)
+    registry = _check_registry(opened)[0]
+    problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
+    links, used = _gather(paths, outcomes, problems, [])
+    return Validated(_finish(registry, problems, links, used), len(paths), registry.count)
+
+
+def _validate_incrementally(root: Path, cache: Cache) -> Validated:
+    """validate through the cache (see cache.py for how it is laid out): every article and
+    seed lstat-ed, only the buckets whose stamps moved read back, only what changed checked.
+    ``Damaged`` when the cache does not read back."""
+    from .cache import Damaged, bucket, content, marks, scan, stamp
+
+    inputs = cache.state("inputs")
+    stored_inputs = inputs if isinstance(inputs, dict) else {}
+    fresh_inputs: dict[str, Any] = {}
+
+    def digest_of(relative: str, limit: int) -> str:
+        path = str(root / relative)
+        mark = stamp(path)
+        known = stored_inputs.get(path)
+        if isinstance(known, list) and known[:4] == list(mark[0]) and isinstance(known[4], str):
+            found: str = known[4]
+        else:
+            found = content(path, limit, mark)
+        fresh_inputs[path] = [*mark[0], found]
+        return found
+
     # How the folders are reached is part of every key: a result found through a linked
     # folder is never reused once the folder is real, or the other way round. The claims
     # file is part of the registry's key: every article's claim links are checked against it.
     layout = ",".join(_kind_of(root / part) for part in ("data", ARTICLES, "seeds"))
-    registry_key = _key(
-        cache.fingerprint,
-        layout,
-        cache.content(str(root / ACTORS), REGISTRY_BYTES),
-        _input_key(cache, root, CLAIMS, CLAIMS_BYTES),
+    exists, problem = unsafe_path(root, CLAIMS)
+    claims_part = (
+        problem.message
+        if problem is not None
+        else (digest_of(CLAIMS, CLAIMS_BYTES) if exists else "absent")
     )
+    registry_key = _key(cache.fingerprint, layout, digest_of(ACTORS, REGISTRY_BYTES), claims_part)
+    names, listing = _article_names(root)
+    extra = listing + _unused_seeds(root, names, listing)
+    folder, seeds = f"{root}/{ARTICLES}", f"{root}/seeds"
+    members, moved_stamps = scan(folder, seeds, names)
+    stored = cache.stored_buckets()
+    # The registry's key is kept apart from its result, which is only read when needed.
+    same_registry = cache.state("registry key") == registry_key
+    every = set(members) | set(stored)
+    moved = sorted(
+        number
+        for number in every
+        if number not in stored
+        or number not in members
+        or stored[number][0] != moved_stamps[number]
+    )
+
+    def state_of(buckets: dict[int, tuple[str, str]]) -> str:
+        parts = (f"{number}:{buckets[number][1]}" for number in sorted(buckets))
+        return _key(registry_key, *parts, repr(extra))
+
+    if fresh_inputs != stored_inputs:
+        cache.states["inputs"] = fresh_inputs
+    final = cache.state("final")
+    if (
+        same_registry
+        and not moved
+        and isinstance(final, dict)
+        and final.get("state") == state_of(stored)
+    ):
+        try:
+            problems, actors = _decode_problems(final["problems"]), final["actors"]
+        except (ValueError, TypeError, KeyError) as error:
+            raise Damaged(str(error)) from error
+        if type(actors) is not int:
+            raise Damaged("not a count")
+        return Validated(problems, len(names), actors)
+
+    # Something changed: the summary across articles is brought up to date from the rows of
+    # the buckets that moved (of every bucket when the registry, the layout or the code did).
+    summary = cache.state("aggregate")
+    full = not (same_registry and isinstance(summary, dict))
+    if full:
+        summary, moved = {"actors": {}, "flagged": {}}, sorted(every)
+    assert isinstance(summary, dict)
+    old = {
+        name: _row(value) for name, value in cache.stored_articles(None if full else moved).items()
+    }
+    counts, flagged = summary.get("actors"), summary.get("flagged")
+    if not (
+        isinstance(counts, dict)
+        and isinstance(flagged, dict)
+        and all(type(n) is int and n > 0 for n in counts.values())
+    ):
+        raise Damaged("not a summary")
+
+    def count(actors: list[str], step: int) -> None:
+        for actor in actors:
+            now = counts.get(actor, 0) + step
+            if now < 0:
+                raise Damaged("not a count of uses")
+            if now:
+                counts[actor] = now
+            else:
+                del counts[actor]
+
+    # The rows read back must be exactly those each bucket's digest of keys says it holds.
+    held: dict[int, list[str]] = {}
+    for name in sorted(old):
+        held.setdefault(bucket(name), []).append(old[name][3])
+    for number in set(held) | {n for n in moved if n in stored}:
+        if number not in stored or stored[number][1] != _key(*held.get(number, [])):
+            raise Damaged("a bucket does not hold the rows it says")
+    if not full:
+        for name, row in old.items():
+            count(row[5], -1)
+            flagged.pop(name, None)
     registry: _RegistryResult | None = None
     opened: _OpenRegistry | None = None
-    if cache.registry is not None and cache.registry[0] == registry_key:
-        registry = _decode_registry(root, cache.registry[1])
-    if registry is not None:
+    if same_registry:
+        registry = _decode_registry(root, cache.state("registry"))
+        if registry is None:
+            raise Damaged("not a registry")
         against = registry.registry
     else:
         # Checked below, while the workers check the articles against it.
         opened = _open_registry(root)
         against = opened.registry
-    paths, listing = _article_paths(root)
-    folder, seeds = str(root / ARTICLES), str(root / "seeds")
-    names = [path.name for path in paths]
-    files = {str(root / ACTORS), str(root / CLAIMS)}
-    keys = []
-    known: dict[str, Outcome] = {}
-    for name in names:
-        article, seed = f"{folder}/{name}", f"{seeds}/{name[:-5]}.txt"
-        files |= {article, seed}
-        # The name is part of the key: the article id, and so every diagnostic, derives from it.
-        key = _key(
-            registry_key,
-            name,
-            cache.content(article, ARTICLE_BYTES),
-            cache.content(seed, SEED_BYTES),
-        )
-        keys.append(key)
-        stored = _decode_result(cache.results.get(key))
-        if stored is not None:
-            known[key] = stored
-    pending = [
-        (Path(folder, name), key) for name, key in zip(names, keys, strict=True) if key not in known
-    ]
-    outcomes = _check_all(against, [path for path, _ in pending], None)
+    rows: dict[str, list[Any]] = {}
+    pending: list[str] = []
+    for number in moved:
+        # Stamped again (a few files, unless everything moved), so that the stamps stored
+        # with the rows are the ones the bucket's digest is made of.
+        stamped, moved_stamps[number] = marks(folder, seeds, members.get(number, []))
+        for name in members.get(number, []):
+            article, seed = stamped[name]
+            now = [*article[0], *seed[0]]
+            known = old.get(name)
+            digests = (
+                known[1]
+                if known is not None and known[0][:4] == now[:4]
+                else content(f"{folder}/{name}", ARTICLE_BYTES, article),
+                known[2]
+                if known is not None and known[0][4:] == now[4:]
+                else content(f"{seeds}/{name[:-5]}.txt", SEED_BYTES, seed),
+            )
+            # The name is part of the key: the article id, and so every diagnostic, derives
+            # from it.
+            key = _key(registry_key, name, *digests)
+            if known is not None and known[3] == key:
+                rows[name] = [now, *digests, key, *known[4:]]
+                if known[0] != now:
+                    cache.put(name, number, rows[name])
+            else:
+                rows[name] = [now, *digests, key]
+                pending.append(name)
+    outcomes = _check_all(against, [Path(folder, name) for name in pending], None)
     if opened is not None:
         registry = _check_registry(opened)[0]
-        cache.registry = (registry_key, _encode_registry(registry))
-        cache.changed = True
+        cache.states["registry key"] = registry_key
+        cache.states["registry"] = _encode_registry(registry)
     assert registry is not None
-    for (_, key), outcome in zip(pending, outcomes, strict=True):
-        known[key] = outcome
-        cache.results[key] = [_encode_problems(outcome[0]), *_encode_uses(outcome[2])]
-        cache.changed = True
-    cache.keep_only(set(keys), files)
-    problems: list[Diagnostic] = listing + _unused_seeds(root, paths, listing)
-    used: list[tuple[str, _Uses]] = []
-    for name, key in zip(names, keys, strict=True):
-        found, _, uses = known[key]
-        problems += found
-        used.append((f"{ARTICLES}/{name}", uses))
-    if use_cache:
-        cache.save(root)
-    return Validated(_finish(registry, problems, used), len(names), registry.count)
-
-
-def _input_key(cache: Any, root: Path, relative: str, limit: int) -> str:
-    """An optional input's part of a cache key, without opening anything but a regular file
-    inside the root: a link, FIFO or device is refused by its reader whatever it points at,
-    so why it is refused is the key."""
-    exists, problem = unsafe_path(root, relative)
-    if problem is not None:
-        return problem.message
-    return str(cache.content(str(root / relative), limit)) if exists else "absent"
+    for name, (found, _, uses) in zip(pending, outcomes, strict=True):
+        rows[name] += [_encode_problems(found), *_encode_uses(uses)]
+        cache.put(name, bucket(name), rows[name])
+    for number in moved:
+        keys = []
+        for name in members.get(number, []):
+            row = rows[name]
+            keys.append(row[3])
+            count(row[5], 1)
+            if row[4] or row[6]:
+                flagged[name] = [row[4], row[6]]
+        cache.buckets[number] = (moved_stamps[number], _key(*keys)) if keys else None
+    cache.removed |= set(old) - set(rows)
+    buckets = {**stored, **{n: v for n, v in cache.buckets.items() if v is not None}}
+    buckets = {number: buckets[number] for number in members}
+    problems = list(extra)
+    links: list[tuple[str, ClaimLink]] = []
+    try:
+        for name in sorted(flagged):
+            found_problems, found_links = flagged[name]
+            problems += _decode_problems(found_problems)
+            links += [(f"{ARTICLES}/{name}", link) for link in _decode_links(found_links)]
+    except (ValueError, TypeError) as error:
+        raise Damaged(str(error)) from error
+    problems = _finish(registry, problems, links, set(counts))
+    cache.states["aggregate"] = {"actors": counts, "flagged": flagged}
+    cache.states["inputs"] = fresh_inputs
+    cache.states["final"] = {
+        "state": state_of(buckets),
+        "problems": _encode_problems(problems),
+        "actors": registry.count,
+    }
+    return Validated(problems, len(names), registry.count)
 
 
 def _key(*parts: str) -> str:
@@ -687,7 +866,7 @@ def _decode_problems(value: Any) -> list[Diagnostic]:
 
 
 def _strings(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or not all(type(v) is str for v in value):
         raise ValueError("not a list of text")
     return value
 
@@ -698,6 +877,8 @@ def _encode_uses(uses: _Uses) -> list[Any]:
 
 
 def _decode_links(value: Any) -> list[ClaimLink]:
+    from .checks import ClaimLink
+
     links = []
     for claim, kind, number, category, unit in value:
         if not (
@@ -712,16 +893,27 @@ def _decode_links(value: Any) -> list[ClaimLink]:
     return links
 
 
-def _decode_result(value: Any) -> Outcome | None:
-    """A cached article result, or None when there is none or it does not read back."""
-    if value is None:
-        return None
+def _row(value: Any) -> list[Any]:
+    """An article's stored row: [stamps of article and seed, their digests, key, problems,
+    actors used, claim links]; ``Damaged`` when it is not one."""
+    from .cache import Damaged
+
+    if not (
+        isinstance(value, list)
+        and len(value) == 7
+        and isinstance(value[0], list)
+        and len(value[0]) == 8
+        and all(type(n) is int for n in value[0])
+        and all(isinstance(v, str) for v in value[1:4])
+        and isinstance(value[4], list)
+        and isinstance(value[6], list)
+    ):
+        raise Damaged("not an article row")
     try:
-        problems, actors, links = value
-        uses = _Uses(set(_strings(actors)), _decode_links(links))
-        return _decode_problems(problems), None, uses
-    except (ValueError, TypeError):
-        return None
+        _strings(value[5])
+    except ValueError as error:
+        raise Damaged(str(error)) from error
+    return value
 
 
 def _encode_registry(result: _RegistryResult) -> dict[str, Any]:
@@ -729,9 +921,11 @@ def _encode_registry(result: _RegistryResult) -> dict[str, Any]:
     return {
         "problems": _encode_problems(result.problems),
         "names": registry.names,
-        "known": sorted(registry.known),
+        # Known ids without a name (entries that fail to parse): the others are the names'.
+        "unnamed": sorted(registry.known - registry.names.keys()),
         "broken": registry.broken,
-        "entries": [list(entry) for entry in result.entries],
+        # By column, each of one type: read back and checked at C speed, not entry by entry.
+        "entries": [list(column) for column in zip(*result.entries, strict=True)] or [[]] * 4,
         "affiliated": sorted(result.affiliated),
         "count": result.count,
         "kinds": None
@@ -744,17 +938,20 @@ def _encode_registry(result: _RegistryResult) -> dict[str, Any]:
 
 def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
     """The cached registry result, or None when it does not read back."""
+    from .models import Claim, ClaimKind
+
     try:
         names = value["names"]
-        if not isinstance(names, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in names.items()
-        ):
+        if not isinstance(names, dict) or not all(type(v) is str for v in names.values()):
             raise ValueError("not a table of names")
-        entries = []
-        for index, actor_id, line, col in value["entries"]:
-            if not (type(index) is type(line) is type(col) is int and isinstance(actor_id, str)):
-                raise ValueError("not an entry")
-            entries.append((index, actor_id, line, col))
+        indexes, ids, lines, cols = value["entries"]
+        numbers = [*indexes, *lines, *cols]
+        if not (
+            len(indexes) == len(_strings(ids)) == len(lines) == len(cols)
+            and all(type(n) is int for n in numbers)
+        ):
+            raise ValueError("not a table of entries")
+        entries = list(zip(indexes, ids, lines, cols, strict=True))
         broken, count = value["broken"], value["count"]
         if type(broken) is not bool or type(count) is not int:
             raise ValueError("not a registry summary")
@@ -770,7 +967,7 @@ def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
                 raise ValueError("not a claim entry")
             claim_entries.append((index, claim_id, line, col))
         claims = {str(k): Claim.model_validate(v) for k, v in dict(value["claims"]).items()}
-        known = set(_strings(value["known"]))
+        known = names.keys() | _strings(value["unnamed"])
         registry = _Registry(root, names, known, claims_kinds, broken)
         return _RegistryResult(
             _decode_problems(value["problems"]),
