@@ -572,6 +572,37 @@ def _gather(
 
 
 P = TypeVar("P")
+R = TypeVar("R")
+
+
+def _meanwhile(work: Callable[[], R]) -> Callable[[], R]:
+    """``work`` done in a thread while this one takes the articles from the workers; call
+    the result to wait for it.
+
+    build hands the workers a few batches at a time and takes each article as it comes (to
+    keep memory flat): the registry's checks, which take seconds at tens of thousands of
+    actors, would otherwise hold the workers idle. An interrupted build does not wait for
+    them: the thread is a daemon, and what it computes has no effect outside the process.
+    """
+    done: list[R] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:  # re-raised where the result is asked for
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def result() -> R:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return done[0]
+
+    return result
 
 
 @overload
@@ -592,10 +623,11 @@ def load(
     opened = _open_registry(root)
     paths, listing = _article_paths(root)
     outcomes = _check_all(opened.registry, paths, prepare)
-    registry, actors = _check_registry(opened)
+    checked = _meanwhile(lambda: _check_registry(opened))
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
     articles: list[Any] = []
     links, used = _gather(paths, outcomes, problems, articles, keep)
+    registry, actors = checked()
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, links, used)
