@@ -14,8 +14,9 @@ from conftest import REPO, copy_of_repository, edit, invoke
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
 
+from chechnya_purges import conform
 from chechnya_purges.cli import _in_memory
-from chechnya_purges.conform import _frictionless, _in_parallel, _resources, _validate
+from chechnya_purges.conform import _frictionless, _shares, _validate, _weights
 from chechnya_purges.dataset import PARALLEL_FROM, load
 from chechnya_purges.tables import REGISTRY_TABLES, TABLES, tabulate
 from chechnya_purges.write import OUTPUT_ROOTS
@@ -110,16 +111,23 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_frictionless_over_processes_finds_what_it_finds_in_one(broken: Path) -> None:
-    descriptor = str(broken / "datapackage.json")
-    names = [name for name, _ in _resources(broken / "datapackage.json")]
-    one = _validate(descriptor, None)
-    spread = [found for report in _in_parallel(descriptor, names) for found in report]
-    assert one  # the edits are found at all
+def test_frictionless_over_processes_finds_what_it_finds_in_one(
+    broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = broken / "datapackage.json"
+    one = {found for _, report in _validate(str(path), None) for found in report}
     assert {message.split(":")[0] for _, _, _, message in one} >= {
         "frictionless constraint-error",
         "frictionless foreign-key",
         "frictionless hash-count",
     }
-    assert sorted(set(spread)) == sorted(set(one))
-    assert len(_frictionless(broken)) == len(set(one))
+    weights = _weights(path)
+    assert len(weights) > 10  # every file of the package, tables and others
+    for shares in (_shares(weights, 2), _shares(weights, len(weights))):
+        assert sorted(name for share in shares for name in share) == sorted(weights)
+        split = {found for share in shares for _, r in _validate(str(path), share) for found in r}
+        assert split == one
+    in_one = _frictionless(broken).result()
+    monkeypatch.setattr(conform, "PARALLEL_BYTES", 0)  # the worker processes, at any size
+    assert _frictionless(broken).result() == in_one
+    assert len(in_one) == len(one)

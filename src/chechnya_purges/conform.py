@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, overload
 
+from ._workers import follow_parent, forking
 from .diagnostics import Diagnostic
 from .tables import JSON_PATH
 from .write import OUTPUT_ROOTS
@@ -22,73 +23,127 @@ __all__ = ["conform", "drift"]
 _FIX = "run `chechnya-purges build` and commit the result"
 
 
-# Past this many bytes of tables, frictionless checks them in worker processes, one table
-# each, on every core; below it, starting the workers costs more than they save.
+# Past this much work (bytes of tables, and of what their foreign keys read), frictionless
+# checks the tables in worker processes, on every core; below it, starting the workers costs
+# more than they save.
 PARALLEL_BYTES = 16 * 2**20
 _Found = list[tuple[str, int, int, str]]
 
 
-def _frictionless(folder: Path) -> list[Diagnostic]:
-    """frictionless's checks of every row of every table, and of the descriptor.
+def _nothing() -> None:
+    return None
 
-    frictionless validates a package's tables one after another, and will not spread them
-    over processes when they have foreign keys, as ours do. Validating the package one
-    resource at a time (``Package.validate(name=...)``, which resolves the foreign keys
-    through the whole package as the full validation does) gives the same checks, and lets
-    each table go to its own process.
+
+class _Started:
+    """frictionless's checks under way: their problems, or their end."""
+
+    def __init__(self, result: Callable[[], list[Diagnostic]], cancel: Callable[[], None]):
+        self.result, self.cancel = result, cancel
+
+
+def _frictionless(folder: Path) -> _Started:
+    """frictionless's checks of every row of every table, and of the descriptor: started
+    here, so that other checks can run meanwhile.
+
+    frictionless validates a package's resources one after another, and will not spread
+    them over processes when they have foreign keys, as ours do. Its package validation is
+    the descriptor's own check, then each resource's validation within the package (which
+    resolves the foreign keys through the whole package); doing exactly that with the
+    resources shared out between worker processes gives the same checks on every core.
     """
+    import frictionless  # noqa: F401  imported once, here: the workers are forks of this process
+
     descriptor = folder / "datapackage.json"
-    resources = _resources(descriptor)
-    tables = [r for r in resources if r[1] > 0]
-    if sum(size for _, size in tables) < PARALLEL_BYTES or len(resources) < 2:
-        reports = [_validate(str(descriptor), None)]
-    else:
-        reports = _in_parallel(str(descriptor), [name for name, _ in resources])
+    weights = _weights(descriptor)
+    workers = min(os.cpu_count() or 1, 8, len(weights))
+    if workers < 2 or sum(weights.values()) < PARALLEL_BYTES:
+        return _Started(lambda: _problems(_validate(str(descriptor), None), weights), _nothing)
+    import multiprocessing
+
+    shares = _shares(weights, workers)
+    with forking():
+        pool = multiprocessing.Pool(len(shares), initializer=follow_parent)
+    started = [pool.apply_async(_validate, (str(descriptor), share)) for share in shares]
+    pool.close()
+
+    def result() -> list[Diagnostic]:
+        try:
+            return _problems([pair for share in started for pair in share.get()], weights)
+        finally:
+            pool.terminate()
+            pool.join()
+
+    def cancel() -> None:
+        pool.terminate()
+        pool.join()
+
+    return _Started(result, cancel)
+
+
+def _problems(found: list[tuple[str, _Found]], weights: dict[str, float]) -> list[Diagnostic]:
+    """The problems found, the descriptor's first, then by resource in the descriptor's
+    order, each once (every worker checks the descriptor too)."""
+    order = {name: number for number, name in enumerate(["", *weights])}
     problems: list[Diagnostic] = []
-    for found in reports:
-        for place, line, col, message in found:
+    for _, reported in sorted(found, key=lambda pair: order.get(pair[0], len(order))):
+        for place, line, col, message in reported:
             problem = Diagnostic(place, line, col, "nonconformant", message)
-            if problem not in problems:  # the descriptor's own problems come with every table
+            if problem not in problems:
                 problems.append(problem)
     return problems
 
 
-def _resources(descriptor: Path) -> list[tuple[str, int]]:
-    """Each resource's name and, for a table, its size in bytes (0 for other files)."""
+def _weights(descriptor: Path) -> dict[str, float]:
+    """What validating each resource costs, roughly, by name in the descriptor's order: a
+    table's bytes and a quarter of those its foreign keys read; a file's bytes, hashed only,
+    count for little. Empty when the descriptor is not what build writes."""
     try:
         resources = json.loads(descriptor.read_bytes())["resources"]
-        return [
-            (str(r["name"]), int(r.get("bytes", 0)) if r.get("type") == "table" else 0)
-            for r in resources
-        ]
-    except (OSError, ValueError, TypeError, KeyError):
-        return []  # frictionless itself says what is wrong with it
+        sizes = {str(r["name"]): int(r.get("bytes", 0)) for r in resources}
+        weights: dict[str, float] = {}
+        for resource in resources:
+            name = str(resource["name"])
+            if resource.get("type") != "table":
+                weights[name] = sizes[name] / 20
+                continue
+            keys = resource.get("schema", {}).get("foreignKeys", [])
+            read = {str(key["reference"]["resource"]) for key in keys} - {name, ""}
+            weights[name] = sizes[name] + sum(sizes.get(other, 0) for other in read) / 4
+        return weights
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # frictionless itself says what is wrong with it
 
 
-def _in_parallel(descriptor: str, names: list[str]) -> list[_Found]:
-    """Each resource validated in a worker, the largest first so that no core idles at the
-    end; the reports in the descriptor's order. Workers are fresh processes (not forks of
-    build, which holds the dataset), so that what they cost in memory is their own."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    workers = min(os.cpu_count() or 1, 8, len(names))
-    context = multiprocessing.get_context("spawn")
-    sizes = dict(_resources(Path(descriptor)))
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {
-            name: pool.submit(_validate, descriptor, name)
-            for name in sorted(names, key=lambda n: -sizes.get(n, 0))
-        }
-        return [futures[name].result() for name in names]
+def _shares(weights: dict[str, float], workers: int) -> list[list[str]]:
+    """The resources shared out so that the workers finish together: the costliest first,
+    each to the least loaded worker; each share in the descriptor's order."""
+    loads = [0.0] * workers
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    for name in sorted(weights, key=lambda n: -weights[n]):
+        least = loads.index(min(loads))
+        loads[least] += weights[name]
+        shares[least].append(name)
+    order = list(weights)
+    return [sorted(share, key=order.index) for share in shares if share]
 
 
-def _validate(descriptor: str, name: str | None) -> _Found:
-    """frictionless's problems with one resource of the package (all, without ``name``), as
-    plain values that travel back from a worker."""
-    from frictionless import Package
+def _validate(descriptor: str, names: list[str] | None) -> list[tuple[str, _Found]]:
+    """frictionless's problems with the package (``names`` None), or with the descriptor
+    and the named resources as the package's validation finds them, by resource ("" for
+    the descriptor's own); plain values, which travel back from a worker."""
+    from frictionless import FrictionlessException, Package, Report
 
-    report = Package(descriptor).validate(name=name)
+    package = Package(descriptor)
+    if names is None:
+        return [("", _found(package.validate()))]
+    try:
+        package.to_descriptor(validate=True)
+    except FrictionlessException as exc:
+        return [("", _found(Report.from_validation(time=0, errors=exc.to_errors())))]
+    return [(name, _found(package.get_resource(name).validate())) for name in names]
+
+
+def _found(report: Any) -> _Found:
     found: _Found = [
         ("datapackage.json", 1, 1, f"frictionless: {warning}") for warning in report.warnings
     ]
@@ -243,7 +298,14 @@ def conform(
     missing = [name for name in OUTPUT_ROOTS if not (folder / name).exists()]
     if missing:
         return [Diagnostic(name, 1, 1, "nonconformant", "missing", _FIX) for name in missing]
-    return _json_schema(folder, sample) + (_frictionless(folder) if frictionless else [])
+    # frictionless runs in worker processes while jsonschema runs here.
+    started = _frictionless(folder) if frictionless else _Started(list, _nothing)
+    try:
+        problems = _json_schema(folder, sample)
+    except BaseException:  # Ctrl-C, say: the workers are ended, not waited for
+        started.cancel()
+        raise
+    return problems + started.result()
 
 
 def _first_difference(old: bytes, new: bytes) -> int:

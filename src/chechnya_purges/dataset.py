@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import stat
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from ._workers import follow_parent, forking
 from .diagnostics import Diagnostic
 from .reader import (
     ARTICLE_BYTES,
@@ -359,23 +358,7 @@ PARALLEL_FROM = 200
 
 def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
     _WORKER.update(registry=registry, prepare=prepare)
-    # Ctrl-C reaches the whole process group: the parent decides, workers follow it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """End the worker when the process that started it is gone.
-
-    A worker waits for its next article on a pipe whose other end it inherited itself, so
-    a parent killed outright (SIGKILL, out of memory) would leave it waiting forever. An
-    orphan is handed to another parent, which is what this watches for.
-    """
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
+    follow_parent()
 
 
 def _check_in_worker(paths: list[Path]) -> list[Outcome]:
@@ -407,16 +390,8 @@ def _check_all(
     batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
     window = workers * IN_FLIGHT if prepare is not None else len(batches)
     pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
-    # Workers start here; Ctrl-C is held meanwhile, so that a worker never receives it before
-    # it ignores it (it would print a traceback). The parent gets it as soon as they run.
-    hold = hasattr(signal, "pthread_sigmask")
-    if hold:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
+    with forking():
         pending = deque(pool.submit(_check_in_worker, batch) for batch in batches[:window])
-    finally:
-        if hold:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def drain() -> Iterator[Outcome]:
         try:
