@@ -960,8 +960,7 @@ def _decode_registry(root: Path, value: Any) -> _RegistryResult | None:
         indexes, ids, lines, cols = value["entries"]
         numbers = [*indexes, *lines, *cols]
         if not (
-            len(indexes) == len(_strings(ids)) == len(lines) == len(cols)
-            and _all_of(int, numbers)
+            len(indexes) == len(_strings(ids)) == len(lines) == len(cols) and _all_of(int, numbers)
         ):
             raise ValueError("not a table of entries")
         entries = list(zip(indexes, ids, lines, cols, strict=True))
