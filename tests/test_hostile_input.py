@@ -22,7 +22,7 @@ from conftest import ARTICLE, SEED, cached, edit, invoke, plant, position_of, tr
 
 from chechnya_purges.cache import cache_file
 from chechnya_purges.cli import cli
-from chechnya_purges.reader import ARTICLE_BYTES, REGISTRY_BYTES, SEED_BYTES
+from chechnya_purges.reader import ARTICLE_BYTES, REGISTRY_BYTES, SEED_BYTES, load_yaml
 
 ACTORS = "data/actors.yaml"
 SECRET = "CI_TOKEN=hunter2-do-not-print"
@@ -934,3 +934,59 @@ def test_new_never_writes_through_a_linked_articles_folder(mini: Path, tmp_path:
     assert result.exit_code == 1, result.output
     assert "data/articles is a symbolic link or not a folder" in result.output
     assert tree(elsewhere) == before
+
+
+def test_a_text_longer_than_the_csv_default_field_builds_and_checks(mini: Path) -> None:
+    """Python's csv module refuses a field over 128 KiB unless told: a long, valid title
+    must not make build or check read their own tables back into a traceback."""
+    edit(mini, ARTICLE, lambda t: t.replace("title: ", "title: " + "T" * 140_000 + " ", 1))
+    assert invoke(mini, "validate").exit_code == 0
+    built = invoke(mini, "build")
+    assert built.exit_code == 0, built.output
+    assert len((mini / "build" / "articles.csv").read_text(encoding="utf-8")) > 140_000
+    assert invoke(mini, "check").exit_code == 0
+    assert invoke(mini, "summary").exit_code == 0
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_check_never_reads_a_committed_output_through_a_link(
+    built: Path, tmp_path: Path, what: str
+) -> None:
+    """A pull request can commit build/claims.csv (or build/ itself) as a link to anything:
+    check says what it is, at the file, and reads nothing through it."""
+    outside = tmp_path / "outside"
+    if what == "file":
+        outside.write_text("secret,line\n", encoding="utf-8")
+        (built / "build" / "claims.csv").unlink()
+        (built / "build" / "claims.csv").symlink_to(outside)
+        expected = "build/claims.csv is a symbolic link"
+    else:
+        shutil.move(built / "build", outside)  # the very files build wrote, but elsewhere
+        (built / "build").symlink_to(outside)
+        expected = "build/claims.csv is reached through build, which is a symbolic link"
+    before = tree(built)
+    result = invoke(built, "check", "--format", "json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)
+    found = [p for p in problems if p["path"] == "build/claims.csv"]
+    assert [p["code"] for p in found] == ["drift"]
+    assert found[0]["message"].startswith(expected), found[0]["message"]
+    assert "secret" not in result.output
+    assert tree(built) == before
+
+
+def test_a_registry_with_a_line_separator_is_numbered_one_way(mini: Path) -> None:
+    """libyaml counts U+2028 as a line break: every position in the registry, however it is
+    found, counts lines as libyaml does."""
+    edit(
+        mini, "data/actors.yaml", lambda t: t.replace("name: Ana Díaz", 'name: "Ana\u2028Díaz"', 1)
+    )
+    text = edit(
+        mini, "data/actors.yaml", lambda t: t + "- id: zz-unused\n  name: Zed\n  kind: ngo\n"
+    )
+    doc, _ = load_yaml(text, "data/actors.yaml", quick=False)
+    doc.position(())
+    index = len(doc.data) - 1
+    result = invoke(mini, "validate", "--format", "json")
+    (unused,) = [p for p in json.loads(result.stdout) if p["code"] == "actor-unused"]
+    assert (unused["line"], unused["col"]) == tuple(doc.position((index, "id")))

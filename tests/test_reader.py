@@ -233,16 +233,21 @@ def _every_position(doc: object, data: list[dict[str, object]]) -> list[Position
     ]
 
 
-@pytest.mark.parametrize("layout", ["block", "flow"])
+@pytest.mark.parametrize("layout", ["block", "flow", "u2028", "crlf"])
 def test_an_item_of_a_long_list_is_located_where_reading_the_whole_file_locates_it(
     layout: str,
 ) -> None:
     """A warning about one actor of a large registry reads that actor's lines again, not
     the whole file; the positions are the same either way (and a layout whose items are not
-    told apart by their first column is read whole)."""
+    told apart by their first column, or a line break libyaml counts besides "\\n", is
+    read whole)."""
     text = _registry(400)
     if layout == "flow":
         text = "[\n" + ",\n".join(f"{{id: actor-{n}, name: Actor {n}}}" for n in range(400)) + "]\n"
+    if layout == "u2028":
+        text = text.replace("name: Actor 0\n", 'name: "Actor\u2028zero"\n', 1)
+    if layout == "crlf":
+        text = text.replace("\n", "\r\n")
     one, _ = load_yaml(text, "data/actors.yaml")
     whole, _ = load_yaml(text, "data/actors.yaml", quick=False)
     assert one.data == whole.data

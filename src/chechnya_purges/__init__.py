@@ -14,7 +14,13 @@ writes it into datapackage.json, the JSON output and CITATION.cff; the wheel's v
 
 from __future__ import annotations
 
+import csv
 from typing import TYPE_CHECKING, Any
+
+# A cell of the package's tables may hold a whole text of an input (an actor's description,
+# an article's title); Python's csv module refuses a field over 128 KiB unless told, which
+# would fail build on valid data. Raised once for every reader of the tables, never lowered.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 __all__ = ["VerificationError", "__version__", "datapackage_path", "load"]
 

@@ -366,13 +366,14 @@ def check(root: Path, fmt: str) -> int:
     from .conform import conform, drift
 
     dataset, files, state, problems = _in_memory(root)
-    if _emit(problems, fmt) or state is None:
-        return 1
-    problems = drift(root, files)
-    if not problems:
-        problems = conform(root)
-    problems += release_problems(root, state)
-    status = _emit(problems, fmt)
+    if state is None:
+        return _emit(problems, fmt)
+    # One report, the data's warnings first: --format json prints one document.
+    found = drift(root, files)
+    if not found:
+        found = conform(root)
+    found += release_problems(root, state)
+    status = _emit(problems + found, fmt)
     if status == 0:
         click.echo(f"Up to date and conformant: {_summary(dataset)}.", err=True)
     _report_pending(state)

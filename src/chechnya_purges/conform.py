@@ -15,6 +15,7 @@ from typing import IO, Any, overload
 
 from ._workers import follow_parent, forking
 from .diagnostics import Diagnostic
+from .reader import unsafe_path
 from .tables import JSON_PATH
 from .write import OUTPUT_ROOTS
 
@@ -317,14 +318,21 @@ def _first_difference(old: bytes, new: bytes) -> int:
 
 
 def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
-    """Each committed output that differs from what ``build`` would write, by name."""
+    """Each committed output that differs from what ``build`` would write, by name.
+
+    A committed output may come from a pull request: one that is a link, or is reached
+    through one, or is not a regular file, is reported as such and never read (it could
+    point outside the dataset, or at a device)."""
     problems = []
     for relative, content in files.items():
-        path = root / relative
-        if not path.is_file():
+        exists, unsafe = unsafe_path(root, relative)
+        if unsafe is not None:
+            problems.append(Diagnostic(relative, 1, 1, "drift", unsafe.message, _FIX))
+            continue
+        if not exists:
             problems.append(Diagnostic(relative, 1, 1, "drift", "is missing", _FIX))
             continue
-        committed = path.read_bytes()
+        committed = (root / relative).read_bytes()
         if committed != content:
             line = _first_difference(committed, content)
             problems.append(
@@ -339,7 +347,7 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
             )
     for name in OUTPUT_ROOTS:
         folder = root / name
-        if folder.is_dir():  # the files build owns whole
+        if not folder.is_symlink() and folder.is_dir():  # the files build owns whole
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(root).as_posix()
                 if path.is_file() and relative not in files:

@@ -36,6 +36,7 @@ __all__ = [
     "ARTICLE_BYTES",
     "CLAIMS_BYTES",
     "MAX_DEPTH",
+    "OTHER_BREAKS",
     "REGISTRY_BYTES",
     "SEED_BYTES",
     "Document",
@@ -123,7 +124,10 @@ class Document:
             return True
         text = self.text
         if self._items is None:
-            self._items, lines, counted = [], 0, 0
+            self._items = []
+            if OTHER_BREAKS.search(text):
+                return False  # lines that libyaml counts and a count of "\n" would not
+            lines, counted = 0, 0
             for match in _ITEM.finditer(text):
                 lines += text.count("\n", counted, match.start())
                 counted = match.start()
@@ -148,6 +152,9 @@ class Document:
 # Lists this long are located an item at a time; the first line of each item begins "-".
 _LONG_LIST = 256
 _ITEM = re.compile(r"^-(?=[ \t\r\n]|$)", re.M)
+# Line breaks other than "\n" that libyaml counts as a line: a file holding any is located
+# by reading it whole, so that every position of it is counted one way.
+OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
 class _Retrack(Exception):
