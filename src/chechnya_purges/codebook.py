@@ -11,18 +11,16 @@ from the models.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
 from typing import Any
 
 from .models import Qualifier, definition, qualifier_bounds
-from .outputs import opened
+from .outputs import csv_rows
 
 __all__ = ["CODEBOOK_PATH", "codebook"]
 
@@ -61,15 +59,9 @@ class _Table:
         return any(f["name"] == column for f in self.fields)
 
 
-def _reader(files: Mapping[str, bytes], path: str) -> Iterator[list[str]]:
-    """A table's rows one at a time: a large package's tables are not read whole."""
-    with opened(files, path) as handle:
-        yield from csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
-
-
 def _scan(resource: dict[str, Any], files: Mapping[str, bytes]) -> _Table:
     table = _Table(resource)
-    reader = _reader(files, resource["path"])
+    reader = csv_rows(files, resource["path"])
     header = next(reader, [])
     names = [f["name"] for f in table.fields]
     vocabularies = [names.index(f["name"]) for f in table.fields if f.get("categories")]
@@ -129,7 +121,7 @@ def _quoted(files: Mapping[str, bytes], tables: dict[str, _Table]) -> Quoted:
         ]
         if not quoted.has("quote") or not links:
             continue
-        reader = _reader(files, quoted.resource["path"])
+        reader = csv_rows(files, quoted.resource["path"])
         header = next(reader, [])
         columns = [(header.index(column), target) for column, target in links]
         for row in reader:

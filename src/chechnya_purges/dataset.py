@@ -23,11 +23,11 @@ from .diagnostics import Diagnostic
 from .reader import (
     ARTICLE_BYTES,
     CLAIMS_BYTES,
-    OTHER_BREAKS,
     REGISTRY_BYTES,
     SEED_BYTES,
     Document,
     Position,
+    numbered,
     read_yaml,
     unsafe_path,
 )
@@ -181,13 +181,8 @@ def _id_lines(text: str) -> dict[str, Position | None]:
     """Where each id is written on a usual `- id: x` line (None for an id written twice),
     counting lines as it goes: once through the text, however many actors."""
     found: dict[str, Position | None] = {}
-    if OTHER_BREAKS.search(text):
-        return found  # libyaml counts other line breaks too: its positions are used instead
-    line, counted = 1, 0
-    for match in _ID_LINE.finditer(text):
+    for match, line in numbered(_ID_LINE, text) or []:
         offset = match.start(1)
-        line += text.count("\n", counted, offset)
-        counted = offset
         actor_id = match.group(1)
         col = offset - text.rfind("\n", 0, offset)
         found[actor_id] = None if actor_id in found else Position(line, col)

@@ -11,6 +11,7 @@ This module imports nothing of the pipeline, so that every stage can read output
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Outputs", "blocks", "opened"]
+__all__ = ["Outputs", "blocks", "csv_rows", "opened"]
 
 _BLOCK = 1 << 20
 
@@ -93,6 +94,12 @@ class Outputs(Mapping[str, bytes]):
 
     def __contains__(self, path: object) -> bool:
         return path in self._facts
+
+
+def csv_rows(files: Mapping[str, bytes], path: str) -> Iterator[list[str]]:
+    """A table of a package, a row at a time: a large package's tables are never read whole."""
+    with opened(files, path) as handle:
+        yield from csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
 
 
 def opened(files: Mapping[str, bytes], path: str) -> IO[bytes]:

@@ -36,13 +36,13 @@ __all__ = [
     "ARTICLE_BYTES",
     "CLAIMS_BYTES",
     "MAX_DEPTH",
-    "OTHER_BREAKS",
     "REGISTRY_BYTES",
     "SEED_BYTES",
     "Document",
     "Position",
     "decode_text",
     "load_yaml",
+    "numbered",
     "read_input",
     "read_text",
     "read_yaml",
@@ -124,14 +124,8 @@ class Document:
             return True
         text = self.text
         if self._items is None:
-            self._items = []
-            if OTHER_BREAKS.search(text):
-                return False  # lines that libyaml counts and a count of "\n" would not
-            lines, counted = 0, 0
-            for match in _ITEM.finditer(text):
-                lines += text.count("\n", counted, match.start())
-                counted = match.start()
-                self._items.append((counted, lines))
+            starts = numbered(_ITEM, text)
+            self._items = [(m.start(), line - 1) for m, line in starts] if starts else []
         if len(self._items) != len(self.data):
             return False
         begin, lines = self._items[index]
@@ -152,9 +146,25 @@ class Document:
 # Lists this long are located an item at a time; the first line of each item begins "-".
 _LONG_LIST = 256
 _ITEM = re.compile(r"^-(?=[ \t\r\n]|$)", re.M)
-# Line breaks other than "\n" that libyaml counts as a line: a file holding any is located
-# by reading it whole, so that every position of it is counted one way.
-OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+# Line breaks other than "\n" that libyaml counts as a line.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+def numbered(pattern: re.Pattern[str], text: str) -> list[tuple[re.Match[str], int]] | None:
+    """Each match of ``pattern`` in ``text`` with the (1-based) line it starts on, counted
+    once through the text, for positions without reading a large file again as YAML.
+
+    None when the text holds a line break other than "\\n" (CR, U+2028…): libyaml counts
+    those as lines too, and its positions are then the ones to use, so that every position
+    of a file is counted one way."""
+    if _OTHER_BREAKS.search(text):
+        return None
+    found, line, counted = [], 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found.append((match, line))
+    return found
 
 
 class _Retrack(Exception):

@@ -8,13 +8,12 @@ an article never asks anyone to paste a table.
 from __future__ import annotations
 
 import csv
-import io
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .diagnostics import folded
-from .outputs import opened
+from .outputs import csv_rows
 
 __all__ = ["ARTICLES_PATH", "SummaryError", "article_page", "article_table", "article_table_of"]
 
@@ -26,18 +25,17 @@ class SummaryError(Exception):
 
 
 def _rows(files: Mapping[str, bytes], name: str) -> Iterator[dict[str, str]]:
-    """A table's rows one at a time: a large package's tables are not read whole."""
-    with opened(files, f"build/{name}.csv") as handle:
-        yield from csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
+    rows = csv_rows(files, f"build/{name}.csv")
+    header = next(rows, [])
+    return (dict(zip(header, row, strict=True)) for row in rows)
 
 
 def _per_article(files: Mapping[str, bytes], name: str) -> Counter[str]:
-    """How many rows of a table each article has (a large table is read a row at a time,
-    as lists: a dict per row costs several times more)."""
-    with opened(files, f"build/{name}.csv") as handle:
-        reader = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
-        column = next(reader, []).index("article_id")
-        return Counter(row[column] for row in reader)
+    """How many rows of a table each article has (counted from lists: a dict per row costs
+    several times more)."""
+    rows = csv_rows(files, f"build/{name}.csv")
+    column = next(rows, []).index("article_id")
+    return Counter(row[column] for row in rows)
 
 
 def article_table(root: Path) -> str:

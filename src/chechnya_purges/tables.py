@@ -49,6 +49,7 @@ from .models import (
     field_description,
     qualifier_bounds,
 )
+from .outputs import blocks
 
 __all__ = [
     "JSON_NAME",
@@ -792,7 +793,6 @@ class Filed(NamedTuple):
 _ARTICLE_TABLES = tuple(_ARTICLE_ROWS)
 _RECORD = len(_ARTICLE_TABLES)  # the spool's part after the tables: the JSON records
 _SEPARATOR = b",\n"  # between the records of the nested JSON's articles list
-_BLOCK = 1 << 20
 
 
 class Spool:
@@ -836,8 +836,7 @@ class Spool:
             handle.flush()
         if [article.number for article in order] == list(range(len(starts) - 1)):
             handle.seek(0)
-            while block := handle.read(_BLOCK):
-                yield block
+            yield from blocks(handle)
             return
         for article in order:
             handle.seek(starts[article.number])
