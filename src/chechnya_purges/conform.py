@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any, NamedTuple, overload
 
+from . import _keys
 from ._workers import follow_parent, forking
 from .diagnostics import Diagnostic
 from .reader import unsafe_path
@@ -51,34 +54,66 @@ def _frictionless(folder: Path) -> _Started:
     the descriptor's own check, then each resource's validation within the package (which
     resolves the foreign keys through the whole package); doing exactly that with the
     resources shared out between worker processes gives the same checks on every core.
+    A large package's keys are compared on disk rather than in frictionless's memory
+    (``_keys``), once every table has been read.
     """
     import frictionless  # noqa: F401  imported once, here: the workers are forks of this process
 
     descriptor = folder / "datapackage.json"
     weights = _weights(descriptor)
-    workers = min(os.cpu_count() or 1, 8, len(weights))
-    if workers < 2 or sum(weights.values()) < PARALLEL_BYTES:
-        return _Started(lambda: _problems(_validate(str(descriptor), None), weights), _nothing)
+    if sum(weights.values()) < PARALLEL_BYTES:
+        return _Started(lambda: _problems(_validate(str(descriptor), None)[0], weights), _nothing)
+    scratch = tempfile.TemporaryDirectory(prefix="chechnya-purges-keys-")
+    shares = _shares(weights, min(os.cpu_count() or 1, 8, len(weights)))
+    if len(shares) < 2:
+
+        def alone() -> list[Diagnostic]:
+            with scratch:
+                return _keyed([_validate(str(descriptor), shares[0], scratch.name)], weights)
+
+        return _Started(alone, scratch.cleanup)
     import multiprocessing
 
-    shares = _shares(weights, workers)
     with forking():
         pool = multiprocessing.Pool(len(shares), initializer=follow_parent)
-    started = [pool.apply_async(_validate, (str(descriptor), share)) for share in shares]
+    started = [pool.apply_async(_validate, (str(descriptor), s, scratch.name)) for s in shares]
     pool.close()
-
-    def result() -> list[Diagnostic]:
-        try:
-            return _problems([pair for share in started for pair in share.get()], weights)
-        finally:
-            pool.terminate()
-            pool.join()
 
     def cancel() -> None:
         pool.terminate()
         pool.join()
+        scratch.cleanup()
+
+    def result() -> list[Diagnostic]:
+        try:
+            return _keyed([share.get() for share in started], weights)
+        finally:
+            cancel()
 
     return _Started(result, cancel)
+
+
+def _keyed(validated: list[_Validated], weights: dict[str, float]) -> list[Diagnostic]:
+    """The workers' problems, and those of the keys they kept."""
+    found = [pair for share, _ in validated for pair in share]
+    kept = [where for _, where in validated if where is not None]
+    if kept:
+        places = {name: place for where in kept for name, place in where.places.items()}
+        paths = {name: Path(where.path) for where in kept for name in where.places}
+        by_table: dict[str, _Found] = {}
+        try:
+            problems = _keys.problems(kept[0].plan, paths, Path(kept[0].path).parent)
+        except sqlite3.Error as exc:
+            raise _unkept(exc, kept[0].path) from None
+        for problem in sorted(problems, key=lambda problem: problem.row):
+            place = places[problem.resource]
+            listed = by_table.setdefault(problem.resource, [])
+            if len(listed) < _keys.LIMIT:
+                listed.append((place, problem.row, 1, problem.message))
+            elif len(listed) == _keys.LIMIT:  # as frictionless says when it stops
+                listed.append((place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}"))
+        found += list(by_table.items())
+    return _problems(found, weights)
 
 
 def _problems(found: list[tuple[str, _Found]], weights: dict[str, float]) -> list[Diagnostic]:
@@ -108,7 +143,7 @@ def _weights(descriptor: Path) -> dict[str, float]:
                 weights[name] = sizes[name] / 20
                 continue
             keys = resource.get("schema", {}).get("foreignKeys", [])
-            read = {str(key["reference"]["resource"]) for key in keys} - {name, ""}
+            read = {str(key["reference"].get("resource", "")) for key in keys} - {name, ""}
             weights[name] = sizes[name] + sum(sizes.get(other, 0) for other in read) / 4
         return weights
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -128,20 +163,62 @@ def _shares(weights: dict[str, float], workers: int) -> list[list[str]]:
     return [sorted(share, key=order.index) for share in shares if share]
 
 
-def _validate(descriptor: str, names: list[str] | None) -> list[tuple[str, _Found]]:
+class _Kept(NamedTuple):
+    """Where a worker kept its tables' keys, and each table's place (for its problems)."""
+
+    plan: _keys.Plan
+    path: str
+    places: dict[str, str]
+
+
+_Validated = tuple[list[tuple[str, _Found]], _Kept | None]
+
+
+def _validate(descriptor: str, names: list[str] | None, keys: str | None = None) -> _Validated:
     """frictionless's problems with the package (``names`` None), or with the descriptor
     and the named resources as the package's validation finds them, by resource ("" for
-    the descriptor's own); plain values, which travel back from a worker."""
+    the descriptor's own); plain values, which travel back from a worker. With ``keys``, a
+    folder, the tables' keys are kept in a database there for ``_keys`` to compare, in
+    place of frictionless's own key checks (unless some key is of a kind it compares
+    differently)."""
     from frictionless import FrictionlessException, Package, Report
 
     package = Package(descriptor)
     if names is None:
-        return [("", _found(package.validate()))]
+        return [("", _found(package.validate()))], None
     try:
         package.to_descriptor(validate=True)
     except FrictionlessException as exc:
-        return [("", _found(Report.from_validation(time=0, errors=exc.to_errors())))]
-    return [(name, _found(package.get_resource(name).validate())) for name in names]
+        return [("", _found(Report.from_validation(time=0, errors=exc.to_errors())))], None
+    plan = _keys.plan(package) if keys is not None else None
+    if plan is None or keys is None:
+        return [(name, _found(package.get_resource(name).validate())) for name in names], None
+    _keys.unkeyed(package)
+    handle, path = tempfile.mkstemp(suffix=".sqlite", dir=keys)  # a worker may take two shares
+    os.close(handle)
+    kept = _Kept(plan, path, {})
+    found = []
+    try:
+        collector = _keys.Collector(plan, Path(kept.path))
+        for name in names:
+            resource = package.get_resource(name)
+            if name not in plan.columns:
+                found.append((name, _found(resource.validate())))
+                continue
+            table = collector.table(name)
+            report = resource.validate(on_row=table, limit_errors=_keys.LIMIT)
+            found.append((name, _found(report)))
+            partial = any(w.startswith("reached error limit") for w in report.tasks[0].warnings)
+            if table.close(resource, partial):
+                kept.places[name] = report.tasks[0].place
+        collector.close()
+    except sqlite3.Error as exc:  # a full or unwritable temporary folder, say
+        raise _unkept(exc, path) from None
+    return found, kept
+
+
+def _unkept(exc: sqlite3.Error, path: str) -> OSError:
+    return OSError(0, f"cannot keep the tables' keys on disk ({exc})", path)
 
 
 def _found(report: Any) -> _Found:
