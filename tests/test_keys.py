@@ -131,11 +131,14 @@ def test_keys_of_another_kind_are_left_to_frictionless(tmp_path: Path) -> None:
 
 
 def test_a_large_package_is_checked_with_its_keys_on_disk(tmp_path: Path, monkeypatch: Any) -> None:
-    """Through the worker processes, and no database is left behind."""
+    """Through the worker processes, in the folder given (build gives its staging folder,
+    which the next build removes if this one is killed), and nothing is left behind."""
     descriptor = _package(tmp_path, {"people": PEOPLE, "more": PEOPLE})
     monkeypatch.setattr(conform, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
-    (tmp_path / "scratch").mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     alone, _, _ = _both(descriptor)
-    assert sorted(conform._frictionless(tmp_path).result()) == alone
-    assert list((tmp_path / "scratch").iterdir()) == []
+    started = conform._frictionless(tmp_path, scratch)
+    assert [path.name[:6] for path in scratch.iterdir()] == [".keys-"]
+    assert sorted(started.result()) == alone
+    assert list(scratch.iterdir()) == []

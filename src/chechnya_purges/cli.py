@@ -338,7 +338,10 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
                 spool.close()
             built = _summary(dataset)
             del dataset
-            if _emit(conform(folder, frictionless=not no_frictionless, sample=JSON_SAMPLE), fmt):
+            found = conform(
+                folder, frictionless=not no_frictionless, sample=JSON_SAMPLE, scratch=folder
+            )
+            if _emit(found, fmt):
                 click.echo("Nothing was written.", err=True)
                 return 1
             swap_in(root, folder)
@@ -856,7 +859,7 @@ def release(ctx: click.Context, out: Path) -> None:
     try:
         if fresh:
             with locked(root, _waiting), staging(root, files) as folder:
-                if _emit(conform(folder), "text"):
+                if _emit(conform(folder, scratch=folder), "text"):
                     raise click.ClickException("nothing was written")
                 swap_in(root, folder)
             write_atomically(changelog, entries.encode("utf-8"))

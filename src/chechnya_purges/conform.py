@@ -45,7 +45,7 @@ class _Started:
         self.result, self.cancel = result, cancel
 
 
-def _frictionless(folder: Path) -> _Started:
+def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
     """frictionless's checks of every row of every table, and of the descriptor: started
     here, so that other checks can run meanwhile.
 
@@ -55,7 +55,9 @@ def _frictionless(folder: Path) -> _Started:
     resolves the foreign keys through the whole package); doing exactly that with the
     resources shared out between worker processes gives the same checks on every core.
     A large package's keys are compared on disk rather than in frictionless's memory
-    (``_keys``), once every table has been read.
+    (``_keys``), once every table has been read, in a folder made in ``scratch`` (build's
+    staging folder, which the next build removes if this one is killed) or else in the
+    system's temporary folder.
     """
     import frictionless  # noqa: F401  imported once, here: the workers are forks of this process
 
@@ -63,26 +65,26 @@ def _frictionless(folder: Path) -> _Started:
     weights = _weights(descriptor)
     if sum(weights.values()) < PARALLEL_BYTES:
         return _Started(lambda: _problems(_validate(str(descriptor), None)[0], weights), _nothing)
-    scratch = tempfile.TemporaryDirectory(prefix="chechnya-purges-keys-")
+    keys = tempfile.TemporaryDirectory(prefix=".keys-", dir=scratch)
     shares = _shares(weights, min(os.cpu_count() or 1, 8, len(weights)))
     if len(shares) < 2:
 
         def alone() -> list[Diagnostic]:
-            with scratch:
-                return _keyed([_validate(str(descriptor), shares[0], scratch.name)], weights)
+            with keys:
+                return _keyed([_validate(str(descriptor), shares[0], keys.name)], weights)
 
-        return _Started(alone, scratch.cleanup)
+        return _Started(alone, keys.cleanup)
     import multiprocessing
 
     with forking():
         pool = multiprocessing.Pool(len(shares), initializer=follow_parent)
-    started = [pool.apply_async(_validate, (str(descriptor), s, scratch.name)) for s in shares]
+    started = [pool.apply_async(_validate, (str(descriptor), s, keys.name)) for s in shares]
     pool.close()
 
     def cancel() -> None:
         pool.terminate()
         pool.join()
-        scratch.cleanup()
+        keys.cleanup()
 
     def result() -> list[Diagnostic]:
         try:
@@ -361,7 +363,11 @@ def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
 
 
 def conform(
-    folder: Path, *, frictionless: bool = True, sample: int | None = None
+    folder: Path,
+    *,
+    frictionless: bool = True,
+    sample: int | None = None,
+    scratch: Path | None = None,
 ) -> list[Diagnostic]:
     """Problems the standard validators find in a written package (none, when all is well).
 
@@ -371,13 +377,13 @@ def conform(
     frictionless checks in full, so a sample guards that function; the pure-Python
     validator costs more than the rest of the build at thousands of articles. ``check``
     validates every record. ``frictionless=False`` leaves out the frictionless pass, for
-    measuring the build alone.
+    measuring the build alone. ``scratch`` is where the pass may keep temporary files.
     """
     missing = [name for name in OUTPUT_ROOTS if not (folder / name).exists()]
     if missing:
         return [Diagnostic(name, 1, 1, "nonconformant", "missing", _FIX) for name in missing]
     # frictionless runs in worker processes while jsonschema runs here.
-    started = _frictionless(folder) if frictionless else _Started(list, _nothing)
+    started = _frictionless(folder, scratch) if frictionless else _Started(list, _nothing)
     try:
         problems = _json_schema(folder, sample)
     except BaseException:  # Ctrl-C, say: the workers are ended, not waited for
