@@ -38,7 +38,7 @@ def _both(descriptor: Path) -> tuple[list[Diagnostic], list[Diagnostic], bool]:
     alone = sorted(_problems(_validate(str(descriptor), None)[0], weights))
     with tempfile.TemporaryDirectory() as scratch:
         validated = _validate(str(descriptor), list(weights), scratch)
-        keyed = sorted(_keyed([validated], weights))
+        keyed = sorted(_keyed([validated], weights, map))
     return alone, keyed, validated[1] is not None
 
 

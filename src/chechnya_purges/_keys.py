@@ -6,7 +6,10 @@ that refers to it. At 30,000 articles that alone passes 400 MiB, at 100,000 a Gi
 same checks are made over the same values, the cells as frictionless's own row stream casts
 them, taken while it validates each row (its own key checks are switched off for the pass);
 the keys go to SQLite databases in a temporary folder and are compared there, so memory stays
-flat however long the tables, and no table is read twice.
+flat however long the tables, and no table is read twice. Each table's keys have a database
+of their own: the worker that read the table indexes it and checks its primary key, and the
+foreign keys, which need two tables, are checked once every table is read, each on its own,
+in parallel.
 
 Only string and integer keys are compared this way, the only kinds ``build`` writes: SQLite
 compares those values as Python compares the cells (text by code point, integers by value,
@@ -16,11 +19,14 @@ None). A package with keys of any other kind is left to frictionless whole.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-__all__ = ["Collector", "Plan", "plan", "problems"]
+__all__ = ["Kept", "Plan", "Problem", "Table", "foreign", "plan", "references", "unkeyed"]
 
 COMPARABLE = {"string", "integer"}
 # frictionless stops listing a table's problems at this many; so do the key checks.
@@ -28,6 +34,8 @@ LIMIT = 1000
 _BATCH = 4096
 # More cells than any real key needs; SQLite allows 2,000 columns a table.
 _COLUMNS = 100
+# SQLite's page cache for each connection: enough for its sorts to run mostly in memory.
+_CACHE_KIB = 16 * 1024
 
 
 class ForeignKey(NamedTuple):
@@ -45,12 +53,16 @@ class Plan(NamedTuple):
     foreign: dict[str, list[ForeignKey]]
     columns: dict[str, list[str]]
 
-    def table(self, name: str) -> str:
-        """A table's name in SQL: its place in the plan, never text from the descriptor."""
-        return f"t{list(self.columns).index(name)}"
-
     def column(self, name: str, field: str) -> str:
         return f"c{self.columns[name].index(field)}"
+
+    def looked_up(self, name: str) -> list[tuple[str, ...]]:
+        """The sets of a table's fields to index: its primary key, and the fields other
+        tables' foreign keys look up."""
+        found = [self.primary[name]] if self.primary[name] else []
+        for foreign in self.foreign.values():
+            found += [fk.reference for fk in foreign if fk.resource == name]
+        return list(dict.fromkeys(found))
 
 
 def _listed(value: Any) -> tuple[str, ...]:
@@ -100,49 +112,56 @@ def unkeyed(package: Any) -> None:
             resource.schema.foreign_keys = []
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path | str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = OFF")
     connection.execute("PRAGMA synchronous = OFF")
+    connection.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
     return connection
 
 
-class Collector:
-    """One worker's tables' keys, as frictionless reads their rows."""
-
-    def __init__(self, keys: Plan, path: Path) -> None:
-        self.keys, self.connection = keys, _connect(path)
-        self.connection.execute("CREATE TABLE present (resource TEXT, field TEXT)")
-        self.connection.execute("BEGIN")
-
-    def table(self, name: str) -> _Table:
-        return _Table(self, name)
-
-    def close(self) -> None:
-        self.connection.execute("COMMIT")
-        self.connection.close()
+class Problem(NamedTuple):
+    resource: str
+    row: int
+    message: str
 
 
-class _Table:
-    """One table's keys: called with each row frictionless validates."""
+class Kept(NamedTuple):
+    """A table's keys, read: where they are, the table's place in the package (to name it
+    in problems), which key fields its header has, how many rows it has, and the problems
+    of its primary key (which it alone decides)."""
 
-    def __init__(self, collector: Collector, name: str) -> None:
-        keys = collector.keys
-        self.connection, self.name = collector.connection, name
+    path: str
+    place: str
+    present: tuple[str, ...]
+    rows: int
+    problems: list[Problem]
+
+
+class Table:
+    """One table's keys, in a database of its own: called with each row frictionless
+    validates, then closed for its primary key to be checked."""
+
+    def __init__(self, keys: Plan, name: str, folder: str) -> None:
+        self.keys, self.name = keys, name
         self.fields = keys.columns[name]
+        handle, self.path = tempfile.mkstemp(suffix=".sqlite", dir=folder)
+        os.close(handle)
+        self.connection = _connect(self.path)
         cells = "".join(f", {keys.column(name, f)}" for f in self.fields)
-        self.sql = f"{keys.table(name)} (row INTEGER PRIMARY KEY{cells})"
-        self.insert = f"INSERT INTO {keys.table(name)} VALUES (?{', ?' * len(self.fields)})"
+        self.connection.execute(f"CREATE TABLE keys (row INTEGER PRIMARY KEY{cells})")
+        self.connection.execute("BEGIN")
+        self.insert = f"INSERT INTO keys VALUES (?{', ?' * len(self.fields)})"
         self.batch: list[tuple[Any, ...]] = []
-        self.last = 0
+        self.present: tuple[str, ...] = ()
+        self.last, self.rows = 0, 0
 
     def __call__(self, row: Any) -> None:
-        if not self.last:
-            self.connection.execute(f"CREATE TABLE {self.sql}")
-            present = [(self.name, f) for f in self.fields if f in row.field_names]
-            self.connection.executemany("INSERT INTO present VALUES (?, ?)", present)
+        if not self.rows:
+            self.present = tuple(f for f in self.fields if f in row.field_names)
         self.batch.append((row.row_number, *[row.get(f) for f in self.fields]))
         self.last = row.row_number
+        self.rows += 1
         if len(self.batch) == _BATCH:
             self._flush()
 
@@ -154,27 +173,56 @@ class _Table:
             self.connection.executemany(again, [tuple(map(_huge, row)) for row in self.batch])
         self.batch.clear()
 
-    def close(self, resource: Any, partial: bool) -> bool:
-        """Whether the table's keys were read (None of them when frictionless could not
-        open it: it says why). When it stopped early, at too many errors, the rest of the
-        rows are read for their keys, which other tables' foreign keys need."""
+    def close(self, resource: Any, partial: bool) -> Kept | None:
+        """The table's keys, read, indexed for the foreign keys that refer to it, and its
+        primary key checked; None when frictionless could not open the table (it says why).
+        When it stopped early, at too many errors, the rest of the rows are read for their
+        keys, which other tables' foreign keys need."""
         from frictionless import FrictionlessException
 
-        if resource.stats.rows is None:
-            return False
-        if not self.last:
-            self.connection.execute(f"CREATE TABLE {self.sql}")
-        self._flush()
-        if partial:
-            try:
-                with resource:
-                    for row in resource.row_stream:
-                        if row.row_number > self.last:
-                            self(row)
-            except FrictionlessException:
-                pass  # frictionless has said what is wrong with the table
+        try:
+            if resource.stats.rows is None:
+                return None
             self._flush()
-        return True
+            if partial:
+                try:
+                    with resource:
+                        for row in resource.row_stream:
+                            if row.row_number > self.last:
+                                self(row)
+                except FrictionlessException:
+                    pass  # frictionless has said what is wrong with the table
+                self._flush()
+            for number, fields in enumerate(self.keys.looked_up(self.name)):
+                columns = ", ".join(self.keys.column(self.name, f) for f in fields)
+                self.connection.execute(f"CREATE INDEX i{number} ON keys ({columns})")
+            self.connection.execute("COMMIT")
+            problems = list(self._primary())
+            return Kept(self.path, resource.place, self.present, self.rows, problems)
+        finally:
+            self.connection.close()
+
+    def _primary(self) -> Iterator[Problem]:
+        fields = self.keys.primary[self.name]
+        if not fields or any(f not in self.present for f in fields):
+            return
+        cells = [self.keys.column(self.name, f) for f in fields]
+        empty = " AND ".join(f"{c} IS NULL" for c in cells)
+        note = 'cells composing the primary keys are all "None"'
+        for (row,) in self.connection.execute(f"SELECT row FROM keys WHERE {empty}"):
+            yield Problem(self.name, row, f"frictionless primary-key: {note}")
+        # The index on the key finds repeated keys without sorting; only those are ranked.
+        listed = ", ".join(cells)
+        repeated = f"SELECT {listed} FROM keys WHERE NOT ({empty}) GROUP BY {listed}"
+        same = " AND ".join(f"k.{c} IS r.{c}" for c in cells)
+        for row, previous in self.connection.execute(
+            f"SELECT row, previous FROM (SELECT k.row, LAG(k.row) OVER "
+            f"(PARTITION BY {', '.join(f'k.{c}' for c in cells)} ORDER BY k.row) AS previous "
+            f"FROM keys AS k JOIN ({repeated} HAVING COUNT(*) > 1) AS r ON {same}) "
+            f"WHERE previous IS NOT NULL"
+        ):
+            note = f"the same as in the row at position {previous}"
+            yield Problem(self.name, row, f"frictionless primary-key: {note}")
 
 
 def _huge(value: Any) -> Any:
@@ -189,75 +237,43 @@ def _shown(value: Any) -> str:
     return str(int(value)) if isinstance(value, bytes) else str(value)
 
 
-class Problem(NamedTuple):
-    resource: str
-    row: int
-    message: str
+def references(keys: Plan, kept: dict[str, Kept]) -> list[tuple[str, int]]:
+    """Each foreign key to check, as (table, its number in the table's keys), the
+    longest tables' first: checked one each, in parallel, they finish together."""
+    found = [
+        (name, number)
+        for name, foreign in keys.foreign.items()
+        for number, fk in enumerate(foreign)
+        if name in kept and fk.resource in kept and all(f in kept[name].present for f in fk.fields)
+    ]
+    return sorted(found, key=lambda pair: -kept[pair[0]].rows)
 
 
-def problems(keys: Plan, where: dict[str, Path], folder: Path) -> list[Problem]:
-    """The key problems frictionless would find, by table and row: ``where`` names the
-    database each table's keys went to."""
-    connection = _connect(folder / "keys.sqlite")
-    schemas: dict[str, str] = {}
-    for number, path in enumerate(sorted(set(where.values()))):
-        connection.execute(f"ATTACH DATABASE ? AS w{number}", (str(path),))
-        schemas[str(path)] = f"w{number}"
-    at = {name: f"{schemas[str(path)]}.{keys.table(name)}" for name, path in where.items()}
-    present: set[tuple[str, str]] = set()
-    for schema in set(schemas.values()):
-        present |= set(connection.execute(f"SELECT resource, field FROM {schema}.present"))
-    found: list[Problem] = []
-    indexed: set[tuple[str, tuple[str, ...]]] = set()
-
-    def index(name: str, fields: tuple[str, ...]) -> None:
-        if (name, fields) not in indexed:
-            indexed.add((name, fields))
-            schema, table = at[name].split(".")
-            columns = ", ".join(keys.column(name, f) for f in fields)
-            number = len(indexed)
-            connection.execute(f"CREATE INDEX {schema}.i{number} ON {table} ({columns})")
-
-    for name, fields in keys.primary.items():
-        if not fields or name not in at or any((name, f) not in present for f in fields):
-            continue
-        index(name, fields)
-        cells = [keys.column(name, f) for f in fields]
-        empty = " AND ".join(f"{c} IS NULL" for c in cells)
-        note = 'cells composing the primary keys are all "None"'
-        for (row,) in connection.execute(f"SELECT row FROM {at[name]} WHERE {empty}"):
-            found.append(Problem(name, row, f"frictionless primary-key: {note}"))
-        repeated = connection.execute(
-            f"SELECT row, previous FROM (SELECT row, LAG(row) OVER "
-            f"(PARTITION BY {', '.join(cells)} ORDER BY row) AS previous "
-            f"FROM {at[name]} WHERE NOT ({empty})) WHERE previous IS NOT NULL"
+def foreign(keys: Plan, kept: dict[str, Kept], reference: tuple[str, int]) -> list[Problem]:
+    """The rows whose foreign key finds no row of the table it refers to."""
+    name, number = reference
+    fk = keys.foreign[name][number]
+    connection = _connect(":memory:")
+    try:
+        connection.execute("ATTACH DATABASE ? AS t", (kept[name].path,))
+        connection.execute("ATTACH DATABASE ? AS s", (kept[fk.resource].path,))
+        cells = [keys.column(name, f) for f in fk.fields]
+        theirs = [keys.column(fk.resource, f) for f in fk.reference]
+        empty = " AND ".join(f"t.{c} IS NULL" for c in cells)
+        same = " AND ".join(f"s.{a} IS t.{b}" for a, b in zip(theirs, cells, strict=True))
+        missing = connection.execute(
+            f"SELECT t.row, {', '.join(f't.{c}' for c in cells)} FROM t.keys AS t "
+            f"WHERE NOT ({empty}) AND NOT EXISTS (SELECT 1 FROM s.keys AS s WHERE {same})"
         )
-        for row, previous in repeated:
-            note = f"the same as in the row at position {previous}"
-            found.append(Problem(name, row, f"frictionless primary-key: {note}"))
-    for name, foreign in keys.foreign.items():
-        for fk in foreign:
-            if name not in at or fk.resource not in at:
-                continue
-            if any((name, f) not in present for f in fk.fields):
-                continue
-            index(fk.resource, fk.reference)
-            cells = [keys.column(name, f) for f in fk.fields]
-            theirs = [keys.column(fk.resource, f) for f in fk.reference]
-            empty = " AND ".join(f"t.{c} IS NULL" for c in cells)
-            same = " AND ".join(f"s.{a} IS t.{b}" for a, b in zip(theirs, cells, strict=True))
-            missing = connection.execute(
-                f"SELECT t.row, {', '.join(f't.{c}' for c in cells)} FROM {at[name]} AS t "
-                f"WHERE NOT ({empty}) AND NOT EXISTS "
-                f"(SELECT 1 FROM {at[fk.resource]} AS s WHERE {same})"
+        problems = []
+        for row, *values in missing:
+            note = 'for "{}": values "{}" not found in the lookup table "{}" as "{}"'.format(
+                ", ".join(fk.fields),
+                ", ".join(_shown(value) for value in values),
+                fk.named,
+                ", ".join(fk.reference),
             )
-            for row, *values in missing:
-                note = 'for "{}": values "{}" not found in the lookup table "{}" as "{}"'.format(
-                    ", ".join(fk.fields),
-                    ", ".join(_shown(value) for value in values),
-                    fk.named,
-                    ", ".join(fk.reference),
-                )
-                found.append(Problem(name, row, f"frictionless foreign-key: {note}"))
-    connection.close()
-    return found
+            problems.append(Problem(name, row, f"frictionless foreign-key: {note}"))
+        return problems
+    finally:
+        connection.close()

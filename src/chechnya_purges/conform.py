@@ -7,11 +7,12 @@ outputs are exactly what the code and data would write.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple, overload
 
@@ -71,7 +72,7 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
 
         def alone() -> list[Diagnostic]:
             with keys:
-                return _keyed([_validate(str(descriptor), shares[0], keys.name)], weights)
+                return _keyed([_validate(str(descriptor), shares[0], keys.name)], weights, map)
 
         return _Started(alone, keys.cleanup)
     import multiprocessing
@@ -79,7 +80,6 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
     with forking():
         pool = multiprocessing.Pool(len(shares), initializer=follow_parent)
     started = [pool.apply_async(_validate, (str(descriptor), s, keys.name)) for s in shares]
-    pool.close()
 
     def cancel() -> None:
         pool.terminate()
@@ -88,34 +88,48 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
 
     def result() -> list[Diagnostic]:
         try:
-            return _keyed([share.get() for share in started], weights)
+            validated = [share.get() for share in started]
+            return _keyed(validated, weights, functools.partial(pool.map, chunksize=1))
         finally:
             cancel()
 
     return _Started(result, cancel)
 
 
-def _keyed(validated: list[_Validated], weights: dict[str, float]) -> list[Diagnostic]:
-    """The workers' problems, and those of the keys they kept."""
+_Map = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
+
+
+def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -> list[Diagnostic]:
+    """The workers' problems, and those of the keys they kept: the primary keys' as the
+    workers found them, and the foreign keys', checked now that every table is read, each
+    on its own (``each`` maps over them: in the workers, or here)."""
     found = [pair for share, _ in validated for pair in share]
-    kept = [where for _, where in validated if where is not None]
-    if kept:
-        places = {name: place for where in kept for name, place in where.places.items()}
-        paths = {name: Path(where.path) for where in kept for name in where.places}
-        by_table: dict[str, _Found] = {}
-        try:
-            problems = _keys.problems(kept[0].plan, paths, Path(kept[0].path).parent)
-        except sqlite3.Error as exc:
-            raise _unkept(exc, kept[0].path) from None
-        for problem in sorted(problems, key=lambda problem: problem.row):
-            place = places[problem.resource]
-            listed = by_table.setdefault(problem.resource, [])
-            if len(listed) < _keys.LIMIT:
-                listed.append((place, problem.row, 1, problem.message))
-            elif len(listed) == _keys.LIMIT:  # as frictionless says when it stops
-                listed.append((place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}"))
-        found += list(by_table.items())
-    return _problems(found, weights)
+    kept = {n: table for _, k in validated if k is not None for n, table in k.tables.items()}
+    plan = next((k.plan for _, k in validated if k is not None), None)
+    if plan is None:
+        return _problems(found, weights)
+    problems = [problem for table in kept.values() for problem in table.problems]
+    check = functools.partial(_foreign, plan, kept)
+    for more in each(check, _keys.references(plan, kept)):
+        problems += more
+    by_table: dict[str, _Found] = {}
+    for problem in sorted(problems, key=lambda problem: problem.row):
+        place = kept[problem.resource].place
+        listed = by_table.setdefault(problem.resource, [])
+        if len(listed) < _keys.LIMIT:
+            listed.append((place, problem.row, 1, problem.message))
+        elif len(listed) == _keys.LIMIT:  # as frictionless says when it stops
+            listed.append((place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}"))
+    return _problems(found + list(by_table.items()), weights)
+
+
+def _foreign(
+    plan: _keys.Plan, kept: dict[str, _keys.Kept], reference: tuple[str, int]
+) -> list[_keys.Problem]:
+    try:
+        return _keys.foreign(plan, kept, reference)
+    except sqlite3.Error as exc:
+        raise _unkept(exc, kept[reference[0]].path) from None
 
 
 def _problems(found: list[tuple[str, _Found]], weights: dict[str, float]) -> list[Diagnostic]:
@@ -166,11 +180,10 @@ def _shares(weights: dict[str, float], workers: int) -> list[list[str]]:
 
 
 class _Kept(NamedTuple):
-    """Where a worker kept its tables' keys, and each table's place (for its problems)."""
+    """A worker's tables' keys, read, and what to check of them."""
 
     plan: _keys.Plan
-    path: str
-    places: dict[str, str]
+    tables: dict[str, _keys.Kept]
 
 
 _Validated = tuple[list[tuple[str, _Found]], _Kept | None]
@@ -196,26 +209,23 @@ def _validate(descriptor: str, names: list[str] | None, keys: str | None = None)
     if plan is None or keys is None:
         return [(name, _found(package.get_resource(name).validate())) for name in names], None
     _keys.unkeyed(package)
-    handle, path = tempfile.mkstemp(suffix=".sqlite", dir=keys)  # a worker may take two shares
-    os.close(handle)
-    kept = _Kept(plan, path, {})
+    kept = _Kept(plan, {})
     found = []
-    try:
-        collector = _keys.Collector(plan, Path(kept.path))
-        for name in names:
-            resource = package.get_resource(name)
-            if name not in plan.columns:
-                found.append((name, _found(resource.validate())))
-                continue
-            table = collector.table(name)
+    for name in names:
+        resource = package.get_resource(name)
+        if name not in plan.columns:
+            found.append((name, _found(resource.validate())))
+            continue
+        try:
+            table = _keys.Table(plan, name, keys)
             report = resource.validate(on_row=table, limit_errors=_keys.LIMIT)
-            found.append((name, _found(report)))
             partial = any(w.startswith("reached error limit") for w in report.tasks[0].warnings)
-            if table.close(resource, partial):
-                kept.places[name] = report.tasks[0].place
-        collector.close()
-    except sqlite3.Error as exc:  # a full or unwritable temporary folder, say
-        raise _unkept(exc, path) from None
+            read = table.close(resource, partial)
+        except sqlite3.Error as exc:  # a full or unwritable temporary folder, say
+            raise _unkept(exc, keys) from None
+        found.append((name, _found(report)))
+        if read is not None:
+            kept.tables[name] = read
     return found, kept
 
 
