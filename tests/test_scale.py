@@ -300,3 +300,99 @@ def test_the_cache_answers_as_no_cache_when_workers_check_the_articles(
     _append(root / "data/actors.yaml", "- id: x\n")
     expected = _report(root, "--no-cache")
     assert _report(root) == expected
+
+
+def _stamped_by(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    """Record in ``log`` the process id of every process that stamps files for the scan."""
+    from chechnya_purges import cache
+
+    stamps = cache._stamps
+
+    def logged(names: list[str], articles_at: int, seeds_at: int) -> object:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return stamps(names, articles_at, seeds_at)
+
+    monkeypatch.setattr(cache, "_stamps", logged)
+
+
+def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SPLIT_FROM articles a forked child stamps half of the buckets: the buckets and
+    their digests are those of a scan done alone, over present, absent and special files,
+    and the work was really shared between two processes."""
+    from chechnya_purges import cache
+
+    root = tmp_path / "corpus"
+    generate(60, root)
+    articles, seeds = root / "data/articles", root / "seeds"
+    sorted(seeds.glob("*.txt"))[0].unlink()  # an article without its seed
+    (articles / "folder.yaml").mkdir()  # neither is a file
+    (seeds / "folder.txt").symlink_to(tmp_path)
+    names = sorted(os.listdir(articles))
+    alone = cache.scan(str(articles), str(seeds), names)
+    if not cache._may_fork():
+        pytest.skip("one core, or no fork: the scan is never shared here")
+    log = tmp_path / "stampers"
+    _stamped_by(monkeypatch, log)
+    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
+    assert cache.scan(str(articles), str(seeds), names) == alone
+    assert len(set(log.read_text(encoding="utf-8").split())) == 2
+
+
+def test_without_a_child_process_the_scan_does_all_the_work_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork that fails (no process left to start) or a child that fails to answer leaves
+    the whole scan to this process: the same buckets and digests, and the same report."""
+    from chechnya_purges import cache
+
+    root = tmp_path / "corpus"
+    generate(30, root)
+    articles, seeds = str(root / "data/articles"), str(root / "seeds")
+    names = sorted(os.listdir(articles))
+    alone = cache.scan(articles, seeds, names)
+    expected = _report(root, "--no-cache")
+    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
+    monkeypatch.setattr(cache, "_may_fork", lambda: True)
+
+    def no_fork() -> int:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert cache.scan(articles, seeds, names) == alone
+    assert _report(root) == expected
+    monkeypatch.undo()
+    if not cache._may_fork():
+        pytest.skip("one core, or no fork: no child to fail")
+    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
+    monkeypatch.setattr(cache, "_answer", lambda *_: os._exit(3))
+    assert cache.scan(articles, seeds, names) == alone
+    _append(root / "data/articles" / names[0], 'note: "Checked again."\n')
+    expected = _report(root, "--no-cache")
+    assert _report(root) == expected
+
+
+def test_validate_through_a_shared_scan_answers_as_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every scan shared with a child process: a cold run, an edit, a seed changed and
+    an article removed each give the report of a run without the cache."""
+    from chechnya_purges import cache
+
+    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
+    root = tmp_path / "corpus"
+    generate(40, root)
+    first, second = sorted((root / "data/articles").glob("*.yaml"))[:2]
+    steps: list[Callable[[], object]] = [
+        lambda: None,
+        lambda: _append(first, "figures: 7\n"),
+        lambda: _append(root / "seeds" / f"{second.stem}.txt", "More.\n"),
+        lambda: second.unlink(),
+    ]
+    for change in steps:
+        change()
+        expected = _report(root, "--no-cache")
+        assert _report(root) == expected
+        assert _report(root) == expected
