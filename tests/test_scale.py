@@ -396,3 +396,32 @@ def test_validate_through_a_shared_scan_answers_as_no_cache(
         expected = _report(root, "--no-cache")
         assert _report(root) == expected
         assert _report(root) == expected
+
+
+def test_edits_that_change_which_actors_are_used_are_reported_as_no_cache(mini: Path) -> None:
+    """The actors used across articles are kept as one summary, brought up to date from the
+    edited articles and written back only when it changed: an actor that an edit starts or
+    stops using gains or loses its actor-unused warning, a note changes nothing, and a
+    second article using the same actor keeps it used when the first lets it go."""
+    _append(mini / "data/actors.yaml", "- id: other-groups\n  name: Other groups\n  kind: group\n")
+    (mini / "seeds/002_copy.txt").write_bytes((mini / SEED).read_bytes())
+    copy = "data/articles/002_copy.yaml"
+    (mini / copy).write_bytes((mini / ARTICLE).read_bytes())
+    mention = "  rights-groups: Rights groups\n"
+    both = mention + "  other-groups: Rights groups\n"
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("unused", lambda: None),
+        ("used", lambda: edit(mini, ARTICLE, lambda t: t.replace(mention, both))),
+        ("a note", lambda: _append(mini / ARTICLE, 'note: "Checked again."\n')),
+        ("used twice", lambda: edit(mini, copy, lambda t: t.replace(mention, both))),
+        ("used once", lambda: edit(mini, ARTICLE, lambda t: t.replace(both, mention))),
+        ("unused again", lambda: edit(mini, copy, lambda t: t.replace(both, mention))),
+    ]
+    unused = []
+    for step, change in steps:
+        change()
+        expected = _report(mini, "--no-cache")
+        assert _report(mini) == expected, step
+        assert _report(mini) == expected, f"{step}, again"
+        unused.append([p["message"] for p in expected if p["code"] == "actor-unused"])
+    assert unused == [["[5].id: no article mentions 'other-groups'"], [], [], [], [], unused[0]]

@@ -730,13 +730,21 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     if not (
         isinstance(counts, dict)
         and isinstance(flagged, dict)
-        and all(type(n) is int and n > 0 for n in counts.values())
+        and _all_of(int, counts.values())
+        and min(counts.values(), default=1) > 0
     ):
         raise Damaged("not a summary")
+    # The summary is written back only if this run changes it: at 100,000 articles it is
+    # megabytes of JSON, and an edit seldom changes which actors are used or who has problems.
+    touched: dict[str, int] = {}
+    watched = () if full else set(old) | {n for number in moved for n in members.get(number, [])}
+    flags = {name: flagged.get(name) for name in watched}
 
     def count(actors: list[str], step: int) -> None:
         for actor in actors:
             now = counts.get(actor, 0) + step
+            if not full:
+                touched.setdefault(actor, now - step)
             if now < 0:
                 raise Damaged("not a count of uses")
             if now:
@@ -825,7 +833,12 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     except (ValueError, TypeError) as error:
         raise Damaged(str(error)) from error
     problems = _finish(registry, problems, links, set(counts))
-    cache.states["aggregate"] = {"actors": counts, "flagged": flagged}
+    if (
+        full
+        or any(counts.get(actor, 0) != before for actor, before in touched.items())
+        or any(flagged.get(name) != before for name, before in flags.items())
+    ):
+        cache.states["aggregate"] = {"actors": counts, "flagged": flagged}
     cache.states["inputs"] = fresh_inputs
     cache.states["final"] = {
         "state": state_of(buckets),
