@@ -377,25 +377,43 @@ def test_without_a_child_process_the_scan_does_all_the_work_itself(
 def test_validate_through_a_shared_scan_answers_as_no_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With every scan shared with a child process: a cold run, an edit, a seed changed and
-    an article removed each give the report of a run without the cache."""
+    """With every scan shared with a child process: a cold run, an edit, a file replaced by
+    another of the same size and time, a seed changed and an article removed each give the
+    report of a run without the cache."""
     from chechnya_purges import cache
 
     monkeypatch.setattr(cache, "SPLIT_FROM", 1)
     root = tmp_path / "corpus"
     generate(40, root)
-    first, second = sorted((root / "data/articles").glob("*.yaml"))[:2]
+    first, second, third = sorted((root / "data/articles").glob("*.yaml"))[:3]
+
+    def replaced(path: Path, change: Callable[[str], str]) -> None:
+        """``path`` renamed over by a file of the same size and modification time."""
+        before = path.stat()
+        other = path.with_suffix(".new")
+        other.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+        os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+        other.replace(path)
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (
+            before.st_size,
+            before.st_mtime_ns,
+        )
+
     steps: list[Callable[[], object]] = [
         lambda: None,
         lambda: _append(first, "figures: 7\n"),
+        lambda: replaced(third, lambda t: t.replace("act: ", "act:_", 1)),
         lambda: _append(root / "seeds" / f"{second.stem}.txt", "More.\n"),
         lambda: second.unlink(),
     ]
+    reports = []
     for change in steps:
         change()
         expected = _report(root, "--no-cache")
         assert _report(root) == expected
         assert _report(root) == expected
+        reports.append(json.dumps(expected))
+    assert len(set(reports)) == len(steps)  # every step changed what is reported
 
 
 def test_edits_that_change_which_actors_are_used_are_reported_as_no_cache(mini: Path) -> None:
