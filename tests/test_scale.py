@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import zlib
 from collections.abc import Callable
@@ -302,28 +303,49 @@ def test_the_cache_answers_as_no_cache_when_workers_check_the_articles(
     assert _report(root) == expected
 
 
-def _stamped_by(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
-    """Record in ``log`` the process id of every process that stamps files for the scan."""
+# The scan is shared with a child process only by a process running one thread (fork is not
+# safe otherwise), which the test process may not be by then: these run in a fresh process.
+_SHARED = """
+import json, os, sys
+from chechnya_purges import cache
+
+cache.SPLIT_FROM = 1
+stamps = cache._stamps
+
+def logged(*args):
+    with open(os.environ["STAMPERS"], "a", encoding="utf-8") as handle:
+        handle.write(f"{os.getpid()}\\n")
+    return stamps(*args)
+
+cache._stamps = logged
+"""
+
+
+def _fresh(code: str, *args: str, stampers: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` run after ``_SHARED`` in a fresh Python process, with ``args`` as its own."""
+    return subprocess.run(
+        [sys.executable, "-c", _SHARED + code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STAMPERS": str(stampers)},
+        check=False,
+    )
+
+
+def _sharing() -> bool:
     from chechnya_purges import cache
 
-    stamps = cache._stamps
-
-    def logged(names: list[str], articles_at: int, seeds_at: int) -> object:
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()}\n")
-        return stamps(names, articles_at, seeds_at)
-
-    monkeypatch.setattr(cache, "_stamps", logged)
+    return len(os.sched_getaffinity(0)) > 1 and hasattr(os, "fork") and cache.SPLIT_FROM > 0
 
 
-def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(tmp_path: Path) -> None:
     """Past SPLIT_FROM articles a forked child stamps half of the buckets: the buckets and
     their digests are those of a scan done alone, over present, absent and special files,
     and the work was really shared between two processes."""
     from chechnya_purges import cache
 
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
     root = tmp_path / "corpus"
     generate(60, root)
     articles, seeds = root / "data/articles", root / "seeds"
@@ -332,57 +354,77 @@ def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(
     (seeds / "folder.txt").symlink_to(tmp_path)
     names = sorted(os.listdir(articles))
     alone = cache.scan(str(articles), str(seeds), names)
-    if not cache._may_fork():
-        pytest.skip("one core, or no fork: the scan is never shared here")
-    log = tmp_path / "stampers"
-    _stamped_by(monkeypatch, log)
-    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
-    assert cache.scan(str(articles), str(seeds), names) == alone
-    assert len(set(log.read_text(encoding="utf-8").split())) == 2
+    stampers = tmp_path / "stampers"
+    code = (
+        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
+    )
+    shared = _fresh(code, str(articles), str(seeds), stampers=stampers)
+    assert shared.returncode == 0, shared.stderr
+    members, digests = json.loads(shared.stdout)
+    assert (
+        {int(n): v for n, v in members.items()},
+        {int(n): v for n, v in digests.items()},
+    ) == alone
+    assert len(set(stampers.read_text(encoding="utf-8").split())) == 2
 
 
-def test_without_a_child_process_the_scan_does_all_the_work_itself(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Path) -> None:
     """A fork that fails (no process left to start) or a child that fails to answer leaves
     the whole scan to this process: the same buckets and digests, and the same report."""
     from chechnya_purges import cache
 
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
     root = tmp_path / "corpus"
     generate(30, root)
     articles, seeds = str(root / "data/articles"), str(root / "seeds")
-    names = sorted(os.listdir(articles))
-    alone = cache.scan(articles, seeds, names)
-    expected = _report(root, "--no-cache")
-    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
-    monkeypatch.setattr(cache, "_may_fork", lambda: True)
+    scan = (
+        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
+    )
+    validate = "from chechnya_purges.cli import main; main()"
+    for number, failure in enumerate(
+        (
+            "def no_fork(): raise OSError('Resource temporarily unavailable')\nos.fork = no_fork\n",
+            "cache._answer = lambda *_: os._exit(3)\n",
+        )
+    ):
+        stampers = tmp_path / f"stampers-{number}"
+        alone = cache.scan(articles, seeds, sorted(os.listdir(articles)))
+        shared = _fresh(failure + scan, articles, seeds, stampers=stampers)
+        assert shared.returncode == 0, shared.stderr
+        members, digests = json.loads(shared.stdout)
+        assert (
+            {int(n): v for n, v in members.items()},
+            {int(n): v for n, v in digests.items()},
+        ) == alone
+        assert len(set(stampers.read_text(encoding="utf-8").split())) == 1
+        _append(root / "data/articles" / sorted(os.listdir(articles))[0], "figures: 7\n")
+        expected = _report(root, "--no-cache")
+        for _ in range(2):
+            run = _fresh(
+                failure + validate,
+                "--root",
+                str(root),
+                "validate",
+                "--format",
+                "json",
+                stampers=stampers,
+            )
+            assert run.returncode == 1, run.stderr
+            assert json.loads(run.stdout) == expected
+        edit(
+            root,
+            f"data/articles/{sorted(os.listdir(articles))[0]}",
+            lambda t: t[: -len("figures: 7\n")],
+        )
 
-    def no_fork() -> int:
-        raise OSError("Resource temporarily unavailable")
 
-    monkeypatch.setattr(os, "fork", no_fork)
-    assert cache.scan(articles, seeds, names) == alone
-    assert _report(root) == expected
-    monkeypatch.undo()
-    if not cache._may_fork():
-        pytest.skip("one core, or no fork: no child to fail")
-    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
-    monkeypatch.setattr(cache, "_answer", lambda *_: os._exit(3))
-    assert cache.scan(articles, seeds, names) == alone
-    _append(root / "data/articles" / names[0], 'note: "Checked again."\n')
-    expected = _report(root, "--no-cache")
-    assert _report(root) == expected
-
-
-def test_validate_through_a_shared_scan_answers_as_no_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_validate_through_a_shared_scan_answers_as_no_cache(tmp_path: Path) -> None:
     """With every scan shared with a child process: a cold run, an edit, a file replaced by
     another of the same size and time, a seed changed and an article removed each give the
     report of a run without the cache."""
-    from chechnya_purges import cache
-
-    monkeypatch.setattr(cache, "SPLIT_FROM", 1)
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
     root = tmp_path / "corpus"
     generate(40, root)
     first, second, third = sorted((root / "data/articles").glob("*.yaml"))[:3]
@@ -406,12 +448,25 @@ def test_validate_through_a_shared_scan_answers_as_no_cache(
         lambda: _append(root / "seeds" / f"{second.stem}.txt", "More.\n"),
         lambda: second.unlink(),
     ]
+    validate = "from chechnya_purges.cli import main; main()"
     reports = []
-    for change in steps:
+    for number, change in enumerate(steps):
         change()
         expected = _report(root, "--no-cache")
-        assert _report(root) == expected
-        assert _report(root) == expected
+        for again in range(2):
+            stampers = tmp_path / f"stampers-{number}-{again}"
+            run = _fresh(
+                validate,
+                "--root",
+                str(root),
+                "validate",
+                "--format",
+                "json",
+                stampers=stampers,
+            )
+            assert run.returncode in (0, 1), run.stderr
+            assert json.loads(run.stdout) == expected
+            assert len(set(stampers.read_text(encoding="utf-8").split())) == 2
         reports.append(json.dumps(expected))
     assert len(set(reports)) == len(steps)  # every step changed what is reported
 
