@@ -46,6 +46,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from mmap import mmap
 from pathlib import Path
 from typing import Any
 from zlib import crc32
@@ -164,9 +165,13 @@ def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]
     """The articles of each bucket, and each bucket's digest (as ``marks`` gives it).
 
     This is the one cost a run pays for every article whatever changed, and most of it is
-    the kernel's: past ``SPLIT_FROM`` articles, half of the buckets are stamped by a forked
-    child process while this one stamps the other half (threads would take turns: each
-    ``lstat`` gives up Python's lock and must wait to take it back)."""
+    the kernel's. Past ``SPLIT_FROM`` articles a forked child process stamps buckets from the
+    first on while this one stamps them from the last back, each marking a bucket in a shared
+    map before stamping it and stopping at one the other has marked (threads would take
+    turns instead: each ``lstat`` gives up Python's lock and must wait to take it back). So
+    the two meet wherever their speeds put them, the busier process (on a loaded machine)
+    doing less; a bucket both mark at once is stamped twice, none is left out, and what the
+    child does not answer for this process stamps itself."""
     members: dict[int, list[str]] = {}
     for name in names:
         number = crc32(name.encode()) % BUCKETS
@@ -175,20 +180,42 @@ def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]
         else:
             members[number] = [name]
     numbers = list(members)
-    with _folder(folder) as articles_at, _folder(seeds) as seeds_at:
+    digests: dict[int, str] = {}
+    shared = len(names) >= SPLIT_FROM and _may_fork()
+    with (
+        _folder(folder) as articles_at,
+        _folder(seeds) as seeds_at,
+        mmap(-1, len(numbers) + 1) as marked,
+    ):
 
-        def digests(part: list[int]) -> list[str]:
-            return [digest(members[n], _stamps(members[n], articles_at, seeds_at)) for n in part]
+        def stamped(number: int) -> str:
+            return digest(members[number], _stamps(members[number], articles_at, seeds_at))
 
-        half = len(numbers) // 2 if len(names) >= SPLIT_FROM and _may_fork() else 0
-        theirs = _beside(lambda: digests(numbers[:half]), half) if half else _alone
+        def forward() -> str:
+            done = []
+            for index, number in enumerate(numbers):
+                if marked[index]:
+                    break
+                marked[index] = 1
+                done.append(f"{index} {stamped(number)}\n")
+            return "".join(done)
+
+        theirs = _beside(forward) if shared else _alone
         try:
-            mine = digests(numbers[half:])
+            for index in reversed(range(len(numbers)) if shared else ()):
+                if marked[index]:
+                    break
+                marked[index] = 1
+                digests[numbers[index]] = stamped(numbers[index])
         finally:
-            found = theirs()
-        if found is None:
-            found = digests(numbers[:half])
-    return members, dict(zip(numbers, found + mine, strict=True))
+            answer = theirs()
+        for line in (answer or "").splitlines():
+            at, value = line.split(" ")
+            digests.setdefault(numbers[int(at)], value)
+        for number in numbers:
+            if number not in digests:
+                digests[number] = stamped(number)
+    return members, {number: digests[number] for number in numbers}
 
 
 def _stamps(names: list[str], articles_at: int, seeds_at: int) -> array[int]:
@@ -224,12 +251,12 @@ def _may_fork() -> bool:
     return cores > 1 and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def _beside(work: Callable[[], list[str]], count: int) -> Callable[[], list[str] | None]:
-    """``work`` (``count`` lines of text) begun in a forked child process; call the result
-    to wait for the child and take its lines: None when it could not give them, and the
-    caller then does the work itself. The child touches nothing but the files it stamps
-    and the pipe it answers through, and leaves by ``os._exit``: nothing of this process
-    (buffered output, the open database, exit handlers) is written or closed twice."""
+def _beside(work: Callable[[], str]) -> Callable[[], str | None]:
+    """``work`` begun in a forked child process; call the result to wait for the child and
+    take the text it returned: None when it could not give it. The child touches nothing but
+    the files it stamps, the shared map and the pipe it answers through, and leaves by
+    ``os._exit``: nothing of this process (buffered output, the open database, exit
+    handlers) is written or closed twice."""
     try:
         reading, writing = os.pipe()
     except OSError:
@@ -245,25 +272,24 @@ def _beside(work: Callable[[], list[str]], count: int) -> Callable[[], list[str]
         return _alone
     os.close(writing)
 
-    def take() -> list[str] | None:
+    def take() -> str | None:
         try:
             with os.fdopen(reading, "rb") as pipe:
                 text = pipe.read().decode()
         finally:
             _, status = os.waitpid(pid, 0)
-        lines = text.split("\n")
-        return lines if status == 0 and len(lines) == count else None
+        return text if status == 0 else None
 
     return take
 
 
-def _answer(work: Callable[[], list[str]], reading: int, writing: int) -> None:
-    """The forked child's whole life: do the work, write its lines, leave."""
+def _answer(work: Callable[[], str], reading: int, writing: int) -> None:
+    """The forked child's whole life: do the work, write what it returns, leave."""
     status = 1
     try:
         os.close(reading)
         with os.fdopen(writing, "wb") as pipe:
-            pipe.write("\n".join(work()).encode())
+            pipe.write(work().encode())
         status = 0
     finally:
         os._exit(status)
