@@ -19,9 +19,9 @@ the rows of the buckets whose stamps moved and nothing else; when none moved it 
 stored report. What the report is made of across articles (the actors used, every article's
 problems and claim links) is kept up to date as one stored summary, so after an edit the
 other articles' results are not decoded either. The ``lstat`` calls are most of what is left,
-and most of their cost is the kernel's; on a large corpus a forked child process makes half
-of them (as git's index preloading shares its ``lstat`` calls out between threads, which in
-Python would take turns).
+and most of their cost is the kernel's; on a large corpus a forked child process shares them
+(as git's index preloading shares its ``lstat`` calls out between threads, which in Python
+would take turns).
 
 Nothing in the repository can make the cache lie, because the cache is not in the
 repository: it lives in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), one
@@ -161,8 +161,11 @@ def _folder(path: str) -> Iterator[int]:
         os.close(handle)
 
 
-def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]], dict[int, str]]:
-    """The articles of each bucket, and each bucket's digest (as ``marks`` gives it).
+def scan(
+    folder: str, seeds: str, names: list[str], meanwhile: Callable[[], object] = lambda: None
+) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """The articles of each bucket, and each bucket's digest (as ``marks`` gives it);
+    ``meanwhile`` is called once, before this process stamps anything.
 
     This is the one cost a run pays for every article whatever changed, and most of it is
     the kernel's. Past ``SPLIT_FROM`` articles a forked child process stamps buckets from the
@@ -170,8 +173,9 @@ def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]
     map before stamping it and stopping at one the other has marked (threads would take
     turns instead: each ``lstat`` gives up Python's lock and must wait to take it back). So
     the two meet wherever their speeds put them, the busier process (on a loaded machine)
-    doing less; a bucket both mark at once is stamped twice, none is left out, and what the
-    child does not answer for this process stamps itself."""
+    doing less, or this one busy with ``meanwhile``; a bucket both mark at once is stamped
+    twice, none is left out, and what the child does not answer for this process stamps
+    itself."""
     members: dict[int, list[str]] = {}
     for name in names:
         number = crc32(name.encode()) % BUCKETS
@@ -202,6 +206,7 @@ def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]
 
         theirs = _beside(forward) if shared else _alone
         try:
+            meanwhile()
             for index in reversed(range(len(numbers)) if shared else ()):
                 if marked[index]:
                     break

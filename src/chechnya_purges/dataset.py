@@ -680,9 +680,12 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     )
     registry_key = _key(cache.fingerprint, layout, digest_of(ACTORS, REGISTRY_BYTES), claims_part)
     names, listing = _article_names(root)
-    extra = listing + _unused_seeds(root, names, listing)
+    extra = list(listing)
     folder, seeds = f"{root}/{ARTICLES}", f"{root}/seeds"
-    members, moved_stamps = scan(folder, seeds, names)
+    # The seeds are listed while a child process, if there is one, starts on the stamps.
+    members, moved_stamps = scan(
+        folder, seeds, names, lambda: extra.extend(_unused_seeds(root, names, listing))
+    )
     stored = cache.stored_buckets()
     # The registry's key is kept apart from its result, which is only read when needed.
     same_registry = cache.state("registry key") == registry_key
