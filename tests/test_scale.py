@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import zlib
 from collections.abc import Callable
@@ -300,3 +301,231 @@ def test_the_cache_answers_as_no_cache_when_workers_check_the_articles(
     _append(root / "data/actors.yaml", "- id: x\n")
     expected = _report(root, "--no-cache")
     assert _report(root) == expected
+
+
+# The scan is shared with a child process only by a process running one thread (fork is not
+# safe otherwise), which the test process may not be by then: these run in a fresh process.
+# On a few files either process could stamp every bucket before the other starts: each
+# waits at its first bucket for the other to stamp one (unless ``waited`` is set: there will
+# be no child), then this one takes its time, so that the child's answers count. Each
+# stamping process logs which it is and the first article of the bucket.
+_SHARED = """
+import json, os, sys, time
+from chechnya_purges import cache
+
+cache.SPLIT_FROM = 1
+stamps = cache._stamps
+parent = os.getpid()
+waited = False
+
+def stampers():
+    with open(os.environ["STAMPERS"], encoding="utf-8") as handle:
+        return {line.split(" ")[0] for line in handle}
+
+def role():
+    return "parent" if os.getpid() == parent else "child"
+
+def logged(*args):
+    global waited
+    with open(os.environ["STAMPERS"], "a", encoding="utf-8") as handle:
+        handle.write(f"{role()} {args[0][0]}\\n")
+    deadline = time.monotonic() + 60
+    while not waited and len(stampers()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    waited = True
+    if role() == "parent":
+        time.sleep(0.001)
+    return stamps(*args)
+
+cache._stamps = logged
+"""
+
+
+def _fresh(code: str, *args: str, stampers: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` run after ``_SHARED`` in a fresh Python process, with ``args`` as its own."""
+    return subprocess.run(
+        [sys.executable, "-c", _SHARED + code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STAMPERS": str(stampers)},
+        check=False,
+    )
+
+
+def _stampers(log: Path) -> tuple[set[str], int]:
+    """Which processes stamped ("parent", "child"), and how many buckets were stamped more
+    than once."""
+    lines = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    buckets = [name for _, name in lines]
+    return {pid for pid, _ in lines}, len(buckets) - len(set(buckets))
+
+
+def _sharing() -> bool:
+    from chechnya_purges import cache
+
+    return len(os.sched_getaffinity(0)) > 1 and hasattr(os, "fork") and cache.SPLIT_FROM > 0
+
+
+def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(tmp_path: Path) -> None:
+    """Past SPLIT_FROM articles a forked child stamps half of the buckets: the buckets and
+    their digests are those of a scan done alone, over present, absent and special files,
+    and the work was really shared between two processes."""
+    from chechnya_purges import cache
+
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
+    root = tmp_path / "corpus"
+    generate(60, root)
+    articles, seeds = root / "data/articles", root / "seeds"
+    sorted(seeds.glob("*.txt"))[0].unlink()  # an article without its seed
+    (articles / "folder.yaml").mkdir()  # neither is a file
+    (seeds / "folder.txt").symlink_to(tmp_path)
+    names = sorted(os.listdir(articles))
+    alone = cache.scan(str(articles), str(seeds), names)
+    stampers = tmp_path / "stampers"
+    code = (
+        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
+    )
+    shared = _fresh(code, str(articles), str(seeds), stampers=stampers)
+    assert shared.returncode == 0, shared.stderr
+    members, digests = json.loads(shared.stdout)
+    assert (
+        {int(n): v for n, v in members.items()},
+        {int(n): v for n, v in digests.items()},
+    ) == alone
+    processes, twice = _stampers(stampers)
+    assert processes == {"parent", "child"}
+    assert twice <= 1  # the child's answers are used: at most the bucket they met at twice
+
+
+def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Path) -> None:
+    """A fork that fails (no process left to start) or a child that fails to answer leaves
+    the whole scan to this process: the same buckets and digests, and the same report."""
+    from chechnya_purges import cache
+
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
+    root = tmp_path / "corpus"
+    generate(30, root)
+    articles, seeds = str(root / "data/articles"), str(root / "seeds")
+    scan = (
+        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
+    )
+    validate = "from chechnya_purges.cli import main; main()"
+    for number, failure in enumerate(
+        (
+            "def no_fork(): raise OSError('Resource temporarily unavailable')\n"
+            "os.fork = no_fork\nwaited = True\n",
+            "cache._answer = lambda *_: os._exit(3)\nwaited = True\n",
+        )
+    ):
+        stampers = tmp_path / f"stampers-{number}"
+        alone = cache.scan(articles, seeds, sorted(os.listdir(articles)))
+        shared = _fresh(failure + scan, articles, seeds, stampers=stampers)
+        assert shared.returncode == 0, shared.stderr
+        members, digests = json.loads(shared.stdout)
+        assert (
+            {int(n): v for n, v in members.items()},
+            {int(n): v for n, v in digests.items()},
+        ) == alone
+        assert _stampers(stampers) == ({"parent"}, 0)
+        _append(root / "data/articles" / sorted(os.listdir(articles))[0], "figures: 7\n")
+        expected = _report(root, "--no-cache")
+        for _ in range(2):
+            run = _fresh(
+                failure + validate,
+                "--root",
+                str(root),
+                "validate",
+                "--format",
+                "json",
+                stampers=stampers,
+            )
+            assert run.returncode == 1, run.stderr
+            assert json.loads(run.stdout) == expected
+        edit(
+            root,
+            f"data/articles/{sorted(os.listdir(articles))[0]}",
+            lambda t: t[: -len("figures: 7\n")],
+        )
+
+
+def test_validate_through_a_shared_scan_answers_as_no_cache(tmp_path: Path) -> None:
+    """With every scan shared with a child process: a cold run, an edit, a file replaced by
+    another of the same size and time, a seed changed and an article removed each give the
+    report of a run without the cache."""
+    if not _sharing():
+        pytest.skip("one core, or no fork: the scan is never shared here")
+    root = tmp_path / "corpus"
+    generate(40, root)
+    first, second, third = sorted((root / "data/articles").glob("*.yaml"))[:3]
+
+    def replaced(path: Path, change: Callable[[str], str]) -> None:
+        """``path`` renamed over by a file of the same size and modification time."""
+        before = path.stat()
+        other = path.with_suffix(".new")
+        other.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+        os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+        other.replace(path)
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (
+            before.st_size,
+            before.st_mtime_ns,
+        )
+
+    steps: list[Callable[[], object]] = [
+        lambda: None,
+        lambda: _append(first, "figures: 7\n"),
+        lambda: replaced(third, lambda t: t.replace("act: ", "act:_", 1)),
+        lambda: _append(root / "seeds" / f"{second.stem}.txt", "More.\n"),
+        lambda: second.unlink(),
+    ]
+    validate = "from chechnya_purges.cli import main; main()"
+    reports = []
+    for number, change in enumerate(steps):
+        change()
+        expected = _report(root, "--no-cache")
+        for again in range(2):
+            stampers = tmp_path / f"stampers-{number}-{again}"
+            run = _fresh(
+                validate,
+                "--root",
+                str(root),
+                "validate",
+                "--format",
+                "json",
+                stampers=stampers,
+            )
+            assert run.returncode in (0, 1), run.stderr
+            assert json.loads(run.stdout) == expected
+            assert _stampers(stampers)[0] == {"parent", "child"}
+        reports.append(json.dumps(expected))
+    assert len(set(reports)) == len(steps)  # every step changed what is reported
+
+
+def test_edits_that_change_which_actors_are_used_are_reported_as_no_cache(mini: Path) -> None:
+    """The actors used across articles are kept as one summary, brought up to date from the
+    edited articles and written back only when it changed: an actor that an edit starts or
+    stops using gains or loses its actor-unused warning, a note changes nothing, and a
+    second article using the same actor keeps it used when the first lets it go."""
+    _append(mini / "data/actors.yaml", "- id: other-groups\n  name: Other groups\n  kind: group\n")
+    (mini / "seeds/002_copy.txt").write_bytes((mini / SEED).read_bytes())
+    copy = "data/articles/002_copy.yaml"
+    (mini / copy).write_bytes((mini / ARTICLE).read_bytes())
+    mention = "  rights-groups: Rights groups\n"
+    both = mention + "  other-groups: Rights groups\n"
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("unused", lambda: None),
+        ("used", lambda: edit(mini, ARTICLE, lambda t: t.replace(mention, both))),
+        ("a note", lambda: _append(mini / ARTICLE, 'note: "Checked again."\n')),
+        ("used twice", lambda: edit(mini, copy, lambda t: t.replace(mention, both))),
+        ("used once", lambda: edit(mini, ARTICLE, lambda t: t.replace(both, mention))),
+        ("unused again", lambda: edit(mini, copy, lambda t: t.replace(both, mention))),
+    ]
+    unused = []
+    for step, change in steps:
+        change()
+        expected = _report(mini, "--no-cache")
+        assert _report(mini) == expected, step
+        assert _report(mini) == expected, f"{step}, again"
+        unused.append([p["message"] for p in expected if p["code"] == "actor-unused"])
+    assert unused == [["[5].id: no article mentions 'other-groups'"], [], [], [], [], unused[0]]

@@ -18,7 +18,10 @@ digest of its articles' names and file stamps, and a digest of their result keys
 the rows of the buckets whose stamps moved and nothing else; when none moved it serves the
 stored report. What the report is made of across articles (the actors used, every article's
 problems and claim links) is kept up to date as one stored summary, so after an edit the
-other articles' results are not decoded either.
+other articles' results are not decoded either. The ``lstat`` calls are most of what is left,
+and most of their cost is the kernel's; on a large corpus a forked child process shares them
+(as git's index preloading shares its ``lstat`` calls out between threads, which in Python
+would take turns).
 
 Nothing in the repository can make the cache lie, because the cache is not in the
 repository: it lives in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), one
@@ -38,13 +41,17 @@ import sqlite3
 import stat
 import sys
 import tempfile
+import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from mmap import mmap
 from pathlib import Path
 from typing import Any
 from zlib import crc32
+
+from ._workers import forking
 
 __all__ = [
     "BUCKETS",
@@ -64,6 +71,8 @@ Stamp = tuple[int, int, int, int]
 ABSENT: Stamp = (-1, 0, 0, 0)
 _NOTHING = (ABSENT, 0)
 _lstat = os.lstat  # looked up once: stamp runs for every article and seed
+# Below this many articles, stamping them all takes less than starting a process to help.
+SPLIT_FROM = 2_000
 
 _SCHEMA = """
 CREATE TABLE meta(id INTEGER PRIMARY KEY, format TEXT NOT NULL, fingerprint TEXT NOT NULL);
@@ -152,34 +161,143 @@ def _folder(path: str) -> Iterator[int]:
         os.close(handle)
 
 
-def scan(folder: str, seeds: str, names: list[str]) -> tuple[dict[int, list[str]], dict[int, str]]:
-    """The articles of each bucket, and each bucket's digest (as ``marks`` gives it).
+def scan(
+    folder: str, seeds: str, names: list[str], meanwhile: Callable[[], object] = lambda: None
+) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """The articles of each bucket, and each bucket's digest (as ``marks`` gives it);
+    ``meanwhile`` is called once, before this process stamps anything.
 
-    This is the one cost a run pays for every article whatever changed, so its loop is kept
-    bare: names looked up in their opened folder (a shorter path for the kernel to walk), no
-    call per file but the two ``lstat``."""
+    This is the one cost a run pays for every article whatever changed, and most of it is
+    the kernel's. Past ``SPLIT_FROM`` articles a forked child process stamps buckets from the
+    first on while this one stamps them from the last back, each marking a bucket in a shared
+    map before stamping it and stopping at one the other has marked (threads would take
+    turns instead: each ``lstat`` gives up Python's lock and must wait to take it back). So
+    the two meet wherever their speeds put them, the busier process (on a loaded machine)
+    doing less, or this one busy with ``meanwhile``; a bucket both mark at once is stamped
+    twice, none is left out, and what the child does not answer for this process stamps
+    itself."""
     members: dict[int, list[str]] = {}
-    stamps: dict[int, array[int]] = {}
+    for name in names:
+        number = crc32(name.encode()) % BUCKETS
+        if number in members:
+            members[number].append(name)
+        else:
+            members[number] = [name]
+    numbers = list(members)
+    digests: dict[int, str] = {}
+    shared = len(names) >= SPLIT_FROM and _may_fork()
+    with (
+        _folder(folder) as articles_at,
+        _folder(seeds) as seeds_at,
+        mmap(-1, len(numbers) + 1) as marked,
+    ):
+
+        def stamped(number: int) -> str:
+            return digest(members[number], _stamps(members[number], articles_at, seeds_at))
+
+        def forward() -> str:
+            done = []
+            for index, number in enumerate(numbers):
+                if marked[index]:
+                    break
+                marked[index] = 1
+                done.append(f"{index} {stamped(number)}\n")
+            return "".join(done)
+
+        theirs = _beside(forward) if shared else _alone
+        try:
+            meanwhile()
+            for index in reversed(range(len(numbers)) if shared else ()):
+                if marked[index]:
+                    break
+                marked[index] = 1
+                digests[numbers[index]] = stamped(numbers[index])
+        finally:
+            answer = theirs()
+        for line in (answer or "").splitlines():
+            at, value = line.split(" ")
+            digests.setdefault(numbers[int(at)], value)
+        for number in numbers:
+            if number not in digests:
+                digests[number] = stamped(number)
+    return members, {number: digests[number] for number in numbers}
+
+
+def _stamps(names: list[str], articles_at: int, seeds_at: int) -> array[int]:
+    """The stamps of some articles and their seeds, looked up in their opened folders (a
+    shorter path for the kernel to walk), in one loop with no call per file but the two
+    ``lstat``."""
+    found = array("q")
     lstat = os.lstat
-    with _folder(folder) as articles_at, _folder(seeds) as seeds_at:
-        for name in names:
-            number = crc32(name.encode()) % BUCKETS
-            if number in members:
-                members[number].append(name)
-                found = stamps[number]
+    for name in names:
+        for at, entry in ((articles_at, name), (seeds_at, name[:-5] + ".txt")):
+            try:
+                status = lstat(entry, dir_fd=at)
+            except (OSError, ValueError):
+                found.extend(ABSENT)
             else:
-                members[number] = [name]
-                found = stamps[number] = array("q")
-            for at, entry in ((articles_at, name), (seeds_at, name[:-5] + ".txt")):
-                try:
-                    status = lstat(entry, dir_fd=at)
-                except (OSError, ValueError):
-                    found.extend(ABSENT)
-                else:
-                    found.extend(
-                        (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-                    )
-    return members, {number: digest(members[number], stamps[number]) for number in members}
+                found.extend(
+                    (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                )
+    return found
+
+
+def _alone() -> None:
+    return None
+
+
+def _may_fork() -> bool:
+    """Whether a child process can share the work: a second core, and fork, which is safe
+    only while this process runs a single thread."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return cores > 1 and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _beside(work: Callable[[], str]) -> Callable[[], str | None]:
+    """``work`` begun in a forked child process; call the result to wait for the child and
+    take the text it returned: None when it could not give it. The child touches nothing but
+    the files it stamps, the shared map and the pipe it answers through, and leaves by
+    ``os._exit``: nothing of this process (buffered output, the open database, exit
+    handlers) is written or closed twice."""
+    try:
+        reading, writing = os.pipe()
+    except OSError:
+        return _alone
+    try:
+        with forking():  # Ctrl-C held until the child has left, so it never sees it
+            pid = os.fork()
+            if pid == 0:
+                _answer(work, reading, writing)
+    except OSError:
+        os.close(reading)
+        os.close(writing)
+        return _alone
+    os.close(writing)
+
+    def take() -> str | None:
+        try:
+            with os.fdopen(reading, "rb") as pipe:
+                text = pipe.read().decode()
+        finally:
+            _, status = os.waitpid(pid, 0)
+        return text if status == 0 else None
+
+    return take
+
+
+def _answer(work: Callable[[], str], reading: int, writing: int) -> None:
+    """The forked child's whole life: do the work, write what it returns, leave."""
+    status = 1
+    try:
+        os.close(reading)
+        with os.fdopen(writing, "wb") as pipe:
+            pipe.write(work().encode())
+        status = 0
+    finally:
+        os._exit(status)
 
 
 def content(path: str, limit: int, mark: tuple[Stamp, int]) -> str:

@@ -680,9 +680,12 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     )
     registry_key = _key(cache.fingerprint, layout, digest_of(ACTORS, REGISTRY_BYTES), claims_part)
     names, listing = _article_names(root)
-    extra = listing + _unused_seeds(root, names, listing)
+    extra = list(listing)
     folder, seeds = f"{root}/{ARTICLES}", f"{root}/seeds"
-    members, moved_stamps = scan(folder, seeds, names)
+    # The seeds are listed while a child process, if there is one, starts on the stamps.
+    members, moved_stamps = scan(
+        folder, seeds, names, lambda: extra.extend(_unused_seeds(root, names, listing))
+    )
     stored = cache.stored_buckets()
     # The registry's key is kept apart from its result, which is only read when needed.
     same_registry = cache.state("registry key") == registry_key
@@ -730,13 +733,21 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     if not (
         isinstance(counts, dict)
         and isinstance(flagged, dict)
-        and all(type(n) is int and n > 0 for n in counts.values())
+        and _all_of(int, counts.values())
+        and min(counts.values(), default=1) > 0
     ):
         raise Damaged("not a summary")
+    # The summary is written back only if this run changes it: at 100,000 articles it is
+    # megabytes of JSON, and an edit seldom changes which actors are used or who has problems.
+    touched: dict[str, int] = {}
+    watched = () if full else set(old) | {n for number in moved for n in members.get(number, [])}
+    flags = {name: flagged.get(name) for name in watched}
 
     def count(actors: list[str], step: int) -> None:
         for actor in actors:
             now = counts.get(actor, 0) + step
+            if not full:
+                touched.setdefault(actor, now - step)
             if now < 0:
                 raise Damaged("not a count of uses")
             if now:
@@ -825,7 +836,12 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
     except (ValueError, TypeError) as error:
         raise Damaged(str(error)) from error
     problems = _finish(registry, problems, links, set(counts))
-    cache.states["aggregate"] = {"actors": counts, "flagged": flagged}
+    if (
+        full
+        or any(counts.get(actor, 0) != before for actor, before in touched.items())
+        or any(flagged.get(name) != before for name, before in flags.items())
+    ):
+        cache.states["aggregate"] = {"actors": counts, "flagged": flagged}
     cache.states["inputs"] = fresh_inputs
     cache.states["final"] = {
         "state": state_of(buckets),
