@@ -8,8 +8,10 @@ import difflib
 import random
 import string
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from conftest import invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,3 +134,34 @@ def test_a_full_bucket_still_finds_the_close_names() -> None:
         f"(vera-abbott-{other}, line 1)" in message
         for (_, message), (_, other) in zip(found, expected, strict=True)
     )
+
+
+def test_a_long_registry_points_at_the_lines_of_its_problems(mini: Path) -> None:
+    """Past a few hundred actors, positions are found by reading one entry again, from
+    offsets held as plain numbers: they must still be the file's own lines and columns."""
+    registry = mini / "data/actors.yaml"
+    rng = random.Random(300)
+    surnames = ["".join(rng.choices(string.ascii_lowercase, k=10)) for _ in range(300)]
+    entries = [
+        f"- id: p{n}\n  name: Ada {surname}\n  kind: person\n" for n, surname in enumerate(surnames)
+    ]
+    entries[280] = "- id: p280\n  name: Ada Wrongkind\n  kind: persn\n"
+    entries[290] = f"- id: p290\n  name: Ada {surnames[150][:-1]}z\n  kind: person\n"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text + "".join(entries), encoding="utf-8")
+    before = text.count("\n")
+    count = sum(line.startswith("- id: ") for line in text.splitlines())
+    result = invoke(mini, "validate", "--no-cache")
+    lines = [
+        line for line in result.stdout.splitlines() if ": error[" in line or ": warning[" in line
+    ]
+    kind_line = before + 3 * 280 + 3
+    name_line = before + 3 * 290 + 2
+    assert lines == [
+        f"data/actors.yaml:{kind_line}:9: error[unknown-choice] [{count + 280}].kind: "
+        "'persn' is not one of person, government, legislature, party, intergovernmental, "
+        "ngo, media, organization, group",
+        f"data/actors.yaml:{name_line}:9: warning[actor-near-duplicate] "
+        f"[{count + 290}]: 'Ada {surnames[150][:-1]}z' is close to "
+        f"'Ada {surnames[150]}' (p150, line {before + 3 * 150 + 1})",
+    ]

@@ -295,7 +295,7 @@ def _cycles(report: _Reporter, edges: list[tuple[Key, str, str]]) -> None:
 
 
 _STOP = frozenset({"the", "of", "and", "for", "in", "on"})
-_SIMILAR = 0.92  # 23/25, which _Entered's weights count in integers
+_SIMILAR = 0.92  # 23/25, which _Entered.first_close counts in integers
 # A name is compared with at most this many names of a bucket: a registry of thousands of
 # bodies sharing one last word ("Ministry") would otherwise cost a comparison per pair.
 _BUCKET_LIMIT = 100
@@ -332,14 +332,18 @@ class _Name(NamedTuple):
     registry of 100,000 actors compares millions of pairs."""
 
     words: tuple[str, ...]
-    text: str
     profile: int  # see _profile
 
     @classmethod
     def of(cls, words: tuple[str, ...]) -> _Name:
-        text = " ".join(words)
         # Shared words (first names, common surnames) are held once, not once per name.
-        return cls(tuple(map(sys.intern, words)), text, _profile(text))
+        return cls(tuple(map(sys.intern, words)), _profile(" ".join(words)))
+
+    @property
+    def text(self) -> str:
+        """The name as compared for spelling; made when asked, for the few pairs that get
+        that far, rather than held for every name of the registry."""
+        return " ".join(self.words)
 
 
 def _close(a: _Name, b: _Name, people: bool) -> bool:
@@ -420,9 +424,9 @@ class _Entered:
         self.profiles: list[int] = []
         self.words: list[int] = []  # a bit for each word's hash: one name's words within
         # another's have their bits within the other's
-        # 23 times the text's length: two names may be spelled alike (a ratio of 0.92, 23/25,
-        # or more) only when 50 times their characters in common reach their two weights.
-        self.weights: list[int] = []
+        # Each text's length: two names may be spelled alike (a ratio of 0.92, 23/25, or
+        # more) only when 50 times their characters in common reach 23 times both lengths.
+        self.sizes: list[int] = []
 
     def add(self, index: int, actor: Actor, person: bool, name: _Name) -> int:
         words = 0
@@ -431,7 +435,7 @@ class _Entered:
         self.names.append((index, actor, person, name))
         self.profiles.append(name.profile)
         self.words.append(words)
-        self.weights.append(23 * len(name.text))
+        self.sizes.append(len(name.text))
         return len(self.names) - 1
 
     def first_close(
@@ -445,12 +449,12 @@ class _Entered:
         characters in common to be spelled alike, and neither name's words within the
         other's (so not the same words either)."""
         _, actor, person, name = self.names[number]
-        profiles, words, weights = self.profiles, self.words, self.weights
-        profile, mine, weight = profiles[number], words[number], weights[number]
+        profiles, words, sizes = self.profiles, self.words, self.sizes
+        profile, mine, weight = profiles[number], words[number], 23 * sizes[number]
         for other_number in [
             n
             for n in entries
-            if 50 * (profiles[n] & profile).bit_count() >= weight + weights[n]
+            if 50 * (profiles[n] & profile).bit_count() >= weight + 23 * sizes[n]
             or (both := words[n] | mine) == mine
             or both == words[n]
         ]:
