@@ -383,10 +383,18 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
     """Warn when a later entry's name is close to an earlier one's.
 
     Each name is compared with the names already in its buckets (the first
-    ``_BUCKET_LIMIT`` of each), in bucket order, and the first close one is reported. A
-    bucket holds the numbers of its names, and a bucket of one name the number alone: most
-    buckets (a surname of one actor) never grow, and at 100,000 actors a list each would
-    cost tens of megabytes.
+    ``_BUCKET_LIMIT`` of each), in bucket order, and the first close one is reported. Which
+    pairs are compared, and what ``_close`` says of each, is the rule; the quick bounds of
+    ``_Entered.first_close`` only spare most pairs of a full bucket the full comparison and
+    never change a warning (tests/test_near_duplicates.py holds it to a plain comparison
+    of every pair). A bucket holds the numbers of its names, and a bucket of one name the
+    number alone: most buckets (a surname of one actor) never grow, and at 100,000 actors a
+    list each would cost tens of megabytes.
+
+    Past ``_BUCKET_LIMIT`` names a bucket takes no more, so a registry with more than a
+    hundred people of one first name and surname compares each new one with the first
+    hundred of them only (its other buckets still compare it in full): a name costs at most
+    a hundred comparisons for each of its buckets however the registry grows.
     """
     entered = _Entered()
     buckets: dict[tuple[str, ...], int | list[int]] = {}
