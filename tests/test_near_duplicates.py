@@ -15,8 +15,9 @@ from conftest import invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chechnya_purges import checks
+from chechnya_purges import checks, dataset
 from chechnya_purges.checks import _near_duplicates, _profile, _Reporter, name_key
+from chechnya_purges.dataset import validate
 from chechnya_purges.models import Actor, ActorKind
 from chechnya_purges.reader import Document
 
@@ -165,3 +166,23 @@ def test_a_long_registry_points_at_the_lines_of_its_problems(mini: Path) -> None
         f"[{count + 290}]: 'Ada {surnames[150][:-1]}z' is close to "
         f"'Ada {surnames[150]}' (p150, line {before + 3 * 150 + 1})",
     ]
+
+
+def test_a_registry_checked_in_a_process_of_its_own_reports_the_same(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large registry is read and checked in a process of its own and only its result
+    comes back: its problems, their positions and what the articles are checked against
+    must be those of a registry checked in the same process."""
+    registry = mini / "data/actors.yaml"
+    registry.write_text(
+        registry.read_text(encoding="utf-8")
+        + "- id: ana-diaz-lopez\n  name: Ana Díaz López\n  kind: person\n"
+        + "- id: broken\n  name: Broken\n  kind: persn\n",
+        encoding="utf-8",
+    )
+    here = validate(mini, use_cache=False)
+    monkeypatch.setattr(dataset, "REGISTRY_APART_FROM", 0)
+    apart = validate(mini, use_cache=False)
+    assert apart == here
+    assert {p.code for p in here.problems} == {"actor-near-duplicate", "unknown-choice"}
