@@ -4,6 +4,7 @@ benchmark corpus is valid."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -126,6 +127,16 @@ def test_parallel_and_sequential_checks_find_the_same_problems(
     assert len(articles) >= PARALLEL_FROM
     assert [p for p in parallel if p.severity == "error"] == sequential
     assert len(sequential) == len(articles[::60])
+
+
+def test_the_workers_hand_garbage_collection_back_when_they_end(corpus: Path) -> None:
+    """validate runs in a library user's long-lived process too: what is left out of
+    garbage collection while the workers share it is handed back when they end, so that
+    nothing lives on uncollected after the run."""
+    assert gc.get_freeze_count() == 0
+    result = validate(corpus, use_cache=False)
+    assert result.articles >= PARALLEL_FROM
+    assert gc.get_freeze_count() == 0
 
 
 def test_identical_articles_under_two_names_are_cached_apart(mini: Path) -> None:

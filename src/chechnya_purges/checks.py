@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -294,7 +295,7 @@ def _cycles(report: _Reporter, edges: list[tuple[Key, str, str]]) -> None:
 
 
 _STOP = frozenset({"the", "of", "and", "for", "in", "on"})
-_SIMILAR = 0.92
+_SIMILAR = 0.92  # 23/25, which _Entered.first_close counts in integers
 # A name is compared with at most this many names of a bucket: a registry of thousands of
 # bodies sharing one last word ("Ministry") would otherwise cost a comparison per pair.
 _BUCKET_LIMIT = 100
@@ -306,20 +307,43 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(word for word in re.findall(r"[a-z0-9]+", folded) if word not in _STOP)
 
 
+# What the texts of folded names are made of (name_key's words, joined by spaces).
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "
+_SLOT = {char: slot for slot, char in enumerate(_ALPHABET)}
+_WIDTH = len(_ALPHABET)
+_ONCE = (1 << _WIDTH) - 1
+
+
+def _profile(text: str) -> int:
+    """A text's characters as a multiset, in one integer: the bit of a character's slot in
+    the k-th group of ``_WIDTH`` bits is set when the character occurs more than k times.
+    The bits two profiles share count the characters the texts have in common, repeats
+    included (what difflib's quick_ratio counts), in one AND; the first group is which
+    characters a text has."""
+    profile = 0
+    for char, count in Counter(text).items():
+        every_group = ((1 << (_WIDTH * count)) - 1) // _ONCE
+        profile |= every_group << _SLOT[char]
+    return profile
+
+
 class _Name(NamedTuple):
-    """A folded name, with what comparing it needs computed once rather than per pair."""
+    """A folded name, with what comparing it needs computed once rather than per pair: a
+    registry of 100,000 actors compares millions of pairs."""
 
     words: tuple[str, ...]
-    text: str
-    letters: int  # which characters the text has, a bit each: a registry holds many names
+    profile: int  # see _profile
 
     @classmethod
     def of(cls, words: tuple[str, ...]) -> _Name:
-        text = " ".join(words)
-        letters = 0
-        for char in set(text):
-            letters |= 1 << ord(char)
-        return cls(words, text, letters)
+        # Shared words (first names, common surnames) are held once, not once per name.
+        return cls(tuple(map(sys.intern, words)), _profile(" ".join(words)))
+
+    @property
+    def text(self) -> str:
+        """The name as compared for spelling; made when asked, for the few pairs that get
+        that far, rather than held for every name of the registry."""
+        return " ".join(self.words)
 
 
 def _close(a: _Name, b: _Name, people: bool) -> bool:
@@ -336,19 +360,9 @@ def _close(a: _Name, b: _Name, people: bool) -> bool:
         small, large = sorted((set(a.words), set(b.words)), key=len)
         if small <= large and (len(small) >= 2 or a.words[-1:] == b.words[-1:]):
             return True
-    # difflib's ratio is slow. Upper bounds of it rule out almost every pair first: from the
-    # lengths; from the letters one name has and the other lacks (each costs a match); from
-    # the letters in common (its quick_ratio).
-    total = len(a.text) + len(b.text)
-    if 2 * min(len(a.text), len(b.text)) < _SIMILAR * total:
-        return False
-    matches = min(
-        len(a.text) - (a.letters & ~b.letters).bit_count(),
-        len(b.text) - (b.letters & ~a.letters).bit_count(),
-    )
-    if 2 * matches < _SIMILAR * total:
-        return False
-    if 2 * (Counter(a.text) & Counter(b.text)).total() < _SIMILAR * total:
+    # difflib's ratio is slow. Its quick_ratio, an upper bound of it (the characters in
+    # common), rules out almost every pair first.
+    if 2 * (a.profile & b.profile).bit_count() < _SIMILAR * (len(a.text) + len(b.text)):
         return False
     return difflib.SequenceMatcher(None, a.text, b.text).ratio() >= _SIMILAR
 
@@ -361,34 +375,106 @@ def _buckets(key: tuple[str, ...], person: bool) -> set[tuple[str, ...]]:
     keys: set[tuple[str, ...]] = {("last", key[-1])}
     if person:
         keys |= {(a, b) for i, a in enumerate(key) for b in key[i + 1 :]}
-        keys.add(("prefix", *sorted(word[:3] for word in key)))
+        keys.add(("prefix", *sorted(sys.intern(word[:3]) for word in key)))
     return keys
 
 
 def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None:
-    """Warn when a later entry's name is close to an earlier one's."""
-    buckets: dict[tuple[str, ...], list[tuple[int, Actor, _Name]]] = {}
+    """Warn when a later entry's name is close to an earlier one's.
+
+    Each name is compared with the names already in its buckets (the first
+    ``_BUCKET_LIMIT`` of each), in bucket order, and the first close one is reported. Which
+    pairs are compared, and what ``_close`` says of each, is the rule; the quick bounds of
+    ``_Entered.first_close`` only spare most pairs of a full bucket the full comparison and
+    never change a warning (tests/test_near_duplicates.py holds it to a plain comparison
+    of every pair). A bucket holds the numbers of its names, and a bucket of one name the
+    number alone: most buckets (a surname of one actor) never grow, and at 100,000 actors a
+    list each would cost tens of megabytes.
+
+    Past ``_BUCKET_LIMIT`` names a bucket takes no more, so a registry with more than a
+    hundred people of one first name and surname compares each new one with the first
+    hundred of them only (its other buckets still compare it in full): a name costs at most
+    a hundred comparisons for each of its buckets however the registry grows.
+    """
+    entered = _Entered()
+    buckets: dict[tuple[str, ...], int | list[int]] = {}
     for index, actor in actors:
         person = actor.kind is ActorKind.person
         keys = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
         match = None
         for name in map(_Name.of, sorted(keys)):
+            number = entered.add(index, actor, person, name)
             # A pair of names shares several buckets; compare it once.
-            seen: set[tuple[int, str]] = set()
+            seen: set[int] = set()
             for bucket in sorted(_buckets(name.words, person)):
-                entries = buckets.setdefault(bucket, [])
-                candidates = entries[:_BUCKET_LIMIT] if match is None else ()
-                for other_index, other, other_name in candidates:
-                    if (other_index, other_name.text) in seen or other.id == actor.id:
-                        continue
-                    seen.add((other_index, other_name.text))
-                    if _close(name, other_name, person and other.kind is ActorKind.person):
-                        match = (other_index, other)
-                        break
-                if len(entries) < _BUCKET_LIMIT:  # later entries are never compared
-                    entries.append((index, actor, name))
-        if match:
+                held = buckets.get(bucket)
+                if held is None:
+                    buckets[bucket] = number
+                    continue
+                if isinstance(held, int):
+                    buckets[bucket] = [held, number]
+                    held = [held]
+                elif len(held) < _BUCKET_LIMIT:  # later entries are never compared
+                    held.append(number)
+                    held = held[:-1]
+                if match is None:
+                    match = entered.first_close(number, held, seen)
+        if match is not None:
             _warn_near(report, index, actor, *match)
+
+
+class _Entered:
+    """The names entered in buckets, by number, with what a bucket's scan reads of each in
+    lists of their own."""
+
+    def __init__(self) -> None:
+        self.names: list[tuple[int, Actor, bool, _Name]] = []  # index, actor, person, name
+        self.profiles: list[int] = []
+        self.words: list[int] = []  # a bit for each word's hash: one name's words within
+        # another's have their bits within the other's
+        # Each text's length: two names may be spelled alike (a ratio of 0.92, 23/25, or
+        # more) only when 50 times their characters in common reach 23 times both lengths.
+        self.sizes: list[int] = []
+
+    def add(self, index: int, actor: Actor, person: bool, name: _Name) -> int:
+        words = 0
+        for word in name.words:
+            words |= 1 << (hash(word) & 255)
+        self.names.append((index, actor, person, name))
+        self.profiles.append(name.profile)
+        self.words.append(words)
+        self.sizes.append(len(name.text))
+        return len(self.names) - 1
+
+    def first_close(
+        self, number: int, entries: list[int], seen: set[int]
+    ) -> tuple[int, Actor] | None:
+        """The first of a bucket's names (not already compared, not of the same actor)
+        close to name ``number``: its entry's index and actor.
+
+        A full bucket holds a hundred names, nearly all far from this one: they are set
+        aside first by what ``_close`` would say, told in a few operations each — too few
+        characters in common to be spelled alike, and neither name's words within the
+        other's (so not the same words either)."""
+        _, actor, person, name = self.names[number]
+        profiles, words, sizes = self.profiles, self.words, self.sizes
+        profile, mine, weight = profiles[number], words[number], 23 * sizes[number]
+        for other_number in [
+            n
+            for n in entries
+            if 50 * (profiles[n] & profile).bit_count() >= weight + 23 * sizes[n]
+            or (both := words[n] | mine) == mine
+            or both == words[n]
+        ]:
+            if other_number in seen:
+                continue
+            other_index, other_actor, other_person, other = self.names[other_number]
+            if other_actor.id == actor.id:
+                continue
+            seen.add(other_number)
+            if _close(name, other, person and other_person):
+                return other_index, other_actor
+        return None
 
 
 def _warn_near(report: _Reporter, index: int, actor: Actor, other_index: int, other: Actor) -> None:

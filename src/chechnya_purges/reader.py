@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,9 +90,10 @@ class Document:
     values: dict[Key, Position] = field(default_factory=dict)
     keys: dict[Key, Position] = field(default_factory=dict)
     text: str | None = None
-    # Where each item of a long top-level list begins (offset, lines before it), and the
+    # Where each item of a long top-level list begins (offset, lines before it: two numbers
+    # an item, held as machine integers, not 300,000 objects at 100,000 actors), and the
     # items already located.
-    _items: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _items: tuple[array[int], array[int]] | None = field(default=None, repr=False)
     _located: set[int] = field(default_factory=set, repr=False)
 
     def position(self, loc: Key, *, prefer_key: bool = False) -> Position:
@@ -124,12 +126,16 @@ class Document:
             return True
         text = self.text
         if self._items is None:
-            starts = numbered(_ITEM, text)
-            self._items = [(m.start(), line - 1) for m, line in starts] if starts else []
-        if len(self._items) != len(self.data):
+            starts = numbered(_ITEM, text) or []
+            self._items = (
+                array("q", (m.start() for m, _ in starts)),
+                array("q", (line - 1 for _, line in starts)),
+            )
+        offsets, lines_before = self._items
+        if len(offsets) != len(self.data):
             return False
-        begin, lines = self._items[index]
-        end = self._items[index + 1][0] if index + 1 < len(self._items) else len(text)
+        begin, lines = offsets[index], lines_before[index]
+        end = offsets[index + 1] if index + 1 < len(offsets) else len(text)
         item = Document(self.path)
         problems: list[Diagnostic] = []
         _build(item, text[begin:end], problems, track=True)
