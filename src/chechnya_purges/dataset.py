@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import stat
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -377,9 +376,9 @@ def _check_all(
     """Every article's outcome, in order; spread over the machine's cores when it pays.
 
     With workers, articles are handed to them before this returns, so the caller can do
-    its own work (the registry's checks) while they run: all of them when what comes back is
-    small (``prepare`` is None: problems and ids), else a few batches at a time, each batch
-    taken making room for the next.
+    its own work while they run: all of them when what comes back is small (``prepare`` is
+    None: problems and ids), else a few batches at a time, each batch taken making room for
+    the next.
     """
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
@@ -555,36 +554,6 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 
-def _meanwhile(work: Callable[[], R]) -> Callable[[], R]:
-    """``work`` done in a thread while this one takes the articles from the workers; call
-    the result to wait for it.
-
-    build hands the workers a few batches at a time and takes each article as it comes (to
-    keep memory flat): the registry's checks, which take seconds at tens of thousands of
-    actors, would otherwise hold the workers idle. An interrupted build does not wait for
-    them: the thread is a daemon, and what it computes has no effect outside the process.
-    """
-    done: list[R] = []
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            done.append(work())
-        except BaseException as exc:  # re-raised where the result is asked for
-            failed.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-
-    def result() -> R:
-        thread.join()
-        if failed:
-            raise failed[0]
-        return done[0]
-
-    return result
-
-
 @overload
 def load(
     root: Path, prepare: Callable[[CheckedArticle], T]
@@ -600,14 +569,12 @@ def load(
     makes it (in the worker that checked it) and ``keep`` keeps it (here, as it arrives: so
     that build can set each article's bytes down on disk and hold only what it needs), and
     every problem."""
-    opened = _open_registry(root)
+    registry, actors = _registry_apart(root, _registry_and_actors)
     paths, listing = _article_paths(root)
-    outcomes = _check_all(opened.registry, paths, prepare)
-    checked = _meanwhile(lambda: _check_registry(opened))
+    outcomes = _check_all(registry.registry, paths, prepare)
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
     articles: list[Any] = []
     links, used = _gather(paths, outcomes, problems, articles, keep)
-    registry, actors = checked()
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, links, used)
@@ -650,7 +617,7 @@ def _validate_everything(root: Path) -> Validated:
     is kept: workers share this process's pages until either side writes to one, and
     checking the registry writes to every actor (reference counts), which would copy the
     read registry once more while they run (about 180 MiB at 100,000 actors)."""
-    registry = _registry_apart(root)
+    registry = _registry_apart(root, _checked_registry)
     paths, listing = _article_paths(root)
     outcomes = _check_all(registry.registry, paths, None)
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
@@ -666,23 +633,28 @@ def _checked_registry(root: Path) -> _RegistryResult:
     return _check_registry(_open_registry(root))[0]
 
 
-def _registry_apart(root: Path) -> _RegistryResult:
-    """The registry read and checked, in a process of its own when it is large, of which
-    only the result comes back (ids, names, positions, problems: about 55 MiB at 100,000
-    actors). Memory a process frees is seldom given back to the system: the registry's
-    objects lie among those that outlive them, and would keep about 240 MiB of this
-    process's pages, which every worker forked afterwards copies as it reuses them."""
+def _registry_and_actors(root: Path) -> tuple[_RegistryResult, list[Actor]]:
+    return _check_registry(_open_registry(root))
+
+
+def _registry_apart(root: Path, check: Callable[[Path], R]) -> R:
+    """The registry read and checked (by ``check``), before the article workers start, in
+    a process of its own when it is large, of which only the result comes back (ids, names,
+    positions, problems, and for build the actors: tens of MiB at 100,000 actors). Memory a
+    process frees is seldom given back to the system: the registry's objects lie among those
+    that outlive them, and would keep about 240 MiB of this process's pages, which every
+    worker forked afterwards copies as it reuses them."""
     try:
         size = os.lstat(root / ACTORS).st_size
     except OSError:
         size = 0
     if size < REGISTRY_APART_FROM:
-        return _checked_registry(root)
+        return check(root)
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, initializer=follow_parent) as pool:
         with forking():
-            checked = pool.submit(_checked_registry, root)
+            checked = pool.submit(check, root)
         return checked.result()
 
 
