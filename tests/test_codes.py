@@ -95,3 +95,27 @@ def test_nonconformant_article_line_is_found_in_the_one_record_per_line_file(
     problems = conform(built)
     assert [(p.code, p.path) for p in problems] == [("nonconformant", "build/chechnya-purges.json")]
     assert problems[0].message.startswith("at /articles/0/kind: 'newsletter' is not one of")
+
+
+def test_a_nonconformant_actor_is_found_in_either_layout(built: Path) -> None:
+    """Actors and claims are checked one line at a time, as articles are: at the same path
+    as the whole document's check gives, whether the file keeps build's one item per line
+    or was laid out otherwise."""
+    path = built / "build/chechnya-purges.json"
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    (index,) = [i for i, line in enumerate(lines) if line.startswith('"actors": [')]
+    lines[index + 2] = lines[index + 2].replace('"kind": "', '"kind": "not-a-', 1)
+    for layout in ("\n".join(lines), json.dumps(json.loads("\n".join(lines)), indent=1)):
+        path.write_text(layout, encoding="utf-8")
+        _rehash(built, "build/chechnya-purges.json")
+        problems = conform(built)
+        assert [(p.code, p.path) for p in problems] == [
+            ("nonconformant", "build/chechnya-purges.json")
+        ]
+        assert problems[0].message.startswith("at /actors/1/kind: 'not-a-")
+    document = json.loads(text)
+    del document["claims"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    _rehash(built, "build/chechnya-purges.json")
+    assert "'claims' is a required property" in conform(built)[0].message

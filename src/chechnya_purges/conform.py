@@ -254,9 +254,12 @@ def _found(report: Any) -> _Found:
     return found
 
 
-class _Articles(Sequence[str]):
-    """The nested JSON's article records, each read when asked for: by where its line
-    starts, in the layout build writes; from memory, for a file laid out otherwise."""
+_LISTS = ("actors", "claims", "articles")
+
+
+class _Items(Sequence[str]):
+    """The items of one of the nested JSON's lists, each read when asked for: by where its
+    line starts, in the layout build writes; from memory, for a file laid out otherwise."""
 
     def __init__(self, path: Path, starts: list[int], held: list[str] | None = None) -> None:
         self.path, self.starts, self.held = path, starts, held
@@ -271,22 +274,29 @@ class _Articles(Sequence[str]):
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
+        return next(self.each([index]))[1]
+
+    def each(self, chosen: Iterable[int]) -> Iterator[tuple[int, str]]:
+        """The chosen items, by index, the file opened once."""
         if self.held is not None:
-            return self.held[index]
+            yield from ((index, self.held[index]) for index in chosen)
+            return
         with self.path.open("rb") as handle:
-            handle.seek(self.starts[index])
-            return handle.readline().decode("utf-8").rstrip().rstrip(",")
+            for index in chosen:
+                handle.seek(self.starts[index])
+                yield index, handle.readline().decode("utf-8").rstrip().rstrip(",")
 
 
-def _records(path: Path) -> tuple[dict[str, Any], _Articles]:
-    """The nested JSON as an envelope (with its actors and claims) and its article records.
+def _records(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
+    """The nested JSON as an envelope (its lists empty) and the items of its lists (actors,
+    claims, articles).
 
-    build writes one article per line, so a file of any size is checked one article at a
-    time, and only where each line starts is kept; a file whose layout differs (edited by
-    hand) is parsed whole instead.
+    build writes one item per line, so a file of any size is checked one item at a time,
+    and only where each line starts is kept; a file whose layout differs (edited by hand)
+    is parsed whole instead.
     """
     envelope: dict[str, Any] = {}
-    starts: list[int] = []
+    items: dict[str, _Items] = {}
     with path.open("rb") as handle:
         head = [handle.readline(), handle.readline()]
         if head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": '):
@@ -294,22 +304,20 @@ def _records(path: Path) -> tuple[dict[str, Any], _Articles]:
             lines = _numbered(handle, at)
             for _, line in lines:
                 key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
-                if key in ("actors", "claims") and line.startswith(f'"{key}": ['.encode()):
+                if key in _LISTS and line.startswith(f'"{key}": ['.encode()):
+                    envelope[key] = []
                     empty = line.startswith(f'"{key}": []'.encode())
-                    items = [] if empty else _until_close(lines, keep=True)
-                    envelope[key] = [json.loads(item) for _, item in items]
-                elif line.startswith(b'"articles": ['):
-                    envelope["articles"] = []
-                    if not line.startswith(b'"articles": []'):
-                        starts = [start for start, _ in _until_close(lines, keep=False)]
+                    items[key] = _Items(path, [] if empty else _until_close(lines))
             envelope |= json.loads(head[0].decode().rstrip().rstrip(",") + "}")
             envelope |= json.loads("{" + head[1].decode().rstrip().rstrip(",") + "}")
-            return envelope, _Articles(path, starts)
+            return envelope, items
     whole = json.loads(path.read_text(encoding="utf-8"))
-    items = whole.pop("articles", []) if isinstance(whole, dict) else []
     if isinstance(whole, dict):
-        whole["articles"] = []
-    return whole, _Articles(path, [], [json.dumps(item) for item in items])
+        for key in _LISTS:
+            if isinstance(whole.get(key), list):
+                items[key] = _Items(path, [], [json.dumps(item) for item in whole[key]])
+                whole[key] = []
+    return whole, items
 
 
 def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
@@ -319,15 +327,14 @@ def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
         at += len(line)
 
 
-def _until_close(lines: Iterator[tuple[int, bytes]], keep: bool) -> list[tuple[int, bytes]]:
-    """The lines of a list up to its closing bracket, where each starts, and (``keep``) each
-    item's text: the articles' is read again only for those checked."""
-    items = []
+def _until_close(lines: Iterator[tuple[int, bytes]]) -> list[int]:
+    """Where each line of a list starts, up to its closing bracket."""
+    starts = []
     for start, line in lines:
         if line.startswith(b"]"):
             break
-        items.append((start, line.rstrip().rstrip(b",") if keep else b""))
-    return items
+        starts.append(start)
+    return starts
 
 
 def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
@@ -352,18 +359,21 @@ def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
             *problems,
             Diagnostic("schema/dataset.schema.json", 1, 1, "nonconformant", "missing", _FIX),
         ]
-    envelope, articles = _records(folder / JSON_PATH)
+    envelope, items = _records(folder / JSON_PATH)
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
     whole = jsonschema.Draft202012Validator(schema, format_checker=checker)
-    article_schema = schema.get("properties", {}).get("articles", {}).get("items", {})
-    one = jsonschema.Draft202012Validator(article_schema, format_checker=checker)
-    chosen: list[int] | range = range(len(articles))
-    if sample is not None and len(articles) > sample:
-        step = len(articles) / sample
-        chosen = sorted({int(i * step) for i in range(sample)} | {len(articles) - 1})
     found = [("", error) for error in whole.iter_errors(envelope)]
-    for index in chosen:
-        found += [(f"articles/{index}/", e) for e in one.iter_errors(json.loads(articles[index]))]
+    for key, listed in items.items():
+        # Each list's items one at a time, against the schema of an item: what the whole
+        # schema checks of them, without holding them all.
+        item_schema = schema.get("properties", {}).get(key, {}).get("items", {})
+        one = jsonschema.Draft202012Validator(item_schema, format_checker=checker)
+        chosen: list[int] | range = range(len(listed))
+        if key == "articles" and sample is not None and len(listed) > sample:
+            step = len(listed) / sample
+            chosen = sorted({int(i * step) for i in range(sample)} | {len(listed) - 1})
+        for index, item in listed.each(chosen):
+            found += [(f"{key}/{index}/", e) for e in one.iter_errors(json.loads(item))]
     for prefix, error in found:
         where = prefix + "/".join(str(p) for p in error.absolute_path)
         problems.append(
