@@ -9,13 +9,12 @@ languages, from which publishers) are computed, so the stated limitations stay t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .codebook import CODEBOOK_PATH
+from .outputs import csv_rows
 
 __all__ = ["CROISSANT_PATH", "croissant"]
 
@@ -60,14 +59,18 @@ CONTEXT: dict[str, Any] = {
     "subField": "cr:subField",
     "transform": "cr:transform",
 }
+ACTORS_CSV = "build/actors.csv"
 _DATA_TYPES = {"integer": "sc:Integer", "number": "sc:Float", "date": "sc:Date"}
 
 
-def _rows(files: Mapping[str, bytes], path: str) -> list[dict[str, str]]:
-    content = files.get(path)
-    if content is None:
-        return []
-    return list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
+def _rows(files: Mapping[str, bytes], path: str) -> Iterator[dict[str, str]]:
+    """A table's rows one at a time (a large package's tables are never held whole)."""
+    if path not in files:
+        return
+    rows = csv_rows(files, path)
+    header = next(rows, [])
+    for row in rows:
+        yield dict(zip(header, row, strict=False))
 
 
 def _file_id(resource: Mapping[str, Any]) -> str:
@@ -120,23 +123,27 @@ def _record_set(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 def _responsible(files: Mapping[str, bytes], descriptor: Mapping[str, Any]) -> dict[str, str]:
     """The Croissant RAI fields: who is in the data, how victims are treated, limitations."""
-    articles = _rows(files, "build/articles.csv")
-    registry = {r["actor_id"]: r for r in _rows(files, "build/actors.csv")}
-    actors = {key: row["name"] for key, row in registry.items()}
-    languages = sorted({r["language"] for r in articles if r.get("language")})
-    publishers = sorted(
-        {actors.get(r["publisher_id"], r["publisher_id"]) for r in articles if r["publisher_id"]}
-    )
-    countries = sorted(
-        {
-            registry[r["publisher_id"]]["country"]
-            for r in articles
-            if r["publisher_id"] in registry and registry[r["publisher_id"]]["country"]
-        }
-    )
-    years = sorted({r["published"][:4] for r in articles if r.get("published")})
-    span = f"{years[0]}-{years[-1]}" if len(years) > 1 else "".join(years)
-    count = len(articles)
+    registry = {r["actor_id"]: (r["name"], r["country"]) for r in _rows(files, ACTORS_CSV)}
+    all_languages: set[str] = set()
+    all_publishers: set[str] = set()
+    all_countries: set[str] = set()
+    years: set[str] = set()
+    count = 0
+    for article in _rows(files, "build/articles.csv"):
+        count += 1
+        if article.get("language"):
+            all_languages.add(article["language"])
+        if article.get("published"):
+            years.add(article["published"][:4])
+        publisher = article.get("publisher_id", "")
+        if publisher:
+            name, country = registry.get(publisher, (publisher, ""))
+            all_publishers.add(name)
+            if country:
+                all_countries.add(country)
+    span = f"{min(years)}-{max(years)}" if len(years) > 1 else "".join(years)
+    languages, publishers = sorted(all_languages), sorted(all_publishers)
+    countries = sorted(all_countries)
     return {
         "rai:dataCollection": (
             f"{count} published texts (news articles and press releases, {span}) about the "
