@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ARTICLE, REPO, SEED, cached, edit, invoke, plant, run_changed_code
@@ -377,6 +378,15 @@ def _sharing() -> bool:
     return len(os.sched_getaffinity(0)) > 1 and hasattr(os, "fork") and cache.SPLIT_FROM > 0
 
 
+_SCAN = "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
+
+
+def _scanned(output: str) -> tuple[dict[int, Any], dict[int, Any]]:
+    """A scan printed as JSON by another process, with its bucket numbers as integers again."""
+    members, digests = json.loads(output)
+    return {int(n): v for n, v in members.items()}, {int(n): v for n, v in digests.items()}
+
+
 def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(tmp_path: Path) -> None:
     """Past SPLIT_FROM articles a forked child stamps half of the buckets: the buckets and
     their digests are those of a scan done alone, over present, absent and special files,
@@ -394,16 +404,9 @@ def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(tmp_pat
     names = sorted(os.listdir(articles))
     alone = cache.scan(str(articles), str(seeds), names)
     stampers = tmp_path / "stampers"
-    code = (
-        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
-    )
-    shared = _fresh(code, str(articles), str(seeds), stampers=stampers)
+    shared = _fresh(_SCAN, str(articles), str(seeds), stampers=stampers)
     assert shared.returncode == 0, shared.stderr
-    members, digests = json.loads(shared.stdout)
-    assert (
-        {int(n): v for n, v in members.items()},
-        {int(n): v for n, v in digests.items()},
-    ) == alone
+    assert _scanned(shared.stdout) == alone
     processes, twice = _stampers(stampers)
     assert processes == {"parent", "child"}
     assert twice <= 1  # the child's answers are used: at most the bucket they met at twice
@@ -419,9 +422,6 @@ def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Pat
     root = tmp_path / "corpus"
     generate(30, root)
     articles, seeds = str(root / "data/articles"), str(root / "seeds")
-    scan = (
-        "print(json.dumps(cache.scan(sys.argv[1], sys.argv[2], sorted(os.listdir(sys.argv[1])))))"
-    )
     validate = "from chechnya_purges.cli import main; main()"
     for number, failure in enumerate(
         (
@@ -432,13 +432,9 @@ def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Pat
     ):
         stampers = tmp_path / f"stampers-{number}"
         alone = cache.scan(articles, seeds, sorted(os.listdir(articles)))
-        shared = _fresh(failure + scan, articles, seeds, stampers=stampers)
+        shared = _fresh(failure + _SCAN, articles, seeds, stampers=stampers)
         assert shared.returncode == 0, shared.stderr
-        members, digests = json.loads(shared.stdout)
-        assert (
-            {int(n): v for n, v in members.items()},
-            {int(n): v for n, v in digests.items()},
-        ) == alone
+        assert _scanned(shared.stdout) == alone
         assert _stampers(stampers) == ({"parent"}, 0)
         _append(root / "data/articles" / sorted(os.listdir(articles))[0], "figures: 7\n")
         expected = _report(root, "--no-cache")
