@@ -387,6 +387,14 @@ def _scanned(output: str) -> tuple[dict[int, Any], dict[int, Any]]:
     return {int(n): v for n, v in members.items()}, {int(n): v for n, v in digests.items()}
 
 
+def _validated_apart(
+    root: Path, stampers: Path, before: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """validate's JSON report from a fresh process, with ``before`` run first there."""
+    code = before + "from chechnya_purges.cli import main; main()"
+    return _fresh(code, "--root", str(root), "validate", "--format", "json", stampers=stampers)
+
+
 def test_a_scan_shared_with_a_child_process_finds_what_one_process_finds(tmp_path: Path) -> None:
     """Past SPLIT_FROM articles a forked child stamps half of the buckets: the buckets and
     their digests are those of a scan done alone, over present, absent and special files,
@@ -422,7 +430,6 @@ def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Pat
     root = tmp_path / "corpus"
     generate(30, root)
     articles, seeds = str(root / "data/articles"), str(root / "seeds")
-    validate = "from chechnya_purges.cli import main; main()"
     for number, failure in enumerate(
         (
             "def no_fork(): raise OSError('Resource temporarily unavailable')\n"
@@ -439,15 +446,7 @@ def test_without_a_child_process_the_scan_does_all_the_work_itself(tmp_path: Pat
         _append(root / "data/articles" / sorted(os.listdir(articles))[0], "figures: 7\n")
         expected = _report(root, "--no-cache")
         for _ in range(2):
-            run = _fresh(
-                failure + validate,
-                "--root",
-                str(root),
-                "validate",
-                "--format",
-                "json",
-                stampers=stampers,
-            )
+            run = _validated_apart(root, stampers, failure)
             assert run.returncode == 1, run.stderr
             assert json.loads(run.stdout) == expected
         edit(
@@ -486,22 +485,13 @@ def test_validate_through_a_shared_scan_answers_as_no_cache(tmp_path: Path) -> N
         lambda: _append(root / "seeds" / f"{second.stem}.txt", "More.\n"),
         lambda: second.unlink(),
     ]
-    validate = "from chechnya_purges.cli import main; main()"
     reports = []
     for number, change in enumerate(steps):
         change()
         expected = _report(root, "--no-cache")
         for again in range(2):
             stampers = tmp_path / f"stampers-{number}-{again}"
-            run = _fresh(
-                validate,
-                "--root",
-                str(root),
-                "validate",
-                "--format",
-                "json",
-                stampers=stampers,
-            )
+            run = _validated_apart(root, stampers)
             assert run.returncode in (0, 1), run.stderr
             assert json.loads(run.stdout) == expected
             assert _stampers(stampers)[0] == {"parent", "child"}
