@@ -142,3 +142,40 @@ def test_a_large_package_is_checked_with_its_keys_on_disk(tmp_path: Path, monkey
     assert [path.name[:6] for path in scratch.iterdir()] == [".keys-"]
     assert sorted(started.result()) == alone
     assert list(scratch.iterdir()) == []
+
+
+def test_key_problems_share_the_error_limit_with_the_other_problems(tmp_path: Path) -> None:
+    """frictionless stops a table at a thousand problems of any kind, keys included, and
+    then skips its end-of-table checks (here, the bytes the descriptor declares)."""
+    lines = [
+        f"id{n % 400},{'zz' if n % 3 == 0 else ''},{'q' if n % 7 == 0 else 1}" for n in range(1200)
+    ]
+    descriptor = _package(tmp_path, {"people": ([*PEOPLE[0], ("n", "integer")], PEOPLE[1], lines)})
+    described = json.loads(descriptor.read_text())
+    described["resources"][0]["bytes"] = 5
+    descriptor.write_text(json.dumps(described))
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert len(alone) == _keys.LIMIT + 1
+    assert not any("byte-count" in problem.message for problem in alone)
+    assert keyed == alone
+
+
+def test_a_key_to_a_table_that_cannot_be_read_is_reported_as_frictionless_does(
+    tmp_path: Path,
+) -> None:
+    referring = (
+        PEOPLE[0],
+        {
+            "foreignKeys": [
+                {"fields": ["boss"], "reference": {"resource": "people", "fields": ["id"]}}
+            ]
+        },
+        ["ann,zed", "bob,"],
+    )
+    descriptor = _package(tmp_path, {"people": PEOPLE, "staff": referring})
+    (tmp_path / "people.csv").unlink()
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert [problem.path for problem in alone] == ["people.csv", "staff.csv"]
+    assert keyed == alone

@@ -102,7 +102,10 @@ _Map = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
 def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -> list[Diagnostic]:
     """The workers' problems, and those of the keys they kept: the primary keys' as the
     workers found them, and the foreign keys', checked now that every table is read, each
-    on its own (``each`` maps over them: in the workers, or here)."""
+    on its own (``each`` maps over them: in the workers, or here). Each table's problems are
+    listed as frictionless lists them: its key problems after the other problems of their
+    row, the first thousand of them all, and none of the checks made at a table's end
+    (bytes, hash) when it stops there."""
     found = [pair for share, _ in validated for pair in share]
     kept = {n: table for _, k in validated if k is not None for n, table in k.tables.items()}
     plan = next((k.plan for _, k in validated if k is not None), None)
@@ -112,15 +115,49 @@ def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -
     check = functools.partial(_foreign, plan, kept)
     for more in each(check, _keys.references(plan, kept)):
         problems += more
-    by_table: dict[str, _Found] = {}
+    by_table: dict[str, list[_keys.Problem]] = {}
     for problem in sorted(problems, key=lambda problem: problem.row):
-        place = kept[problem.resource].place
-        listed = by_table.setdefault(problem.resource, [])
-        if len(listed) < _keys.LIMIT:
-            listed.append((place, problem.row, 1, problem.message))
-        elif len(listed) == _keys.LIMIT:  # as frictionless says when it stops
-            listed.append((place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}"))
-    return _problems(found + list(by_table.items()), weights)
+        by_table.setdefault(problem.resource, []).append(problem)
+    own = dict(found)
+    listed: list[tuple[str, _Found]] = []
+    for name, reported in found:
+        if name not in kept:
+            listed.append((name, reported))
+            continue
+        unread = [fk.resource for fk in plan.foreign[name] if fk.resource not in kept]
+        if unread:  # frictionless cannot read what the key refers to, and says only that
+            failed = [p for p in own.get(unread[0], []) if not p[3].startswith("frictionless: ")]
+            listed.append((name, [(kept[name].place, *p[1:]) for p in failed]))
+            continue
+        listed.append((name, _limited(reported, by_table.get(name, []), kept[name].place)))
+    return _problems(listed, weights)
+
+
+# The checks frictionless makes once a table is read, which it skips when it stops early.
+_AT_END = tuple(f"frictionless {t}-count: " for t in ("hash", "byte", "field", "row"))
+
+
+def _limited(reported: _Found, keys: list[_keys.Problem], place: str) -> _Found:
+    """A table's problems and its keys', in frictionless's order, up to its limit."""
+    warnings = [p for p in reported if p[3].startswith("frictionless: ")]
+    at_end = [p for p in reported if p[3].startswith(_AT_END)]
+    merged: _Found = []
+    waiting = iter(keys)
+    key = next(waiting, None)
+    for problem in reported:
+        if problem in warnings or problem in at_end:
+            continue
+        while key is not None and problem[1] > 1 and key.row < problem[1]:
+            merged.append((place, key.row, 1, key.message))
+            key = next(waiting, None)
+        merged.append(problem)
+    while key is not None:
+        merged.append((place, key.row, 1, key.message))
+        key = next(waiting, None)
+    if len(merged) < _keys.LIMIT:
+        return warnings + merged + at_end
+    stopped = (place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}")
+    return [*warnings, *([] if stopped in warnings else [stopped]), *merged[: _keys.LIMIT]]
 
 
 def _foreign(
