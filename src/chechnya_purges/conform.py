@@ -329,32 +329,71 @@ def _records(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
     claims, articles).
 
     build writes one item per line, so a file of any size is checked one item at a time,
-    and only where each line starts is kept; a file whose layout differs (edited by hand)
-    is parsed whole instead.
+    and only where each line starts is kept; a file whose layout differs in any way (edited
+    by hand: a key added, two items on a line, a comma missing) is parsed whole instead, so
+    that it is judged as the whole document would be.
     """
-    envelope: dict[str, Any] = {}
-    items: dict[str, _Items] = {}
-    with path.open("rb") as handle:
-        head = [handle.readline(), handle.readline()]
-        if head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": '):
-            at = len(head[0]) + len(head[1])
-            lines = _numbered(handle, at)
-            for _, line in lines:
-                key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
-                if key in _LISTS and line.startswith(f'"{key}": ['.encode()):
-                    envelope[key] = []
-                    empty = line.startswith(f'"{key}": []'.encode())
-                    items[key] = _Items(path, [] if empty else _until_close(lines))
-            envelope |= json.loads(head[0].decode().rstrip().rstrip(",") + "}")
-            envelope |= json.loads("{" + head[1].decode().rstrip().rstrip(",") + "}")
-            return envelope, items
+    try:
+        return _laid_out(path)
+    except (ValueError, _Unlaid):
+        return _whole(path)
+
+
+def _whole(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
     whole = json.loads(path.read_text(encoding="utf-8"))
+    items: dict[str, _Items] = {}
     if isinstance(whole, dict):
         for key in _LISTS:
             if isinstance(whole.get(key), list):
                 items[key] = _Items(path, [], [json.dumps(item) for item in whole[key]])
                 whole[key] = []
     return whole, items
+
+
+class _Unlaid(Exception):
+    """The file is not in build's layout."""
+
+
+def _laid_out(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
+    """The envelope and items of a file in build's layout: the name and version on a line
+    each, then each list opened on a line of its own, one item a line, each but the last
+    followed by a comma, then the closing brace."""
+    envelope: dict[str, Any] = {}
+    items: dict[str, _Items] = {}
+    with path.open("rb") as handle:
+        head = [handle.readline(), handle.readline()]
+        if not (head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": ')):
+            raise _Unlaid
+        for entry in (head[0][:-2] + b"}", b"{" + head[1][:-2] + b"}"):
+            parsed = json.loads(entry)
+            if not entry.endswith(b",}") and isinstance(parsed, dict) and len(parsed) == 1:
+                envelope |= parsed
+            else:
+                raise _Unlaid
+        if not (head[0].endswith(b",\n") and head[1].endswith(b",\n")):
+            raise _Unlaid
+        lines = _numbered(handle, len(head[0]) + len(head[1]))
+        for _, line in lines:
+            key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
+            if key not in _LISTS or key in items:
+                raise _Unlaid
+            opened = f'"{key}": ['.encode()
+            if line.startswith(opened + b"]"):
+                items[key], closing = _Items(path, []), line[len(opened) :]
+            elif line == opened + b"\n":
+                starts, closing = _until_close(lines)
+                items[key] = _Items(path, starts)
+            else:
+                raise _Unlaid
+            envelope[key] = []
+            if closing == b"],\n":
+                continue
+            if closing == b"]\n":
+                closing = b"]" + next(lines, (0, b""))[1]
+            if closing not in (b"]}", b"]}\n") or next(lines, None) is not None:
+                raise _Unlaid
+            return envelope, items
+    raise _Unlaid
 
 
 def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
@@ -364,14 +403,47 @@ def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
         at += len(line)
 
 
-def _until_close(lines: Iterator[tuple[int, bytes]]) -> list[int]:
-    """Where each line of a list starts, up to its closing bracket."""
-    starts = []
+def _until_close(lines: Iterator[tuple[int, bytes]]) -> tuple[list[int], bytes]:
+    """Where each line of a list starts, up to its closing bracket, and the line that
+    closes it; each item but the last followed by a comma."""
+    starts: list[int] = []
+    comma = True
     for start, line in lines:
         if line.startswith(b"]"):
-            break
+            if not starts or comma:
+                raise _Unlaid
+            return starts, line
+        if not comma or not line.startswith(b"{"):
+            raise _Unlaid
+        comma = line.endswith(b",\n")
         starts.append(start)
-    return starts
+    raise _Unlaid
+
+
+def _against(
+    schema: dict[str, Any], envelope: dict[str, Any], items: dict[str, _Items], sample: int | None
+) -> list[tuple[tuple[Any, ...], Any]]:
+    """The JSON Schema's errors in the envelope and in each item (or the sample of articles),
+    each with the path to where it was found."""
+    import jsonschema
+
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    whole = jsonschema.Draft202012Validator(schema, format_checker=checker)
+    found: list[tuple[tuple[Any, ...], Any]] = [
+        ((), error) for error in whole.iter_errors(envelope)
+    ]
+    for key, listed in items.items():
+        # Each list's items one at a time, against the schema of an item: what the whole
+        # schema checks of them, without holding them all.
+        item_schema = schema.get("properties", {}).get(key, {}).get("items", {})
+        one = jsonschema.Draft202012Validator(item_schema, format_checker=checker)
+        chosen: list[int] | range = range(len(listed))
+        if key == "articles" and sample is not None and len(listed) > sample:
+            step = len(listed) / sample
+            chosen = sorted({int(i * step) for i in range(sample)} | {len(listed) - 1})
+        for index, item in listed.each(chosen):
+            found += [((key, index), e) for e in one.iter_errors(json.loads(item))]
+    return found
 
 
 def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
@@ -396,23 +468,18 @@ def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
             *problems,
             Diagnostic("schema/dataset.schema.json", 1, 1, "nonconformant", "missing", _FIX),
         ]
-    envelope, items = _records(folder / JSON_PATH)
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    whole = jsonschema.Draft202012Validator(schema, format_checker=checker)
-    found = [("", error) for error in whole.iter_errors(envelope)]
-    for key, listed in items.items():
-        # Each list's items one at a time, against the schema of an item: what the whole
-        # schema checks of them, without holding them all.
-        item_schema = schema.get("properties", {}).get(key, {}).get("items", {})
-        one = jsonschema.Draft202012Validator(item_schema, format_checker=checker)
-        chosen: list[int] | range = range(len(listed))
-        if key == "articles" and sample is not None and len(listed) > sample:
-            step = len(listed) / sample
-            chosen = sorted({int(i * step) for i in range(sample)} | {len(listed) - 1})
-        for index, item in listed.each(chosen):
-            found += [(f"{key}/{index}/", e) for e in one.iter_errors(json.loads(item))]
+    path = folder / JSON_PATH
+    try:
+        try:
+            found = _against(schema, *_records(path), sample)
+        except ValueError:  # a line of a list not one item: the whole document decides
+            found = _against(schema, *_whole(path), sample)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+        message = f"not valid JSON: {getattr(exc, 'msg', exc)}"
+        return [*problems, Diagnostic(JSON_PATH, line, col, "nonconformant", message, _FIX)]
     for prefix, error in found:
-        where = prefix + "/".join(str(p) for p in error.absolute_path)
+        where = "/".join(str(p) for p in [*prefix, *error.absolute_path])
         problems.append(
             Diagnostic(JSON_PATH, 1, 1, "nonconformant", f"at /{where}: {error.message}")
         )
