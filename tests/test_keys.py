@@ -196,3 +196,21 @@ def test_check_says_so_when_the_temporary_folder_cannot_keep_the_keys(
     assert result.exit_code == 1
     assert "cannot check the package: Not a directory" in result.output
     assert "Traceback" not in result.output
+
+
+def test_keys_holding_a_lone_surrogate_are_compared_as_frictionless_compares_them(
+    tmp_path: Path,
+) -> None:
+    """Inline data may hold text SQLite cannot take as text: it is kept, not a traceback."""
+    schema = {
+        "fields": [{"name": f, "type": "string"} for f, _ in PEOPLE[0]],
+        **PEOPLE[1],
+    }
+    data = [["id", "boss"], ["\ud800", None], ["\ud800", "x"], ["a", "\udc00"], ["b", "\ud800"]]
+    resource = {"name": "people", "type": "table", "data": data, "schema": schema}
+    descriptor = tmp_path / "datapackage.json"
+    descriptor.write_text(json.dumps({"name": "keys", "resources": [resource]}))
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert len(alone) == 3  # the repeated key, "x" and the other lone surrogate not found
+    assert keyed == alone
