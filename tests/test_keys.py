@@ -214,3 +214,27 @@ def test_keys_holding_a_lone_surrogate_are_compared_as_frictionless_compares_the
     assert used
     assert len(alone) == 3  # the repeated key, "x" and the other lone surrogate not found
     assert keyed == alone
+
+
+def test_a_key_to_a_table_read_part_way_is_reported_as_frictionless_does(tmp_path: Path) -> None:
+    """A table frictionless stops reading part way (a byte not UTF-8 past the first block)
+    has its rows' problems up to there; a table whose foreign key refers to it has only the
+    error that stopped the reading, as frictionless's lookup meets it too."""
+    referring = (
+        PEOPLE[0],
+        {
+            "foreignKeys": [
+                {"fields": ["boss"], "reference": {"resource": "people", "fields": ["id"]}}
+            ]
+        },
+        ["ann,zed", "bob,ann", "cat,"],
+    )
+    descriptor = _package(tmp_path, {"people": PEOPLE, "staff": referring})
+    rows = b"".join(b"p%d,ann\n" % n for n in range(20000))
+    (tmp_path / "people.csv").write_bytes(b"id,boss\nann,\nann,zed\n" + rows + b"\xff,\n")
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert [p.message.split(":")[0] for p in alone if p.path == "staff.csv"] == [
+        "frictionless encoding-error"
+    ]
+    assert keyed == alone

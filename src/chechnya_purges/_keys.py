@@ -128,14 +128,17 @@ class Problem(NamedTuple):
 
 class Kept(NamedTuple):
     """A table's keys, read: where they are, the table's place in the package (to name it
-    in problems), which key fields its header has, how many rows it has, and the problems
-    of its primary key (which it alone decides)."""
+    in problems), which key fields its header has, how many rows it has, the problems of
+    its primary key (which it alone decides), and whether it was read to its end."""
 
     path: str
     place: str
     present: tuple[str, ...]
     rows: int
     problems: list[Problem]
+    # frictionless stopped reading it part way (its encoding, say): a foreign key to it
+    # cannot be checked, and frictionless says only that of the table that refers to it.
+    broken: bool = False
 
 
 class Table:

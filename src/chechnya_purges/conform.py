@@ -124,15 +124,26 @@ def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -
         if name not in kept:
             listed.append((name, reported))
             continue
-        unread = [fk.resource for fk in plan.foreign[name] if fk.resource not in kept]
+        unread = [
+            fk.resource
+            for fk in plan.foreign[name]
+            if fk.resource not in kept or kept[fk.resource].broken
+        ]
         if unread:  # frictionless cannot read what the key refers to, and says only that
             failed = [p for p in own.get(unread[0], []) if not p[3].startswith("frictionless: ")]
+            if unread[0] in kept:  # read part way: what stopped it, not its rows' problems
+                failed = [p for p in failed if p[3].startswith(_UNREADABLE)]
             listed.append((name, [(kept[name].place, *p[1:]) for p in failed]))
             continue
         listed.append((name, _limited(reported, by_table.get(name, []), kept[name].place)))
     return _problems(listed, weights)
 
 
+# The problems that stop frictionless reading a table (its errors.ResourceError).
+_UNREADABLE = tuple(
+    f"frictionless {t}-error: "
+    for t in ("resource", "source", "scheme", "format", "encoding", "compression")
+)
 # The checks frictionless makes once a table is read, which it skips when it stops early.
 _AT_END = tuple(f"frictionless {t}-count: " for t in ("hash", "byte", "field", "row"))
 
@@ -262,8 +273,20 @@ def _validate(descriptor: str, names: list[str] | None, keys: str | None = None)
             raise _unkept(exc, keys) from None
         found.append((name, _found(report)))
         if read is not None:
-            kept.tables[name] = read
+            kept.tables[name] = read._replace(broken=_broken(report))
     return found, kept
+
+
+def _broken(report: Any) -> bool:
+    """Whether frictionless stopped reading a table part way: an error of the resource
+    itself (its encoding, its format), other than its being empty, which reading it again
+    for a foreign key's lookup would meet too."""
+    from frictionless import errors
+
+    return any(
+        isinstance(error, errors.ResourceError) and error.note != "the source is empty"
+        for error in report.tasks[0].errors
+    )
 
 
 def _unkept(exc: sqlite3.Error, path: str) -> OSError:
