@@ -119,3 +119,35 @@ def test_a_nonconformant_actor_is_found_in_either_layout(built: Path) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
     _rehash(built, "build/chechnya-purges.json")
     assert "'claims' is a required property" in conform(built)[0].message
+
+
+def test_a_nested_json_out_of_builds_layout_is_judged_as_a_whole(built: Path) -> None:
+    """A file that looks like build's one item per line but is not (a key added, two items
+    on a line, a comma missing, text after the end) is judged as the whole document is:
+    never passed for what a line at a time misses, never a traceback."""
+    path = built / "build/chechnya-purges.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    (index,) = [i for i, line in enumerate(lines) if line.startswith('"actors": [')]
+    first, second = index + 1, index + 2
+    edits = {
+        "added key": [*lines[:2], '"extra": 1,', *lines[2:]],
+        "two on a line": [*lines[:first], lines[first] + " " + lines[second], *lines[second + 1 :]],
+        "comma missing": [*lines[:first], lines[first].rstrip(","), *lines[second:]],
+        "text after": [*lines, "more"],
+        "item wrong": [*lines[:first], '{"actor_id": "a"},', *lines[second:]],
+    }
+    expected = {
+        "added key": "at /: Additional properties are not allowed ('extra' was unexpected)",
+        "two on a line": None,
+        "comma missing": "not valid JSON: Expecting ',' delimiter",
+        "text after": "not valid JSON: Extra data",
+        "item wrong": "at /actors/0: 'affiliations' is a required property",
+    }
+    for name, edited in edits.items():
+        path.write_text("\n".join(edited), encoding="utf-8")
+        _rehash(built, "build/chechnya-purges.json")
+        messages = [p.message for p in conform(built) if p.path == "build/chechnya-purges.json"]
+        if expected[name] is None:
+            assert messages == [], name
+        else:
+            assert messages and messages[0].startswith(expected[name]), (name, messages)

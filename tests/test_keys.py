@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from conftest import invoke
+
 from chechnya_purges import _keys, conform
 from chechnya_purges.conform import _keyed, _problems, _validate, _weights
 from chechnya_purges.diagnostics import Diagnostic
@@ -142,3 +144,97 @@ def test_a_large_package_is_checked_with_its_keys_on_disk(tmp_path: Path, monkey
     assert [path.name[:6] for path in scratch.iterdir()] == [".keys-"]
     assert sorted(started.result()) == alone
     assert list(scratch.iterdir()) == []
+
+
+def test_key_problems_share_the_error_limit_with_the_other_problems(tmp_path: Path) -> None:
+    """frictionless stops a table at a thousand problems of any kind, keys included, and
+    then skips its end-of-table checks (here, the bytes the descriptor declares)."""
+    lines = [
+        f"id{n % 400},{'zz' if n % 3 == 0 else ''},{'q' if n % 7 == 0 else 1}" for n in range(1200)
+    ]
+    descriptor = _package(tmp_path, {"people": ([*PEOPLE[0], ("n", "integer")], PEOPLE[1], lines)})
+    described = json.loads(descriptor.read_text())
+    described["resources"][0]["bytes"] = 5
+    descriptor.write_text(json.dumps(described))
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert len(alone) == _keys.LIMIT + 1
+    assert not any("byte-count" in problem.message for problem in alone)
+    assert keyed == alone
+
+
+def test_a_key_to_a_table_that_cannot_be_read_is_reported_as_frictionless_does(
+    tmp_path: Path,
+) -> None:
+    referring = (
+        PEOPLE[0],
+        {
+            "foreignKeys": [
+                {"fields": ["boss"], "reference": {"resource": "people", "fields": ["id"]}}
+            ]
+        },
+        ["ann,zed", "bob,"],
+    )
+    descriptor = _package(tmp_path, {"people": PEOPLE, "staff": referring})
+    (tmp_path / "people.csv").unlink()
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert [problem.path for problem in alone] == ["people.csv", "staff.csv"]
+    assert keyed == alone
+
+
+def test_check_says_so_when_the_temporary_folder_cannot_keep_the_keys(
+    built: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """check keeps a large package's keys in the system's temporary folder: one it cannot
+    use is one clear error and exit 1, not a traceback."""
+    monkeypatch.setattr(conform, "PARALLEL_BYTES", 0)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocked))
+    result = invoke(built, "check")
+    assert result.exit_code == 1
+    assert "cannot check the package: Not a directory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_keys_holding_a_lone_surrogate_are_compared_as_frictionless_compares_them(
+    tmp_path: Path,
+) -> None:
+    """Inline data may hold text SQLite cannot take as text: it is kept, not a traceback."""
+    schema = {
+        "fields": [{"name": f, "type": "string"} for f, _ in PEOPLE[0]],
+        **PEOPLE[1],
+    }
+    data = [["id", "boss"], ["\ud800", None], ["\ud800", "x"], ["a", "\udc00"], ["b", "\ud800"]]
+    resource = {"name": "people", "type": "table", "data": data, "schema": schema}
+    descriptor = tmp_path / "datapackage.json"
+    descriptor.write_text(json.dumps({"name": "keys", "resources": [resource]}))
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert len(alone) == 3  # the repeated key, "x" and the other lone surrogate not found
+    assert keyed == alone
+
+
+def test_a_key_to_a_table_read_part_way_is_reported_as_frictionless_does(tmp_path: Path) -> None:
+    """A table frictionless stops reading part way (a byte not UTF-8 past the first block)
+    has its rows' problems up to there; a table whose foreign key refers to it has only the
+    error that stopped the reading, as frictionless's lookup meets it too."""
+    referring = (
+        PEOPLE[0],
+        {
+            "foreignKeys": [
+                {"fields": ["boss"], "reference": {"resource": "people", "fields": ["id"]}}
+            ]
+        },
+        ["ann,zed", "bob,ann", "cat,"],
+    )
+    descriptor = _package(tmp_path, {"people": PEOPLE, "staff": referring})
+    rows = b"".join(b"p%d,ann\n" % n for n in range(20000))
+    (tmp_path / "people.csv").write_bytes(b"id,boss\nann,\nann,zed\n" + rows + b"\xff,\n")
+    alone, keyed, used = _both(descriptor)
+    assert used
+    assert [p.message.split(":")[0] for p in alone if p.path == "staff.csv"] == [
+        "frictionless encoding-error"
+    ]
+    assert keyed == alone

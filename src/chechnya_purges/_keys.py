@@ -128,14 +128,17 @@ class Problem(NamedTuple):
 
 class Kept(NamedTuple):
     """A table's keys, read: where they are, the table's place in the package (to name it
-    in problems), which key fields its header has, how many rows it has, and the problems
-    of its primary key (which it alone decides)."""
+    in problems), which key fields its header has, how many rows it has, the problems of
+    its primary key (which it alone decides), and whether it was read to its end."""
 
     path: str
     place: str
     present: tuple[str, ...]
     rows: int
     problems: list[Problem]
+    # frictionless stopped reading it part way (its encoding, say): a foreign key to it
+    # cannot be checked, and frictionless says only that of the table that refers to it.
+    broken: bool = False
 
 
 class Table:
@@ -168,9 +171,9 @@ class Table:
     def _flush(self) -> None:
         try:
             self.connection.executemany(self.insert, self.batch)
-        except OverflowError:
+        except (OverflowError, UnicodeEncodeError):
             again = self.insert.replace("INSERT", "INSERT OR REPLACE", 1)
-            self.connection.executemany(again, [tuple(map(_huge, row)) for row in self.batch])
+            self.connection.executemany(again, [tuple(map(_stored, row)) for row in self.batch])
         self.batch.clear()
 
     def close(self, resource: Any, partial: bool) -> Kept | None:
@@ -225,16 +228,29 @@ class Table:
             yield Problem(self.name, row, f"frictionless primary-key: {note}")
 
 
-def _huge(value: Any) -> Any:
-    """An integer past SQLite's 64 bits as its digits, a BLOB: equal to the same integer's,
-    and to no text or number (SQLite never finds a BLOB equal to either)."""
+def _stored(value: Any) -> Any:
+    """A value SQLite cannot take as it is, as a BLOB: an integer past its 64 bits as its
+    digits, equal to the same integer's; a text holding a lone surrogate (inline data may)
+    as its UTF-8 bytes with the surrogate kept, equal to the same text's. SQLite never finds
+    a BLOB equal to a text or a number, and the two kinds never meet: digits are never a
+    surrogate's bytes."""
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         return str(value).encode("ascii")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass")
     return value
 
 
 def _shown(value: Any) -> str:
-    return str(int(value)) if isinstance(value, bytes) else str(value)
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return str(int(value))
+    except ValueError:
+        return value.decode("utf-8", "surrogatepass")
 
 
 def references(keys: Plan, kept: dict[str, Kept]) -> list[tuple[str, int]]:

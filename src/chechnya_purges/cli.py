@@ -374,7 +374,13 @@ def check(root: Path, fmt: str) -> int:
     # One report, the data's warnings first: --format json prints one document.
     found = drift(root, files)
     if not found:
-        found = conform(root)
+        try:
+            found = conform(root)
+        except OSError as exc:  # the system's temporary folder, full or unusable
+            raise click.ClickException(
+                f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
+                "free space in the temporary folder, or name another in TMPDIR"
+            ) from exc
     found += release_problems(root, state)
     status = _emit(problems + found, fmt)
     if status == 0:

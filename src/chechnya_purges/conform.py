@@ -102,7 +102,10 @@ _Map = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
 def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -> list[Diagnostic]:
     """The workers' problems, and those of the keys they kept: the primary keys' as the
     workers found them, and the foreign keys', checked now that every table is read, each
-    on its own (``each`` maps over them: in the workers, or here)."""
+    on its own (``each`` maps over them: in the workers, or here). Each table's problems are
+    listed as frictionless lists them: its key problems after the other problems of their
+    row, the first thousand of them all, and none of the checks made at a table's end
+    (bytes, hash) when it stops there."""
     found = [pair for share, _ in validated for pair in share]
     kept = {n: table for _, k in validated if k is not None for n, table in k.tables.items()}
     plan = next((k.plan for _, k in validated if k is not None), None)
@@ -112,15 +115,60 @@ def _keyed(validated: list[_Validated], weights: dict[str, float], each: _Map) -
     check = functools.partial(_foreign, plan, kept)
     for more in each(check, _keys.references(plan, kept)):
         problems += more
-    by_table: dict[str, _Found] = {}
+    by_table: dict[str, list[_keys.Problem]] = {}
     for problem in sorted(problems, key=lambda problem: problem.row):
-        place = kept[problem.resource].place
-        listed = by_table.setdefault(problem.resource, [])
-        if len(listed) < _keys.LIMIT:
-            listed.append((place, problem.row, 1, problem.message))
-        elif len(listed) == _keys.LIMIT:  # as frictionless says when it stops
-            listed.append((place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}"))
-    return _problems(found + list(by_table.items()), weights)
+        by_table.setdefault(problem.resource, []).append(problem)
+    own = dict(found)
+    listed: list[tuple[str, _Found]] = []
+    for name, reported in found:
+        if name not in kept:
+            listed.append((name, reported))
+            continue
+        unread = [
+            fk.resource
+            for fk in plan.foreign[name]
+            if fk.resource not in kept or kept[fk.resource].broken
+        ]
+        if unread:  # frictionless cannot read what the key refers to, and says only that
+            failed = [p for p in own.get(unread[0], []) if not p[3].startswith("frictionless: ")]
+            if unread[0] in kept:  # read part way: what stopped it, not its rows' problems
+                failed = [p for p in failed if p[3].startswith(_UNREADABLE)]
+            listed.append((name, [(kept[name].place, *p[1:]) for p in failed]))
+            continue
+        listed.append((name, _limited(reported, by_table.get(name, []), kept[name].place)))
+    return _problems(listed, weights)
+
+
+# The problems that stop frictionless reading a table (its errors.ResourceError).
+_UNREADABLE = tuple(
+    f"frictionless {t}-error: "
+    for t in ("resource", "source", "scheme", "format", "encoding", "compression")
+)
+# The checks frictionless makes once a table is read, which it skips when it stops early.
+_AT_END = tuple(f"frictionless {t}-count: " for t in ("hash", "byte", "field", "row"))
+
+
+def _limited(reported: _Found, keys: list[_keys.Problem], place: str) -> _Found:
+    """A table's problems and its keys', in frictionless's order, up to its limit."""
+    warnings = [p for p in reported if p[3].startswith("frictionless: ")]
+    at_end = [p for p in reported if p[3].startswith(_AT_END)]
+    merged: _Found = []
+    waiting = iter(keys)
+    key = next(waiting, None)
+    for problem in reported:
+        if problem in warnings or problem in at_end:
+            continue
+        while key is not None and problem[1] > 1 and key.row < problem[1]:
+            merged.append((place, key.row, 1, key.message))
+            key = next(waiting, None)
+        merged.append(problem)
+    while key is not None:
+        merged.append((place, key.row, 1, key.message))
+        key = next(waiting, None)
+    if len(merged) < _keys.LIMIT:
+        return warnings + merged + at_end
+    stopped = (place, 1, 1, f"frictionless: reached error limit: {_keys.LIMIT}")
+    return [*warnings, *([] if stopped in warnings else [stopped]), *merged[: _keys.LIMIT]]
 
 
 def _foreign(
@@ -225,8 +273,20 @@ def _validate(descriptor: str, names: list[str] | None, keys: str | None = None)
             raise _unkept(exc, keys) from None
         found.append((name, _found(report)))
         if read is not None:
-            kept.tables[name] = read
+            kept.tables[name] = read._replace(broken=_broken(report))
     return found, kept
+
+
+def _broken(report: Any) -> bool:
+    """Whether frictionless stopped reading a table part way: an error of the resource
+    itself (its encoding, its format), other than its being empty, which reading it again
+    for a foreign key's lookup would meet too."""
+    from frictionless import errors
+
+    return any(
+        isinstance(error, errors.ResourceError) and error.note != "the source is empty"
+        for error in report.tasks[0].errors
+    )
 
 
 def _unkept(exc: sqlite3.Error, path: str) -> OSError:
@@ -292,32 +352,71 @@ def _records(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
     claims, articles).
 
     build writes one item per line, so a file of any size is checked one item at a time,
-    and only where each line starts is kept; a file whose layout differs (edited by hand)
-    is parsed whole instead.
+    and only where each line starts is kept; a file whose layout differs in any way (edited
+    by hand: a key added, two items on a line, a comma missing) is parsed whole instead, so
+    that it is judged as the whole document would be.
     """
-    envelope: dict[str, Any] = {}
-    items: dict[str, _Items] = {}
-    with path.open("rb") as handle:
-        head = [handle.readline(), handle.readline()]
-        if head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": '):
-            at = len(head[0]) + len(head[1])
-            lines = _numbered(handle, at)
-            for _, line in lines:
-                key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
-                if key in _LISTS and line.startswith(f'"{key}": ['.encode()):
-                    envelope[key] = []
-                    empty = line.startswith(f'"{key}": []'.encode())
-                    items[key] = _Items(path, [] if empty else _until_close(lines))
-            envelope |= json.loads(head[0].decode().rstrip().rstrip(",") + "}")
-            envelope |= json.loads("{" + head[1].decode().rstrip().rstrip(",") + "}")
-            return envelope, items
+    try:
+        return _laid_out(path)
+    except (ValueError, _Unlaid):
+        return _whole(path)
+
+
+def _whole(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
     whole = json.loads(path.read_text(encoding="utf-8"))
+    items: dict[str, _Items] = {}
     if isinstance(whole, dict):
         for key in _LISTS:
             if isinstance(whole.get(key), list):
                 items[key] = _Items(path, [], [json.dumps(item) for item in whole[key]])
                 whole[key] = []
     return whole, items
+
+
+class _Unlaid(Exception):
+    """The file is not in build's layout."""
+
+
+def _laid_out(path: Path) -> tuple[dict[str, Any], dict[str, _Items]]:
+    """The envelope and items of a file in build's layout: the name and version on a line
+    each, then each list opened on a line of its own, one item a line, each but the last
+    followed by a comma, then the closing brace."""
+    envelope: dict[str, Any] = {}
+    items: dict[str, _Items] = {}
+    with path.open("rb") as handle:
+        head = [handle.readline(), handle.readline()]
+        if not (head[0].startswith(b'{"name": ') and head[1].startswith(b'"version": ')):
+            raise _Unlaid
+        for entry in (head[0][:-2] + b"}", b"{" + head[1][:-2] + b"}"):
+            parsed = json.loads(entry)
+            if not entry.endswith(b",}") and isinstance(parsed, dict) and len(parsed) == 1:
+                envelope |= parsed
+            else:
+                raise _Unlaid
+        if not (head[0].endswith(b",\n") and head[1].endswith(b",\n")):
+            raise _Unlaid
+        lines = _numbered(handle, len(head[0]) + len(head[1]))
+        for _, line in lines:
+            key = line[1 : line.find(b'"', 1)].decode() if line.startswith(b'"') else ""
+            if key not in _LISTS or key in items:
+                raise _Unlaid
+            opened = f'"{key}": ['.encode()
+            if line.startswith(opened + b"]"):
+                items[key], closing = _Items(path, []), line[len(opened) :]
+            elif line == opened + b"\n":
+                starts, closing = _until_close(lines)
+                items[key] = _Items(path, starts)
+            else:
+                raise _Unlaid
+            envelope[key] = []
+            if closing == b"],\n":
+                continue
+            if closing == b"]\n":
+                closing = b"]" + next(lines, (0, b""))[1]
+            if closing not in (b"]}", b"]}\n") or next(lines, None) is not None:
+                raise _Unlaid
+            return envelope, items
+    raise _Unlaid
 
 
 def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
@@ -327,14 +426,47 @@ def _numbered(handle: IO[bytes], at: int) -> Iterator[tuple[int, bytes]]:
         at += len(line)
 
 
-def _until_close(lines: Iterator[tuple[int, bytes]]) -> list[int]:
-    """Where each line of a list starts, up to its closing bracket."""
-    starts = []
+def _until_close(lines: Iterator[tuple[int, bytes]]) -> tuple[list[int], bytes]:
+    """Where each line of a list starts, up to its closing bracket, and the line that
+    closes it; each item but the last followed by a comma."""
+    starts: list[int] = []
+    comma = True
     for start, line in lines:
         if line.startswith(b"]"):
-            break
+            if not starts or comma:
+                raise _Unlaid
+            return starts, line
+        if not comma or not line.startswith(b"{"):
+            raise _Unlaid
+        comma = line.endswith(b",\n")
         starts.append(start)
-    return starts
+    raise _Unlaid
+
+
+def _against(
+    schema: dict[str, Any], envelope: dict[str, Any], items: dict[str, _Items], sample: int | None
+) -> list[tuple[tuple[Any, ...], Any]]:
+    """The JSON Schema's errors in the envelope and in each item (or the sample of articles),
+    each with the path to where it was found."""
+    import jsonschema
+
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    whole = jsonschema.Draft202012Validator(schema, format_checker=checker)
+    found: list[tuple[tuple[Any, ...], Any]] = [
+        ((), error) for error in whole.iter_errors(envelope)
+    ]
+    for key, listed in items.items():
+        # Each list's items one at a time, against the schema of an item: what the whole
+        # schema checks of them, without holding them all.
+        item_schema = schema.get("properties", {}).get(key, {}).get("items", {})
+        one = jsonschema.Draft202012Validator(item_schema, format_checker=checker)
+        chosen: list[int] | range = range(len(listed))
+        if key == "articles" and sample is not None and len(listed) > sample:
+            step = len(listed) / sample
+            chosen = sorted({int(i * step) for i in range(sample)} | {len(listed) - 1})
+        for index, item in listed.each(chosen):
+            found += [((key, index), e) for e in one.iter_errors(json.loads(item))]
+    return found
 
 
 def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
@@ -359,23 +491,18 @@ def _json_schema(folder: Path, sample: int | None) -> list[Diagnostic]:
             *problems,
             Diagnostic("schema/dataset.schema.json", 1, 1, "nonconformant", "missing", _FIX),
         ]
-    envelope, items = _records(folder / JSON_PATH)
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    whole = jsonschema.Draft202012Validator(schema, format_checker=checker)
-    found = [("", error) for error in whole.iter_errors(envelope)]
-    for key, listed in items.items():
-        # Each list's items one at a time, against the schema of an item: what the whole
-        # schema checks of them, without holding them all.
-        item_schema = schema.get("properties", {}).get(key, {}).get("items", {})
-        one = jsonschema.Draft202012Validator(item_schema, format_checker=checker)
-        chosen: list[int] | range = range(len(listed))
-        if key == "articles" and sample is not None and len(listed) > sample:
-            step = len(listed) / sample
-            chosen = sorted({int(i * step) for i in range(sample)} | {len(listed) - 1})
-        for index, item in listed.each(chosen):
-            found += [(f"{key}/{index}/", e) for e in one.iter_errors(json.loads(item))]
+    path = folder / JSON_PATH
+    try:
+        try:
+            found = _against(schema, *_records(path), sample)
+        except ValueError:  # a line of a list not one item: the whole document decides
+            found = _against(schema, *_whole(path), sample)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+        message = f"not valid JSON: {getattr(exc, 'msg', exc)}"
+        return [*problems, Diagnostic(JSON_PATH, line, col, "nonconformant", message, _FIX)]
     for prefix, error in found:
-        where = prefix + "/".join(str(p) for p in error.absolute_path)
+        where = "/".join(str(p) for p in [*prefix, *error.absolute_path])
         problems.append(
             Diagnostic(JSON_PATH, 1, 1, "nonconformant", f"at /{where}: {error.message}")
         )
