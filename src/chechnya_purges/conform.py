@@ -12,9 +12,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, NamedTuple, overload
+from typing import IO, Any, NamedTuple
 
 from . import _keys
 from ._workers import follow_parent, forking
@@ -317,7 +317,7 @@ def _found(report: Any) -> _Found:
 _LISTS = ("actors", "claims", "articles")
 
 
-class _Items(Sequence[str]):
+class _Items:
     """The items of one of the nested JSON's lists, each read when asked for: by where its
     line starts, in the layout build writes; from memory, for a file laid out otherwise."""
 
@@ -326,15 +326,6 @@ class _Items(Sequence[str]):
 
     def __len__(self) -> int:
         return len(self.held if self.held is not None else self.starts)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return next(self.each([index]))[1]
 
     def each(self, chosen: Iterable[int]) -> Iterator[tuple[int, str]]:
         """The chosen items, by index, the file opened once."""
