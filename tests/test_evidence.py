@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from chechnya_purges.checks import numbers_in
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chechnya_purges.checks import CheckedArticle, _anchor, _Reporter, numbers_in
 from chechnya_purges.evidence import Seed
+from chechnya_purges.reader import load_yaml
 
 TEXT = (
     "Russian officials met.\n\n"
@@ -78,3 +82,31 @@ def test_numbers_written_in_digits_or_words() -> None:
     assert numbers_in("twenty-two Chechens, a dozen more") == {22, 12}
     assert numbers_in("1,000 people") == {1000}
     assert numbers_in("a letter to the minister") == set()
+
+
+# Seeds and quotes made of the characters the anchoring treats specially: word characters,
+# spaces and line breaks, marks the folding changes, a combining accent.
+_SEED_TEXT = st.text(alphabet="ab_é \n\u00a0\u201c\u201d\u2019'\"-\u2014\u0301", max_size=60)
+
+
+@given(
+    text=_SEED_TEXT,
+    quote=st.text(alphabet="ab_é \n'\"-", min_size=1, max_size=6),
+    cuts=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=3),
+)
+def test_a_mention_anchors_at_its_first_place_outside_the_excluded_regions(
+    text: str, quote: str, cuts: list[tuple[int, int]]
+) -> None:
+    """A mention stops searching at its first suitable place: the answer and the error are
+    those that every place of the quote, all found, decide."""
+    doc, _ = load_yaml("mentions:\n  someone: x\n", "data/articles/a.yaml")
+    seed = Seed(text)
+    excluded = [(min(a, b), max(a, b)) for a, b in cuts]
+    checked = CheckedArticle("a", None, "seeds/a.txt", seed, "", excluded=excluded)  # type: ignore[arg-type]
+    report = _Reporter(doc)
+    span = _anchor(report, checked, ("mentions", "someone"), quote, None, first=True)
+    places = seed.find(quote)
+    outside = [p for p in places if not any(p.start < e and s < p.end for s, e in excluded)]
+    assert span == (outside[0] if outside else None)
+    codes = [d.code for d in report.found]
+    assert codes == ([] if outside else ["quote-excluded"] if places else ["quote-not-found"])

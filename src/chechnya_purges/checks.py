@@ -762,11 +762,22 @@ def _anchor(
     *,
     first: bool,
 ) -> Span | None:
-    """Find one quote; report why not when it cannot be anchored."""
+    """Find one quote; report why not when it cannot be anchored.
+
+    With ``first``, the first place outside the excluded regions is the answer, so the
+    places after it are never searched for (a name can occur many times in its article).
+    """
     seed = checked.seed
-    spans = seed.find(quote)
-    if len(spans) == 1 and occurrence is None and not _overlaps(spans[0], checked.excluded):
-        return spans[0]  # the common case, settled without the reporting below
+    if first and occurrence is None:
+        spans = []
+        for span in seed.spans(quote):
+            if not _overlaps(span, checked.excluded):
+                return span
+            spans.append(span)
+    else:
+        spans = seed.find(quote)
+        if len(spans) == 1 and occurrence is None and not _overlaps(spans[0], checked.excluded):
+            return spans[0]  # the common case, settled without the reporting below
     where = dotted(loc)
     if not spans:
         line, passage = seed.closest(quote)

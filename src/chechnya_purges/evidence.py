@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cached_property
 from typing import NamedTuple
 
@@ -116,14 +117,18 @@ class Seed:
 
     def find(self, quote: str) -> list[Span]:
         """Every place the quote matches on word boundaries, in seed order."""
+        return list(self.spans(quote))
+
+    def spans(self, quote: str) -> Iterator[Span]:
+        """``find``'s places one by one, each searched for only when asked for: a caller
+        that needs the first suitable place stops scanning the seed there."""
         needle = fold(quote)
         if not needle:
-            return []
+            return
         # The hot loop of validation (every quote of every article): lookups kept local.
         folded, text, at_list, shifts = self.folded, self.text, self._at, self._shift
         last_char, size, inside_word = len(needle) - 1, len(text), _TWO_WORD_CHARS.match
         bisect_right = bisect.bisect_right
-        spans = []
         at = folded.find(needle)
         while at != -1:
             start = at + shifts[bisect_right(at_list, at) - 1]
@@ -140,9 +145,8 @@ class Seed:
                 or (after >= "\u0300" and _extends(after))
                 or (text[start] >= "\u0300" and _extends(text[start]))
             ):
-                spans.append(Span(start, end, text[start:end]))
+                yield Span(start, end, text[start:end])
             at = folded.find(needle, at + 1)
-        return spans
 
     def closest(self, quote: str) -> tuple[int, str]:
         """The passage that shares the longest start or end with the quote, and its line:
