@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chechnya_purges.checks import CheckedArticle, _anchor, _Reporter, numbers_in
-from chechnya_purges.evidence import Seed
+from chechnya_purges.evidence import _TABLE, Seed
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -110,3 +110,63 @@ def test_a_mention_anchors_at_its_first_place_outside_the_excluded_regions(
     assert span == (outside[0] if outside else None)
     codes = [d.code for d in report.found]
     assert codes == ([] if outside else ["quote-excluded"] if places else ["quote-not-found"])
+
+
+def _quotations_mark_by_mark(text: str) -> list[tuple[int, int]]:
+    """The quotation rule applied to one mark at a time: the reference for
+    ``Seed.quotations``, which takes a quotation on one line in a single step."""
+    regions: list[tuple[int, int]] = []
+    opened: int | None = None
+    cursor = 0
+
+    def unreopened_break(until: int) -> int | None:
+        nonlocal cursor
+        while (newline := text.find("\n", cursor, until)) != -1:
+            cursor = newline + 1
+            while cursor < len(text) and text[cursor].isspace():
+                cursor += 1
+            if text[cursor : cursor + 1] not in ("\u201c", "\u201e", '"'):
+                return cursor
+        return None
+
+    for index, char in enumerate(text):
+        if char not in '\u201c\u201e\u201d"':
+            continue
+        if opened is not None and (closed := unreopened_break(index)) is not None:
+            regions.append((opened, closed))
+            opened = None
+        if char in "\u201c\u201e" or (char == '"' and opened is None):
+            if opened is None:
+                opened = index
+        elif opened is not None:
+            regions.append((opened, index + 1))
+            opened = None
+        cursor = index + 1
+    if opened is not None:
+        regions.append((opened, unreopened_break(len(text)) or len(text)))
+    return regions
+
+
+@given(st.text(alphabet='a \n\u2003\u201c\u201d\u201e"', max_size=40))
+def test_quotations_are_those_the_marks_make_one_by_one(text: str) -> None:
+    assert Seed(text).quotations() == _quotations_mark_by_mark(text)
+
+
+# Runs of spaces of every kind, which the offsets must survive, and marks the folding changes.
+_RUNS_OF_SPACES = st.lists(
+    st.sampled_from(["ab", " ", "  ", "\n\n", "\u00a0 \u2003", "\u201c", "\u2019", "\u2014", "`"]),
+    max_size=12,
+).map("".join)
+
+
+@given(_RUNS_OF_SPACES | st.text(max_size=30))
+def test_the_folded_seed_and_its_offsets_are_those_of_folding_each_character(
+    text: str,
+) -> None:
+    """Each character folded on its own, each run of spaces then kept as its first: the
+    reference for ``Seed``, which folds by kinds of character and maps offsets by runs."""
+    each = text.translate(_TABLE)
+    kept = [i for i, char in enumerate(each) if char != " " or i == 0 or each[i - 1] != " "]
+    seed = Seed(text)
+    assert seed.folded == "".join(each[i] for i in kept)
+    assert [seed._origin(i) for i in range(len(kept))] == kept

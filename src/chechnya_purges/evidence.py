@@ -26,22 +26,29 @@ _DASHES = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\
 _SPACES = dict.fromkeys((chr(c) for c in range(0x3100) if chr(c).isspace()), " ")
 _FOLDS = {k: v for k, v in (_QUOTES | _DASHES | _SPACES).items() if k != v}
 _TABLE = str.maketrans(_FOLDS)
-# Only these characters change; finding them with a regex beats translating every one.
-_CHANGING = re.compile("[" + re.escape("".join(_FOLDS)) + "]")
+_FOLD_PAIRS = tuple(_FOLDS.items())
 
 
 def _translate(text: str) -> str:
     """``text.translate(_TABLE)``, faster where few kinds of character change (a seed's
-    case): one ``str.replace`` for each kind found."""
-    for char in set(_CHANGING.findall(text)):
-        text = text.replace(char, _FOLDS[char])
+    case): a test for each kind, a scan in C that stops at the first one found (or at once
+    for a kind too wide for the text), and one ``str.replace`` for each kind present. No
+    character folds to one that folds again, so the order of the replacements is free."""
+    for char, folded in _FOLD_PAIRS:
+        if char in text:
+            text = text.replace(char, folded)
     return text
 
 
 _RUNS = re.compile(r"  +")
 _OPENING = "\u201c\u201e"
 _CLOSING = "\u201d"
-_MARKS = re.compile('[\u201c\u201e\u201d"]')
+# A mark, or a whole quotation on one line: an opening curly mark, no other mark or line
+# break, and a closing one (most quotations of an article, each settled in one step). One
+# class first, so that the regex engine skips to a mark as fast as it does for a class alone.
+_MARKS = re.compile(
+    '[\u201c\u201e\u201d"](?:(?<=[\u201c\u201e])[^\u201c\u201e\u201d"\n]*+[\u201d"])?'
+)
 _BREAK = re.compile(r"\n\s*")
 _REOPENING = ("\u201c", "\u201e", '"')
 
@@ -82,18 +89,15 @@ class Seed:
         translated = _translate(text)
         # Collapsing a run of n spaces shifts every later offset by n - 1; keep the shifts
         # (few: one per paragraph break) rather than an offset for every character.
-        pieces: list[str] = []
         self._at: list[int] = [0]
         self._shift: list[int] = [0]
-        last = shift = 0
+        shift = 0
         for run in _RUNS.finditer(translated):
-            pieces.append(translated[last : run.start() + 1])
-            shift += run.end() - run.start() - 1
-            last = run.end()
-            self._at.append(run.start() + 1 - (shift - (run.end() - run.start() - 1)))
+            start, end = run.span()
+            self._at.append(start + 1 - shift)
+            shift += end - start - 1
             self._shift.append(shift)
-        pieces.append(translated[last:])
-        self.folded = "".join(pieces)
+        self.folded = _RUNS.sub(" ", translated)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _origin(self, index: int) -> int:
@@ -213,10 +217,18 @@ class Seed:
 
         # Only the marks are visited; line breaks matter only while a quotation is open.
         for mark in _MARKS.finditer(text):
-            index, char = mark.start(), mark.group()
+            index, end = mark.span()
             if opened is not None and (closed := unreopened_break(index)) is not None:
                 regions.append((opened, closed))
                 opened = None
+            if end - index > 1:
+                # A whole quotation on one line: it opens here, or continues an open one,
+                # and closes at its last mark.
+                regions.append((index if opened is None else opened, end))
+                opened = None
+                cursor = end
+                continue
+            char = text[index]
             if char in _OPENING or (char == '"' and opened is None):
                 if opened is None:
                     opened = index
