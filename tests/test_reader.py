@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chechnya_purges import quickyaml
 from chechnya_purges.reader import ARTICLE_BYTES, Position, load_yaml, read_yaml
@@ -156,6 +158,15 @@ def test_quick_reader_folds_and_types_as_libyaml_does(text: str, data: object) -
 )
 def test_quick_reader_declines_what_it_does_not_read(text: str) -> None:
     assert quickyaml.read(text) is quickyaml.DECLINED
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40), st.booleans())
+def test_an_unusual_character_is_found_in_ascii_text_as_in_any_text(text: str, wider: bool) -> None:
+    """ASCII text is searched through its bytes, any other text with the regex: both find
+    the same characters (the text made wider than ASCII takes the regex's path)."""
+    if wider:
+        text += "\u00e9"
+    assert quickyaml._unusual(text) == (quickyaml._UNUSUAL.search(text) is not None)
 
 
 _EDITS = [

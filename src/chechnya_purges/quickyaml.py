@@ -37,11 +37,15 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+# The usual characters of an ASCII file: deleting them from its bytes leaves the unusual ones.
+_USUAL_ASCII = b"\n" + bytes(range(0x20, 0x7F))
 # Every line: its indent, a sequence dash, a "key:" and the rest (one pass over the file).
 # Keys are short words: libyaml refuses a key of over 1,024 characters.
 _LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$))?(.*)$", re.M)
-_DQ_END = re.compile(r'([^"\\]*(?:\\["\\/][^"\\]*)*)"')
-_DQ_LINE = re.compile(r'[^"\\]*(?:\\["\\/][^"\\]*)*')
+# Possessive (*+): a run of plain characters never gives any back, so a line without its
+# closing quote fails at once instead of retrying at every shorter run.
+_DQ_END = re.compile(r'([^"\\]*+(?:\\["\\/][^"\\]*+)*+)"')
+_DQ_LINE = re.compile(r'[^"\\]*+(?:\\["\\/][^"\\]*+)*+')
 _SQ = re.compile(r"'((?:[^']|'')*)'")
 # A plain item is taken greedily, trailing spaces and all (they are stripped after): a lazy
 # match followed by " *" would take quadratic time on a long run of spaces.
@@ -358,9 +362,18 @@ class _Reader:
         return body if text.endswith("-") else body + "\n"
 
 
+def _unusual(text: str) -> bool:
+    """Whether the text holds a character ``_UNUSUAL`` matches. Most files are ASCII
+    (``isascii`` costs nothing), for which a table lookup per byte in C does the regex's work
+    in an eighth of its time."""
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _USUAL_ASCII))
+    return _UNUSUAL.search(text) is not None
+
+
 def read(text: str) -> Any:
     """The data of a YAML document in the subset, else ``DECLINED``."""
-    if not text.endswith("\n") or _UNUSUAL.search(text):
+    if not text.endswith("\n") or _unusual(text):
         return DECLINED
     try:
         return _Reader(text).document()
