@@ -36,7 +36,7 @@ from .models import (
     line_range,
 )
 from .parse import dotted, suggest
-from .reader import SEED_BYTES, Document, Key, decode_text, read_input, unsafe_path
+from .reader import SEED_BYTES, Document, Key, decode_text, read_input
 
 __all__ = [
     "NUMBER_WORDS",
@@ -582,8 +582,8 @@ def check_article(
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
     seed_path = f"seeds/{article_id}.txt"
-    exists, _ = unsafe_path(root, seed_path)
-    if not exists:
+    raw, problems = read_input(root, seed_path, SEED_BYTES, if_present=True)
+    if raw is None and not problems:
         report(
             (),
             "seed-missing",
@@ -591,7 +591,6 @@ def check_article(
             "name the article file after its seed: seeds/X.txt → data/articles/X.yaml",
         )
         return None, report.found
-    raw, problems = read_input(root, seed_path, SEED_BYTES)
     if raw is None:
         return None, report.found + problems
     if raw.startswith(b"\xef\xbb\xbf"):

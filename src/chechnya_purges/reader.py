@@ -364,18 +364,24 @@ def _unreadable(relative: str, exc: OSError) -> Diagnostic:
     )
 
 
-def read_input(root: Path, relative: str, limit: int) -> tuple[bytes | None, list[Diagnostic]]:
+def read_input(
+    root: Path, relative: str, limit: int, *, if_present: bool = False
+) -> tuple[bytes | None, list[Diagnostic]]:
     """The bytes of an input file of the dataset, or the one diagnostic why not.
 
     The file is opened without following a link and without blocking (a FIFO swapped in
     after the check cannot hang the run), checked again on the open descriptor, and read no
-    further than its bound.
+    further than its bound. With ``if_present``, a file that does not exist gives no bytes
+    and no diagnostic, for a caller that reports its absence in words of its own (without
+    looking at the path twice).
     """
     exists, problem = unsafe_path(root, relative)
     if problem is not None:
         return None, [problem]
     if not exists:
-        return None, [_unreadable(relative, FileNotFoundError(2, "no such file"))]
+        return None, [] if if_present else [
+            _unreadable(relative, FileNotFoundError(2, "no such file"))
+        ]
     try:
         handle = os.open(f"{root}/{relative}", _READ_FLAGS)
     except OSError as exc:
