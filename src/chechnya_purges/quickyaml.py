@@ -146,6 +146,7 @@ class _Reader:
         result: dict[str, Any] = {}
         tokens = self.tokens
         count, at = len(tokens), self.at
+        pad = " " * indent  # compared with a line's indent: one test for the common case
         while True:
             while at < count:
                 spaces, dash, key, rest = tokens[at]
@@ -154,14 +155,13 @@ class _Reader:
                 at += 1
             else:
                 break
-            column = len(spaces)
-            if column < indent:
-                break
-            if column > indent or not (dash or key):
+            if spaces != pad:
+                if len(spaces) < indent:
+                    break
                 raise _Decline
             if dash:
                 break  # an indentless sequence ends here, or the caller declines
-            if key in result or key in _NULLS:
+            if key in result or key in _NULLS:  # ("" too: a line that is no entry)
                 raise _Decline
             at += 1
             # The common cases inline: a one-line plain scalar (text unless it may be a
