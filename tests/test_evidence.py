@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chechnya_purges.checks import CheckedArticle, _anchor, _Reporter, numbers_in
-from chechnya_purges.evidence import _TABLE, Seed
+from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -170,3 +170,10 @@ def test_the_folded_seed_and_its_offsets_are_those_of_folding_each_character(
     seed = Seed(text)
     assert seed.folded == "".join(each[i] for i in kept)
     assert [seed._origin(i) for i in range(len(kept))] == kept
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=30))
+def test_an_ascii_quote_folds_as_the_general_rule_folds_it(text: str) -> None:
+    """ASCII quotes take shortcuts (no translation; for printable ones without a double
+    space, only the ends stripped): the result is the general rule's."""
+    assert fold(text) == _RUNS.sub(" ", text.translate(_TABLE)).strip()

@@ -56,7 +56,11 @@ _REOPENING = ("\u201c", "\u201e", '"')
 def fold(text: str) -> str:
     """The canonical form a quote is matched in (whitespace runs collapsed, ends stripped)."""
     if text.isascii() and "`" not in text:
-        return " ".join(text.split())  # the common case: typed quotes need no translation
+        # The common case: typed quotes need no translation; and printable ASCII has no
+        # whitespace but the space, so without a double space only the ends change.
+        if text.isprintable() and "  " not in text:
+            return text.strip(" ")
+        return " ".join(text.split())
     return _RUNS.sub(" ", text.translate(_TABLE)).strip()
 
 
