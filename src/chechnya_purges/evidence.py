@@ -41,6 +41,7 @@ def _translate(text: str) -> str:
 
 
 _RUNS = re.compile(r"  +")
+_EXTRA_SPACES = re.compile(r" ( +)")
 _OPENING = "\u201c\u201e"
 _CLOSING = "\u201d"
 # A mark, or a whole quotation on one line: an opening curly mark, no other mark or line
@@ -93,15 +94,18 @@ class Seed:
         translated = _translate(text)
         # Collapsing a run of n spaces shifts every later offset by n - 1; keep the shifts
         # (few: one per paragraph break) rather than an offset for every character.
+        # Split at the runs (no match object each): text, the run's spaces after its first,
+        # text, ... The shift changes just after the space a run keeps.
+        parts = _EXTRA_SPACES.split(translated)
+        self.folded = " ".join(parts[::2])
         self._at: list[int] = [0]
         self._shift: list[int] = [0]
-        shift = 0
-        for run in _RUNS.finditer(translated):
-            start, end = run.span()
-            self._at.append(start + 1 - shift)
-            shift += end - start - 1
+        at = shift = 0
+        for index in range(1, len(parts), 2):
+            at += len(parts[index - 1]) + 1
+            shift += len(parts[index])
+            self._at.append(at)
             self._shift.append(shift)
-        self.folded = _RUNS.sub(" ", translated)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _origin(self, index: int) -> int:
