@@ -20,7 +20,6 @@ import json
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -827,10 +826,13 @@ class Spool:
         number = len(self._starts[0]) - 1
         parts = [article.csv[name] for name in _ARTICLE_TABLES]
         parts.append(article.record + _SEPARATOR)
-        for part, content in enumerate(parts):
-            with self._naming(part):
+        part = 0
+        try:
+            for part, content in enumerate(parts):
                 self._files[part].write(content)
-            self._starts[part].append(self._starts[part][-1] + len(content))
+                self._starts[part].append(self._starts[part][-1] + len(content))
+        except OSError as exc:
+            raise self._named(exc, part) from exc
         counts = tuple(article.counts[name] for name in _ARTICLE_TABLES)
         return Filed(article.id, _KEEP(article.article), counts, article.links, number)
 
@@ -838,8 +840,10 @@ class Spool:
         """A part of the given articles, in the given order. In the order they arrived (the
         usual case: the files' order is the ids' order) the part is copied in large blocks."""
         handle, starts = self._files[part], self._starts[part]
-        with self._naming(part):
+        try:
             handle.flush()
+        except OSError as exc:
+            raise self._named(exc, part) from exc
         if [article.number for article in order] == list(range(len(starts) - 1)):
             handle.seek(0)
             yield from blocks(handle)
@@ -848,16 +852,12 @@ class Spool:
             handle.seek(starts[article.number])
             yield handle.read(starts[article.number + 1] - starts[article.number])
 
-    @contextmanager
-    def _naming(self, part: int) -> Iterator[None]:
-        """A write that fails (a full disk) names the output the part is for: the spool's
+    def _named(self, exc: OSError, part: int) -> OSError:
+        """A write that failed (a full disk), naming the output the part is for: the spool's
         own files have no name to give."""
-        try:
-            yield
-        except OSError as exc:
-            output = _BY_NAME[_ARTICLE_TABLES[part]].path if part < _RECORD else JSON_PATH
-            where = Path(self._folder or ".", output)
-            raise OSError(exc.errno, exc.strerror, str(where)) from exc
+        output = _BY_NAME[_ARTICLE_TABLES[part]].path if part < _RECORD else JSON_PATH
+        where = Path(self._folder or ".", output)
+        return OSError(exc.errno, exc.strerror, str(where))
 
     def close(self) -> None:
         """Let the spool go. What it could not set down no longer matters."""
