@@ -240,3 +240,26 @@ def test_a_new_table_gets_its_section_without_code_changes() -> None:
         in (section)
     )
     assert "- **`narrow`** (0 of 1 rows): Repeated by one outlet." in section
+
+
+def test_a_value_first_used_deep_in_a_large_table_is_counted_and_cited_by_its_first_row() -> None:
+    """The codebook reads tables some thousand rows at a time: a value that first appears
+    thousands of rows in is cited by that row, not a later one, and counted in full."""
+    files = _with_new_table()
+    article = _rows(REPO, "articles")[0]["article_id"]
+    rows = [f"r{i},{article},wide,wide words {i}" for i in range(2500)]
+    rows += [f"r{i},{article},narrow,narrow words {i}" for i in range(2500, 2600)]
+    rows += [f"r{i},{article},wide,wide words {i}" for i in range(2600, 5000)]
+    files["build/rumours.csv"] = (
+        "rumour_id,article_id,spread,quote\n" + "\n".join(rows) + "\n"
+    ).encode()
+    section = _section(codebook(files).decode(), "rumours")
+    assert "5000 rows. Primary key: `rumour_id`." in section
+    assert (
+        "- **`wide`** (4900 of 5000 rows): Repeated by many outlets. Example: “wide words 0”"
+        in section
+    )
+    assert (
+        "- **`narrow`** (100 of 5000 rows): Repeated by one outlet. Example: “narrow words 2500”"
+        in section
+    )

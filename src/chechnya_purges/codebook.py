@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
+from itertools import compress, islice
+from operator import itemgetter
 from typing import Any
 
 from .models import Qualifier, definition, qualifier_bounds
@@ -27,13 +29,16 @@ __all__ = ["CODEBOOK_PATH", "codebook"]
 CODEBOOK_PATH = "docs/codebook.md"
 _QUOTE_LIMIT = 240
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
+_BATCH = 1024
 
 
 @dataclass
 class _Table:
     """What the codebook needs of one table, gathered in one pass over its CSV: its size,
     each vocabulary column's counts and first row per value, and the first rows that make
-    the worked examples. No table is held whole, so a large package costs little memory."""
+    the worked examples. No table is held whole, so a large package costs little memory;
+    ``labels`` holds the titles or names of only the ids the cited rows hold (see
+    ``_labels``)."""
 
     resource: dict[str, Any]
     size: int = 0
@@ -58,6 +63,24 @@ class _Table:
     def has(self, column: str) -> bool:
         return any(f["name"] == column for f in self.fields)
 
+    def cited(self) -> list[dict[str, str]]:
+        """The rows the codebook may cite from this table."""
+        relayed = [self.relayed] if self.relayed is not None else []
+        return [*self.first.values(), *self.coarse.values(), *relayed]
+
+
+def _batches(rows: Iterator[list[str]]) -> Iterator[list[list[str]]]:
+    """A table's rows a few thousand at a time, so that they are counted and searched a
+    column at a time by the standard library's loops in C rather than a row at a time here:
+    the tables have hundreds of thousands of rows, the values sought are few."""
+    while batch := list(islice(rows, _BATCH)):
+        yield batch
+
+
+def _first_of(column: list[str], values: Iterable[str]) -> int | None:
+    """Where the first of ``values`` is in ``column``, if any is."""
+    return min((column.index(value) for value in values), default=None)
+
 
 def _scan(resource: dict[str, Any], files: Mapping[str, bytes]) -> _Table:
     table = _Table(resource)
@@ -71,21 +94,27 @@ def _scan(resource: dict[str, Any], files: Mapping[str, bytes]) -> _Table:
         if {"reported_by", "via"} <= set(header)
         else None
     )
-    label = next((header.index(c) for c in ("name", "title") if c in header), None)
     counters = {i: Counter[str]() for i in vocabularies}
-    for row in reader:
-        table.size += 1
+    for batch in _batches(reader):
+        table.size += len(batch)
         for i in vocabularies:
-            counters[i][row[i]] += 1
-            if (header[i], row[i]) not in table.first:
-                table.first[(header[i], row[i])] = dict(zip(header, row, strict=True))
+            column = list(map(itemgetter(i), batch))
+            for value in set(column).difference(counters[i]):  # first seen in this batch
+                table.first[(header[i], value)] = dict(
+                    zip(header, batch[column.index(value)], strict=True)
+                )
+            counters[i].update(column)
         for i in precisions:
-            if header[i] not in table.coarse and row[i] not in ("", "day"):
-                table.coarse[header[i]] = dict(zip(header, row, strict=True))
-        if relay is not None and table.relayed is None and row[relay[0]] and row[relay[1]]:
-            table.relayed = dict(zip(header, row, strict=True))
-        if label is not None:
-            table.labels[row[0]] = row[label]
+            if header[i] not in table.coarse:
+                column = list(map(itemgetter(i), batch))
+                at = _first_of(column, set(column) - {"", "day"})
+                if at is not None:
+                    table.coarse[header[i]] = dict(zip(header, batch[at], strict=True))
+        if relay is not None and table.relayed is None:
+            both = map(all, map(itemgetter(*relay), batch))
+            row = next(compress(batch, both), None)
+            if row is not None:
+                table.relayed = dict(zip(header, row, strict=True))
     table.counts = {header[i]: counter for i, counter in counters.items()}
     return table
 
@@ -106,14 +135,18 @@ Quoted = dict[tuple[str, str], tuple[str, dict[str, str]]]
 def _quoted(files: Mapping[str, bytes], tables: dict[str, _Table]) -> Quoted:
     """Words from an article for the example rows that carry none of their own (an actor):
     the first row of a quoted table that refers to each, such as where an article names the
-    actor. Rows with a title (articles) are cited by it instead."""
+    actor. Rows with a title (articles) are cited by it instead. The reading stops once
+    each has been found: no later row can change what is cited."""
     wanted = {
         t.name: {row[t.key[0]] for row in t.first.values()}
         for t in tables.values()
         if len(t.key) == 1 and not t.has("quote") and not t.has("title")
     }
+    sought = sum(len(ids) for ids in wanted.values())
     found: Quoted = {}
     for quoted in tables.values():
+        if len(found) == sought:
+            break
         links = [
             (fk["fields"][0], fk["reference"]["resource"])
             for fk in quoted.resource["schema"].get("foreignKeys", [])
@@ -124,11 +157,43 @@ def _quoted(files: Mapping[str, bytes], tables: dict[str, _Table]) -> Quoted:
         reader = csv_rows(files, quoted.resource["path"])
         header = next(reader, [])
         columns = [(header.index(column), target) for column, target in links]
-        for row in reader:
+        for batch in _batches(reader):
+            # The first row of the batch that refers to each id not found yet, in any column.
+            rows: dict[tuple[str, str], int] = {}
             for index, target in columns:
-                if row[index] in wanted[target] and (target, row[index]) not in found:
-                    found[(target, row[index])] = (quoted.name, dict(zip(header, row, strict=True)))
+                column = list(map(itemgetter(index), batch))
+                for value in wanted[target].intersection(column):
+                    if (target, value) not in found:
+                        at = column.index(value)
+                        rows[(target, value)] = min(at, rows.get((target, value), at))
+            for key, at in rows.items():
+                found[key] = (quoted.name, dict(zip(header, batch[at], strict=True)))
+            if len(found) == sought:
+                break
     return found
+
+
+def _labels(files: Mapping[str, bytes], tables: dict[str, _Table], quoted: Quoted) -> None:
+    """The titles of the articles and the names of the actors that the cited rows refer to.
+
+    Read once the cited rows are known, rather than a label for every title and name while
+    counting (tens of megabytes at 100,000 articles, where the page cites a few dozen): any
+    value of a cited row may be an id the codebook names, so each is kept if it is one.
+    """
+    cited = [row for table in tables.values() for row in table.cited()]
+    cited += [row for _, row in quoted.values()]
+    ids = {value for row in cited for value in row.values()}
+    for name in ("articles", "actors"):
+        table = tables.get(name)
+        if table is None:
+            continue
+        reader = csv_rows(files, table.resource["path"])
+        header = next(reader, [])
+        label = next((header.index(c) for c in ("name", "title") if c in header), None)
+        if label is None:
+            continue
+        for batch in _batches(reader):
+            table.labels.update((row[0], row[label]) for row in batch if row[0] in ids)
 
 
 def _text(value: str) -> str:
@@ -373,7 +438,9 @@ def _table(table: _Table, examples: _Examples) -> list[str]:
 def codebook(files: Mapping[str, bytes]) -> bytes:
     """``docs/codebook.md`` for a built package given as its files' bytes by path."""
     descriptor, tables = _tables(files)
-    examples = _Examples(tables, _quoted(files, tables))
+    quoted = _quoted(files, tables)
+    _labels(files, tables, quoted)
+    examples = _Examples(tables, quoted)
     lines = [
         *_heading(descriptor, tables),
         *_dates(tables),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 
 from .diagnostics import folded
@@ -35,7 +36,7 @@ def _per_article(files: Mapping[str, bytes], name: str) -> Counter[str]:
     several times more)."""
     rows = csv_rows(files, f"build/{name}.csv")
     column = next(rows, []).index("article_id")
-    return Counter(row[column] for row in rows)
+    return Counter(map(itemgetter(column), rows))
 
 
 def article_table(root: Path) -> str:

@@ -20,7 +20,6 @@ import json
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -698,11 +697,16 @@ def _key(table: Table) -> Callable[[tuple[Value, ...]], Any]:
     return itemgetter(*_key_positions(table))
 
 
+# Each table's sort key and the position of its key's first column, made once: tabulate
+# sorts and checks five tables per article.
+_KEYS = {table.name: (_key(table), _key_positions(table)[0]) for table in TABLES}
+
+
 def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
     """Rows by primary key, so that every build lists them alike."""
     for row in body:
         assert len(row) == len(table.columns), table.name
-    return sorted(body, key=_key(table))  # primary keys are text ids
+    return sorted(body, key=_KEYS[table.name][0])  # primary keys are text ids
 
 
 def csv_writer(file: Any) -> Any:
@@ -751,12 +755,13 @@ def _order(table: Table, article_id: str) -> str:
 def tabulate(c: CheckedArticle) -> Tabulated:
     """An article's rows, as CSV lines, and its nested JSON record."""
     tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
-    record = json.dumps(_article_object(c, tables), ensure_ascii=False).encode("utf-8")
+    record = _encode(_article_object(c, tables)).encode("utf-8")
     for name, body in tables.items():
-        table = _BY_NAME[name]
-        first = _key_positions(table)[0]
-        prefix = _order(table, c.id)
-        assert all(str(row[first]).startswith(prefix) for row in body), name
+        # The rows are sorted by key, and the keys that begin with the prefix are consecutive
+        # in that order: when the first row's and the last row's do, every row's does.
+        first = _KEYS[name][1]
+        prefix = _order(_BY_NAME[name], c.id)
+        assert all(str(row[first]).startswith(prefix) for row in body[:1] + body[-1:]), name
     return Tabulated(
         c.id,
         tables["articles"][0],
@@ -821,10 +826,13 @@ class Spool:
         number = len(self._starts[0]) - 1
         parts = [article.csv[name] for name in _ARTICLE_TABLES]
         parts.append(article.record + _SEPARATOR)
-        for part, content in enumerate(parts):
-            with self._naming(part):
+        part = 0
+        try:
+            for part, content in enumerate(parts):
                 self._files[part].write(content)
-            self._starts[part].append(self._starts[part][-1] + len(content))
+                self._starts[part].append(self._starts[part][-1] + len(content))
+        except OSError as exc:
+            raise self._named(exc, part) from exc
         counts = tuple(article.counts[name] for name in _ARTICLE_TABLES)
         return Filed(article.id, _KEEP(article.article), counts, article.links, number)
 
@@ -832,8 +840,10 @@ class Spool:
         """A part of the given articles, in the given order. In the order they arrived (the
         usual case: the files' order is the ids' order) the part is copied in large blocks."""
         handle, starts = self._files[part], self._starts[part]
-        with self._naming(part):
+        try:
             handle.flush()
+        except OSError as exc:
+            raise self._named(exc, part) from exc
         if [article.number for article in order] == list(range(len(starts) - 1)):
             handle.seek(0)
             yield from blocks(handle)
@@ -842,16 +852,12 @@ class Spool:
             handle.seek(starts[article.number])
             yield handle.read(starts[article.number + 1] - starts[article.number])
 
-    @contextmanager
-    def _naming(self, part: int) -> Iterator[None]:
-        """A write that fails (a full disk) names the output the part is for: the spool's
+    def _named(self, exc: OSError, part: int) -> OSError:
+        """A write that failed (a full disk), naming the output the part is for: the spool's
         own files have no name to give."""
-        try:
-            yield
-        except OSError as exc:
-            output = _BY_NAME[_ARTICLE_TABLES[part]].path if part < _RECORD else JSON_PATH
-            where = Path(self._folder or ".", output)
-            raise OSError(exc.errno, exc.strerror, str(where)) from exc
+        output = _BY_NAME[_ARTICLE_TABLES[part]].path if part < _RECORD else JSON_PATH
+        where = Path(self._folder or ".", output)
+        return OSError(exc.errno, exc.strerror, str(where))
 
     def close(self) -> None:
         """Let the spool go. What it could not set down no longer matters."""
@@ -872,19 +878,34 @@ def article_csv(dataset: Dataset[Filed], spool: Spool, table: Table) -> Iterator
 
 
 @functools.cache
-def _shape(table: str, drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The names and row positions of a table's columns, less ``drop`` (cached by table
-    name: hashing a Table hashes all its columns)."""
+def _shape(
+    table: str, drop: tuple[str, ...]
+) -> tuple[tuple[str, ...], Callable[[tuple[Value, ...]], tuple[Value, ...]]]:
+    """The names of a table's columns, less ``drop``, and what picks their values from a row
+    (cached by table name: hashing a Table hashes all its columns)."""
     kept = [(c.name, i) for i, c in enumerate(_BY_NAME[table].columns) if c.name not in drop]
-    return tuple(name for name, _ in kept), tuple(i for _, i in kept)
+    assert len(kept) > 1, table  # itemgetter of one position gives a value, not a tuple
+    return tuple(name for name, _ in kept), itemgetter(*(i for _, i in kept))
 
 
 def _as_object(table: Table, row: tuple[Value, ...], drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A row as a JSON object. Vocabulary members stay as they are: they are strings, and
-    the JSON encoder writes their value."""
-    names, positions = _shape(table.name, drop)
-    values = [row[i] for i in positions]
-    return dict(zip(names, [v.isoformat() if type(v) is date else v for v in values], strict=True))
+    """A row as a JSON object. Vocabulary members and dates stay as they are: members are
+    strings, and ``_encode`` writes dates in ISO form (tens of objects per article: a pass
+    over every value to convert the few dates cost more than the encoding)."""
+    names, pick = _shape(table.name, drop)
+    return dict(zip(names, pick(row), strict=True))
+
+
+def _isoformat(value: object) -> str:
+    """What the encoder writes of a value it has no JSON type for: only dates reach it."""
+    if type(value) is date:
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a value of the package")
+
+
+# The nested JSON's encoder: the standard library's C encoder, one for the whole build. The
+# rows are flat tuples made here, so there is no cycle for it to look for.
+_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_isoformat).encode
 
 
 def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
@@ -929,7 +950,6 @@ def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[by
     are written by the standard library's C encoder (indentation would force its
     pure-Python one, which dominates the build at thousands of articles).
     """
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     affiliations: dict[str, list[dict[str, Any]]] = {}
     for row in rows(dataset, _BY_NAME["affiliations"]):
         item = _as_object(_BY_NAME["affiliations"], row, drop=("actor_id",))
@@ -939,7 +959,7 @@ def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[by
         item = _as_object(_BY_NAME["actors"], row)
         item["aliases"] = list(actor.aliases)
         item["affiliations"] = affiliations.get(actor.id, [])
-        actors.append(encode(item).encode("utf-8"))
+        actors.append(_encode(item).encode("utf-8"))
     lineages: dict[str, list[dict[str, Any]]] = {}
     for row in rows(dataset, _BY_NAME["lineage"]):
         item = _as_object(_BY_NAME["lineage"], row, drop=("claim_id",))
@@ -948,14 +968,14 @@ def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[by
     for row in rows(dataset, _BY_NAME["claims"]):
         item = _as_object(_BY_NAME["claims"], row)
         item["lineage"] = lineages.get(str(row[0]), [])
-        claims.append(encode(item).encode("utf-8"))
+        claims.append(_encode(item).encode("utf-8"))
 
     def listed(key: str, items: list[bytes]) -> bytes:
         if not items:
             return f'"{key}": []'.encode()
         return f'"{key}": [\n'.encode() + b",\n".join(items) + b"\n]"
 
-    yield f'{{"name": "chechnya-purges",\n"version": {encode(version)},\n'.encode()
+    yield f'{{"name": "chechnya-purges",\n"version": {_encode(version)},\n'.encode()
     yield listed("actors", actors) + b",\n" + listed("claims", claims) + b",\n"
     if not dataset.articles:
         yield b'"articles": []}\n'
