@@ -8,14 +8,20 @@ traceback of its own, so workers ignore it and end when the parent ends them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
 
-__all__ = ["follow_parent", "forking"]
+__all__ = ["apart", "follow_parent", "forking"]
+
+R = TypeVar("R")
 
 
 def follow_parent() -> None:
@@ -50,3 +56,51 @@ def forking() -> Iterator[None]:
     finally:
         if hold:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def apart(function: Callable[..., R], *args: Any) -> R:
+    """``function(*args)``, run in a forked process of its own, of which only the result
+    (or the exception) comes back.
+
+    Memory a process frees is seldom given back to the system: objects that outlive the
+    freed ones keep its pages. Work that builds many objects and hands back few (the
+    registry's check, build's tabulating and writing) runs apart, so that this process stays
+    small for the workers forked from it afterwards, which would copy those pages as they
+    reuse them. The process may start workers of its own; it ends with this one, and is
+    ended if this one is interrupted.
+    """
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.get_context("fork").Process(
+        target=_run, args=(writer, function, args)
+    )
+    with forking():
+        process.start()
+    writer.close()
+    try:
+        succeeded, value = reader.recv()
+    except EOFError:
+        process.join()
+        raise ChildProcessError(f"a worker process ended with code {process.exitcode}") from None
+    except BaseException:  # Ctrl-C, say: the work is not waited for
+        process.kill()
+        process.join()
+        raise
+    finally:
+        reader.close()
+    process.join()
+    if not succeeded:
+        raise value
+    result: R = value
+    return result
+
+
+def _run(writer: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    follow_parent()
+    try:
+        outcome: tuple[bool, Any] = (True, function(*args))
+    except Exception as exc:
+        # The exception travels pickled, without its traceback: the text of it goes along.
+        exc.add_note("".join(traceback.format_exception(exc)).rstrip())
+        outcome = (False, exc)
+    writer.send(outcome)
+    writer.close()

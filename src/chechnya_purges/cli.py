@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .outputs import Outputs
     from .tables import Filed, Spool
 
+    _Staged = tuple[list[Diagnostic], tuple[int, Pending, str] | None, list[Diagnostic]]
+
 __all__ = ["cli", "main"]
 
 # The output choice of the commands that print problems.
@@ -138,6 +140,14 @@ def _root_or_installed(ctx: click.Context) -> Path:
     return installed
 
 
+class _Unversioned(Exception):
+    """The last release's snapshot cannot be read, so no version can be given."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 def _versioned(
     root: Path, dataset: Dataset[Filed], spool: Spool, files: Outputs
 ) -> tuple[Outputs, Pending]:
@@ -157,8 +167,7 @@ def _versioned(
         shown = last.relative_to(root).as_posix() if last is not None else "releases"
         message = str(exc).replace(str(last), shown)
         hint = "restore the snapshot the release made (git checkout releases/)"
-        _emit([Diagnostic(shown, 1, 1, "package-unreadable", message, hint)], "text")
-        raise click.exceptions.Exit(1) from exc
+        raise _Unversioned(Diagnostic(shown, 1, 1, "package-unreadable", message, hint)) from exc
     if state.version != provisional:
         stamp(dataset, files, state.version)
     return files, state
@@ -318,26 +327,22 @@ def _unwritable(root: Path, exc: OSError) -> Diagnostic:
 
 def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
     from ._swap import staging, swap_in
+    from ._workers import apart
     from .conform import conform
-    from .dataset import load
-    from .outputs import Outputs
-    from .tables import Spool, tabulate
 
     try:
         with staging(root) as folder:
-            # Each article's rows go to disk as they arrive, and every file is written from
-            # there a piece at a time: memory stays flat however many articles there are.
-            spool = Spool(folder)
-            try:
-                dataset, problems = load(root, tabulate, spool.add)
-                if _emit(problems, fmt):
-                    click.echo("Nothing was written.", err=True)
-                    return 1
-                files, state = _versioned(root, dataset, spool, Outputs(folder))
-            finally:
-                spool.close()
-            built = _summary(dataset)
-            del dataset
+            # Loading, tabulating and writing leave this process's memory in pieces that
+            # the system does not take back; they run apart, so that the frictionless
+            # workers, forked from here afterwards, start from a small process.
+            problems, written, unversioned = apart(_stage, root, folder)
+            if _emit(problems, fmt):
+                click.echo("Nothing was written.", err=True)
+                return 1
+            if written is None:
+                _emit(unversioned, "text")
+                return 1
+            count, state, built = written
             found = conform(
                 folder, frictionless=not no_frictionless, sample=JSON_SAMPLE, scratch=folder
             )
@@ -347,8 +352,32 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
             swap_in(root, folder)
     except OSError as exc:
         return _refused(root, exc, fmt)
-    click.echo(f"Built {len(files)} files from {built}: version {state.version}.", err=True)
+    click.echo(f"Built {count} files from {built}: version {state.version}.", err=True)
     return 0
+
+
+def _stage(root: Path, folder: Path) -> _Staged:
+    """The package written to the staging folder: the data's problems, then (when none is
+    an error) how many files were written, the version they carry and what they hold, or
+    why no version can be given."""
+    from .dataset import load
+    from .outputs import Outputs
+    from .tables import Spool, tabulate
+
+    # Each article's rows go to disk as they arrive, and every file is written from there a
+    # piece at a time: memory stays flat however many articles there are.
+    spool = Spool(folder)
+    try:
+        dataset, problems = load(root, tabulate, spool.add)
+        if any(p.severity == "error" for p in problems):
+            return problems, None, []
+        try:
+            files, state = _versioned(root, dataset, spool, Outputs(folder))
+        except _Unversioned as exc:
+            return problems, None, [exc.problem]
+    finally:
+        spool.close()
+    return problems, (len(files), state, _summary(dataset)), []
 
 
 @cli.command()
@@ -700,6 +729,9 @@ def _in_memory(root: Path) -> tuple[Dataset[Filed], Outputs, Pending | None, lis
         if any(p.severity == "error" for p in problems):
             return dataset, Outputs(), None, problems
         return (dataset, *_versioned(root, dataset, spool, Outputs()), problems)
+    except _Unversioned as exc:
+        _emit([exc.problem], "text")
+        raise click.exceptions.Exit(1) from exc
     finally:
         spool.close()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._workers import follow_parent, forking
+from ._workers import apart, follow_parent, forking
 from .diagnostics import Diagnostic
 from .reader import (
     ARTICLE_BYTES,
@@ -650,12 +650,7 @@ def _registry_apart(root: Path, check: Callable[[Path], R]) -> R:
         size = 0
     if size < REGISTRY_APART_FROM:
         return check(root)
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(1, initializer=follow_parent) as pool:
-        with forking():
-            checked = pool.submit(check, root)
-        return checked.result()
+    return apart(check, root)
 
 
 def _validate_incrementally(root: Path, cache: Cache) -> Validated:

@@ -1,0 +1,60 @@
+"""Work run apart, in a forked process of its own: what comes back, and what stays there."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chechnya_purges._workers import apart
+
+
+def _pid_and(value: int) -> tuple[int, int]:
+    return os.getpid(), value * 2
+
+
+def test_the_result_comes_back_from_another_process() -> None:
+    pid, doubled = apart(_pid_and, 21)
+    assert pid != os.getpid()
+    assert doubled == 42
+
+
+def _refuse(path: str) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device", path)
+
+
+def test_an_error_comes_back_as_itself_with_where_it_was_raised() -> None:
+    """build turns a full disk, met while writing apart, into one diagnostic on the file."""
+    with pytest.raises(OSError) as caught:
+        apart(_refuse, "build/figures.csv")
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == "build/figures.csv"
+    assert "_refuse" in "\n".join(caught.value.__notes__)
+
+
+def test_a_process_that_dies_is_an_error_not_a_wait() -> None:
+    with pytest.raises(ChildProcessError, match="code 3"):
+        apart(os._exit, 3)
+
+
+def test_the_memory_of_the_work_stays_apart() -> None:
+    """Two million strings (well over 100 MiB) made and dropped apart leave the peak of the
+    process that asked where it was: the workers build forks afterwards start small."""
+    script = (
+        "import resource\n"
+        "from chechnya_purges._workers import apart\n"
+        "def many(count):\n"
+        "    return len([str(number) for number in range(count)])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "assert apart(many, 2_000_000) == 2_000_000\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(after - before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    grown, child = map(int, done.stdout.split())  # KiB
+    assert grown < 20 * 1024
+    assert child > 100 * 1024
