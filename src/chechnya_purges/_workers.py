@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 __all__ = ["apart", "follow_parent", "forking"]
@@ -69,38 +69,44 @@ def apart(function: Callable[..., R], *args: Any) -> R:
     reuse them. The process may start workers of its own; it ends with this one, and is
     ended if this one is interrupted.
     """
-    reader, writer = multiprocessing.Pipe(duplex=False)
+    readable, writable = os.pipe()
     process = multiprocessing.get_context("fork").Process(
-        target=_run, args=(writer, function, args)
+        target=_run, args=(readable, writable, function, args)
     )
     with forking():
         process.start()
-    writer.close()
+    os.close(writable)
     try:
-        succeeded, value = reader.recv()
-    except EOFError:
-        process.join()
-        raise ChildProcessError(f"a worker process ended with code {process.exitcode}") from None
+        # All of it read before any is unpickled: the process ends, and gives its memory
+        # back, before this one builds the objects.
+        with os.fdopen(readable, "rb") as reader:
+            pickled = reader.read()
     except BaseException:  # Ctrl-C, say: the work is not waited for
         process.kill()
         process.join()
         raise
-    finally:
-        reader.close()
     process.join()
+    try:
+        succeeded, value = pickle.loads(pickled)
+    except (EOFError, pickle.UnpicklingError):
+        raise ChildProcessError(f"a worker process ended with code {process.exitcode}") from None
+    del pickled
     if not succeeded:
         raise value
     result: R = value
     return result
 
 
-def _run(writer: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _run(readable: int, writable: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     follow_parent()
+    os.close(readable)
     try:
         outcome: tuple[bool, Any] = (True, function(*args))
     except Exception as exc:
         # The exception travels pickled, without its traceback: the text of it goes along.
         exc.add_note("".join(traceback.format_exception(exc)).rstrip())
         outcome = (False, exc)
-    writer.send(outcome)
-    writer.close()
+    # Streamed, a frame at a time, into memory this process has freed (the work's own
+    # objects), rather than pickled whole first: 20 MiB more at 100,000 actors.
+    with os.fdopen(writable, "wb") as writer:
+        pickle.dump(outcome, writer, protocol=pickle.HIGHEST_PROTOCOL)

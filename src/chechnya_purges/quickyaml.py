@@ -101,6 +101,7 @@ class _Reader:
         self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
         self.at = 0
         self.depth = 0
+        self.keys: dict[str, str] = {}
 
     def skip(self) -> tuple[int, str, str] | None:
         """The next line with content: its column, dash and key (blank and comment lines
@@ -144,7 +145,7 @@ class _Reader:
         here rather than by ``skip``: this loop runs for nearly every line of a file."""
         self.deeper()
         result: dict[str, Any] = {}
-        tokens = self.tokens
+        tokens, keys = self.tokens, self.keys
         count, at = len(tokens), self.at
         pad = " " * indent  # compared with a line's indent: one test for the common case
         while True:
@@ -163,6 +164,9 @@ class _Reader:
                 break  # an indentless sequence ends here, or the caller declines
             if key in result or key in _NULLS:  # ("" too: a line that is no entry)
                 raise _Decline
+            # One string for each "name:" of the file, not one per line: at 100,000 actors
+            # that is half a million strings fewer held while the registry is checked.
+            key = keys.setdefault(key, key)
             at += 1
             # The common cases inline: a one-line plain scalar (text unless it may be a
             # number or null), one-line quoted text.
