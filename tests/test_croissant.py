@@ -29,7 +29,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 def test_the_committed_file_is_what_build_writes_from_the_built_package() -> None:
-    assert (REPO / CROISSANT_PATH).read_bytes() == croissant(read_package(REPO))
+    assert (REPO / CROISSANT_PATH).read_bytes() == b"".join(croissant(read_package(REPO)))
 
 
 def test_check_fails_when_it_is_edited_and_build_restores_it(built: Path) -> None:

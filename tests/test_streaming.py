@@ -5,6 +5,7 @@ it finds in one."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from chechnya_purges import conform
 from chechnya_purges.cli import _in_memory
 from chechnya_purges.conform import _frictionless, _shares, _validate, _weights
 from chechnya_purges.dataset import PARALLEL_FROM, load
+from chechnya_purges.outputs import json_blocks
 from chechnya_purges.tables import REGISTRY_TABLES, TABLES, tabulate
 from chechnya_purges.write import OUTPUT_ROOTS
 
@@ -153,3 +155,21 @@ def test_frictionless_over_processes_finds_what_it_finds_in_one(
     # The key checks made on disk find what frictionless's own find (output is sorted).
     assert sorted(_frictionless(broken).result()) == sorted(in_one)
     assert len(in_one) == len(one)
+
+
+def test_json_written_in_pieces_is_the_json_written_whole() -> None:
+    """The descriptor and the Croissant file of a large package are written a piece at a
+    time: the pieces, cut wherever a megabyte fills, must join to exactly the bytes of the
+    whole, multi-byte characters and all."""
+    value = {
+        "sources": [
+            {"title": f"Statement {n} — «Чечня» 🏳️‍🌈", "path": f"seeds/{n:06}.txt", "n": n}
+            for n in range(40_000)
+        ],
+        "empty": [],
+        "nested": {"list": [1, 2.5, None, True, '"quoted"\n']},
+    }
+    pieces = list(json_blocks(value))
+    assert len(pieces) > 2
+    whole = (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert b"".join(pieces) == whole

@@ -121,6 +121,8 @@ def _scan(resource: dict[str, Any], files: Mapping[str, bytes]) -> _Table:
 
 def _tables(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, _Table]]:
     descriptor = json.loads(files["datapackage.json"])
+    # Not described here, and one per article: the descriptor's largest part.
+    descriptor.pop("sources", None)
     tables = {
         resource["name"]: _scan(resource, files)
         for resource in descriptor["resources"]

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .codebook import CODEBOOK_PATH
-from .outputs import csv_rows
+from .outputs import csv_rows, json_blocks
 
 __all__ = ["CROISSANT_PATH", "croissant"]
 
@@ -123,10 +123,8 @@ def _record_set(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 def _responsible(files: Mapping[str, bytes], descriptor: Mapping[str, Any]) -> dict[str, str]:
     """The Croissant RAI fields: who is in the data, how victims are treated, limitations."""
-    registry = {r["actor_id"]: (r["name"], r["country"]) for r in _rows(files, ACTORS_CSV)}
     all_languages: set[str] = set()
-    all_publishers: set[str] = set()
-    all_countries: set[str] = set()
+    publisher_ids: set[str] = set()
     years: set[str] = set()
     count = 0
     for article in _rows(files, "build/articles.csv"):
@@ -135,12 +133,21 @@ def _responsible(files: Mapping[str, bytes], descriptor: Mapping[str, Any]) -> d
             all_languages.add(article["language"])
         if article.get("published"):
             years.add(article["published"][:4])
-        publisher = article.get("publisher_id", "")
-        if publisher:
-            name, country = registry.get(publisher, (publisher, ""))
-            all_publishers.add(name)
-            if country:
-                all_countries.add(country)
+        if article.get("publisher_id"):
+            publisher_ids.add(article["publisher_id"])
+    # Only the publishers' entries are kept: a large registry is never held whole.
+    registry = {
+        r["actor_id"]: (r["name"], r["country"])
+        for r in _rows(files, ACTORS_CSV)
+        if r["actor_id"] in publisher_ids
+    }
+    all_publishers: set[str] = set()
+    all_countries: set[str] = set()
+    for publisher in publisher_ids:
+        name, country = registry.get(publisher, (publisher, ""))
+        all_publishers.add(name)
+        if country:
+            all_countries.add(country)
     span = f"{min(years)}-{max(years)}" if len(years) > 1 else "".join(years)
     languages, publishers = sorted(all_languages), sorted(all_publishers)
     countries = sorted(all_countries)
@@ -202,8 +209,9 @@ def _responsible(files: Mapping[str, bytes], descriptor: Mapping[str, Any]) -> d
     }
 
 
-def croissant(files: Mapping[str, bytes]) -> bytes:
-    """``croissant.json`` for a built package given as its files' bytes by path."""
+def croissant(files: Mapping[str, bytes]) -> Iterator[bytes]:
+    """``croissant.json`` for a built package given as its files' bytes by path, in
+    pieces."""
     descriptor = json.loads(files["datapackage.json"])
     licence = descriptor["licenses"][0]
     tables = [r for r in descriptor["resources"] if r.get("type") == "table"]
@@ -219,6 +227,13 @@ def croissant(files: Mapping[str, bytes]) -> bytes:
         }
         for resource in descriptor["resources"]
         if resource["path"] not in (CROISSANT_PATH, CODEBOOK_PATH)  # made from the descriptor
+    ]
+    # The sources become isBasedOn, and are then dropped: one per article, the descriptor's
+    # largest part.
+    based_on = [
+        {"@type": "sc:CreativeWork", "name": s["title"]}
+        | ({"url": s["path"]} if str(s["path"]).startswith(("https://", "http://")) else {})
+        for s in descriptor.pop("sources", [])
     ]
     document = {
         "@context": CONTEXT,
@@ -239,13 +254,9 @@ def croissant(files: Mapping[str, bytes]) -> bytes:
             f"{', '.join(c['title'] for c in descriptor.get('contributors', []))}. "
             f"{descriptor['title']}, version {descriptor['version']}. Dataset, {licence['name']}."
         ),
-        "isBasedOn": [
-            {"@type": "sc:CreativeWork", "name": s["title"]}
-            | ({"url": s["path"]} if str(s["path"]).startswith(("https://", "http://")) else {})
-            for s in descriptor.get("sources", [])
-        ],
+        "isBasedOn": based_on,
         **_responsible(files, descriptor),
         "distribution": distribution,
         "recordSet": [_record_set(resource) for resource in tables],
     }
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return json_blocks(document)

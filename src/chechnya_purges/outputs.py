@@ -14,12 +14,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-__all__ = ["Outputs", "blocks", "csv_rows", "opened"]
+__all__ = ["Outputs", "blocks", "csv_rows", "json_blocks", "opened"]
 
 _BLOCK = 1 << 20
 
@@ -114,3 +115,20 @@ def blocks(handle: IO[bytes]) -> Iterator[bytes]:
     """A stream's content in large pieces."""
     while block := handle.read(_BLOCK):
         yield block
+
+
+def json_blocks(value: Any) -> Iterator[bytes]:
+    """A JSON file as the package writes it (indented, UTF-8, a final newline), in large
+    pieces. Indented JSON is encoded in Python a few characters at a time, and joined whole
+    it holds millions of small strings at once: the descriptor and the Croissant file of a
+    package of 100,000 articles, 17 MB each, cost over 100 MiB to encode that way."""
+    pending: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(value):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _BLOCK:
+            yield "".join(pending).encode("utf-8")
+            pending, size = [], 0
+    pending.append("\n")
+    yield "".join(pending).encode("utf-8")

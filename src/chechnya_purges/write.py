@@ -23,7 +23,7 @@ from .codebook import CODEBOOK_PATH, codebook
 from .croissant import CROISSANT_PATH, croissant
 from .dataset import Dataset
 from .models import Actor, Article, Claim, definition
-from .outputs import Outputs, blocks
+from .outputs import Outputs, blocks, json_blocks
 from .reference import FIELDS_PATH, pages
 from .summary import ARTICLES_PATH
 from .tables import (
@@ -69,10 +69,6 @@ def _csv(table: Table, dataset: Dataset[Filed], spool: Spool) -> Iterator[bytes]
         yield csv_text(rows(dataset, table)).encode("utf-8")
     else:
         yield from article_csv(dataset, spool, table)
-
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _field(column: Column) -> dict[str, Any]:
@@ -292,8 +288,8 @@ def render(dataset: Dataset[Filed], spool: Spool, version: str, files: Outputs) 
         files.write(table.path, _csv(table, dataset, spool))
     files.write(JSON_PATH, document(dataset, spool, version))
     for path, schema in input_schemas().items():
-        files.write(path, [_json(schema)])
-    files.write("schema/dataset.schema.json", [_json(document_schema())])
+        files.write(path, json_blocks(schema))
+    files.write("schema/dataset.schema.json", json_blocks(document_schema()))
     files.write("CITATION.cff", [_citation(version)])
     _describe(dataset, version, files)
     return files
@@ -318,10 +314,10 @@ def _describe(dataset: Dataset[Filed], version: str, files: Outputs) -> None:
         return paths + ([LICENCE] if licence is not None else [])
 
     first = _descriptor(dataset, version, files, listed(_FROM_DESCRIPTOR))
-    files.write("datapackage.json", [_json(first)])
+    files.write("datapackage.json", json_blocks(first))
     files.write(CODEBOOK_PATH, [codebook(files)])
-    files.write(CROISSANT_PATH, [croissant(files)])
-    files.write("datapackage.json", [_json(_descriptor(dataset, version, files, listed(())))])
+    files.write(CROISSANT_PATH, croissant(files))
+    files.write("datapackage.json", json_blocks(_descriptor(dataset, version, files, listed(()))))
 
 
 def stamp(dataset: Dataset[Filed], files: Outputs, version: str) -> Outputs:
