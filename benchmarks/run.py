@@ -60,6 +60,7 @@ class Run:
     seconds: float
     cpu: float
     peak_mib: float
+    count: int = 1  # how many runs the figures are the median of
 
 
 def _pss(pid: int, rss: int) -> int:
@@ -138,6 +139,7 @@ def typical(runs: list[Run]) -> Run:
         statistics.median(r.seconds for r in runs),
         statistics.median(r.cpu for r in runs),
         max(r.peak_mib for r in runs),
+        len(runs),
     )
 
 
@@ -163,6 +165,8 @@ LABELS = {
 # GOAL_SIZE to ten times as many.
 GOAL_SIZE = 10_000
 MEMORY_GOAL_MIB = 400
+# Runs of the commands that take a second or less, whatever --repeat says.
+CHEAP_RUNS = 5
 
 
 @dataclass
@@ -176,9 +180,11 @@ def bench(n: int, work: Path, repeat: int) -> Size:
     generate(n, root)
     cli = [str(BIN / "chechnya-purges"), "--root", str(root)]
 
-    def runs(command: list[str], before: Callable[[int], None] | None = None) -> Run:
+    def runs(
+        command: list[str], before: Callable[[int], None] | None = None, least: int = 1
+    ) -> Run:
         measured = []
-        for number in range(repeat):
+        for number in range(max(repeat, least)):
             if before is not None:
                 before(number)
             measured.append(measure(command))
@@ -190,8 +196,12 @@ def bench(n: int, work: Path, repeat: int) -> Size:
     os.environ["XDG_CACHE_HOME"] = str(work / f"user-cache-{n}")
     result["validate"] = runs([*cli, "validate", "--no-cache"])
     measure([*cli, "validate"])  # fills the cache
-    result["validate_warm"] = runs([*cli, "validate"])
-    result["validate_edit"] = runs([*cli, "validate"], lambda number: _edit_one(root, number))
+    # A second or less each: measured CHEAP_RUNS times at every size, so that the largest
+    # size, measured once, still gives a median rather than one run's noise.
+    result["validate_warm"] = runs([*cli, "validate"], least=CHEAP_RUNS)
+    result["validate_edit"] = runs(
+        [*cli, "validate"], lambda number: _edit_one(root, number), least=CHEAP_RUNS
+    )
     result["build_nofl"] = runs([*cli, "build", "--no-frictionless"])
     result["build"] = runs([*cli, "build"])
     result["frictionless"] = runs(
@@ -212,7 +222,7 @@ def earlier(text: str) -> dict[int, Size]:
     for n, label, wall, cpu, peak, repeat in _ROW.findall(text):
         if label in keys:
             size = sizes.setdefault(int(n.replace(",", "")), Size({}, int(repeat)))
-            size.runs[keys[label]] = Run(float(wall), float(cpu), float(peak))
+            size.runs[keys[label]] = Run(float(wall), float(cpu), float(peak), int(repeat))
     return {n: size for n, size in sizes.items() if size.runs.keys() == LABELS.keys()}
 
 
@@ -231,7 +241,7 @@ def table(results: dict[int, Size]) -> str:
             run = results[n].runs[key]
             lines.append(
                 f"| {n:,} | {label} | {run.seconds:.2f} s | {run.cpu:.2f} s "
-                f"| {run.peak_mib:.0f} MiB | {results[n].repeat} |"
+                f"| {run.peak_mib:.0f} MiB | {run.count} |"
             )
     lines += [
         "",
@@ -298,7 +308,8 @@ def table(results: dict[int, Size]) -> str:
         lines += ["", f"From {small:,} to {large:,} articles: {text} ({verdict})."]
     lines += [
         "",
-        "Times are medians of the runs, peaks the largest seen; CPU is user plus system time "
+        "Times are medians of the runs (the warm-cache and one-edit rows: of at least "
+        f"{CHEAP_RUNS}, at every size), peaks the largest seen; CPU is user plus system time "
         "of the process and its workers. "
         f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}.",
