@@ -272,6 +272,39 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     assert tree(built) == before
 
 
+def test_a_full_disk_while_workers_check_articles_is_one_diagnostic_not_a_hang(
+    corpus: Path,
+) -> None:
+    """The disk fills while articles are still being checked in worker processes: the
+    workers are stopped, and the build ends with the one diagnostic instead of waiting."""
+    before = outputs(corpus)
+    process = subprocess.Popen(
+        command(corpus, "build", "--no-frictionless"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: _file_size_limit(100_000),
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stderr
+    assert stdout == (
+        "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
+        "File too large\n"
+        "  hint: free disk space or make the dataset folder writable, then build again; "
+        "the previous outputs are as they were\n"
+    )
+    assert stderr.endswith("Nothing was written.\n")
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert wait_group_gone(process.pid) == []
+    assert outputs(corpus) == before
+    assert leftovers(corpus) == []
+
+
 @contextlib.contextmanager
 def unmovable(folder: Path) -> Iterator[None]:
     """A folder the system refuses to move: read-only for a user, immutable for root (who
