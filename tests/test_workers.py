@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import subprocess
 import sys
 
@@ -58,3 +60,44 @@ def test_the_memory_of_the_work_stays_apart() -> None:
     grown, child = map(int, done.stdout.split())  # KiB
     assert grown < 20 * 1024
     assert child > 100 * 1024
+
+
+# Ctrl-C arrives while the process apart is being started (the parent holds it until the
+# start is done): the work, whose result fills more than a pipe's buffer, must not be left
+# running unread, nor the parent waiting for it at exit.
+INTERRUPTED_AT_START = """
+import os, signal, time
+from chechnya_purges._workers import apart
+real = os.fork
+def fork():
+    pid = real()
+    if pid:
+        os.kill(os.getpid(), signal.SIGINT)
+    return pid
+os.fork = fork
+def slow_and_large():
+    time.sleep(1)
+    return b"x" * (1 << 20)
+try:
+    apart(slow_and_large)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_the_process_is_started_ends_it() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_AT_START],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, stderr
+    assert stdout == "interrupted\n"
+    assert stderr == ""
