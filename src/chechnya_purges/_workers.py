@@ -73,18 +73,23 @@ def apart(function: Callable[..., R], *args: Any) -> R:
     process = multiprocessing.get_context("fork").Process(
         target=_run, args=(readable, writable, function, args)
     )
-    with forking():
-        process.start()
-    os.close(writable)
     try:
+        try:
+            with forking():  # Ctrl-C held while it starts is raised as this block ends
+                process.start()
+        finally:
+            os.close(writable)
         # All of it read before any is unpickled: the process ends, and gives its memory
         # back, before this one builds the objects.
-        with os.fdopen(readable, "rb") as reader:
+        with os.fdopen(readable, "rb", closefd=False) as reader:
             pickled = reader.read()
     except BaseException:  # Ctrl-C, say: the work is not waited for
-        process.kill()
-        process.join()
+        if process.pid is not None:
+            process.kill()
+            process.join()
         raise
+    finally:
+        os.close(readable)
     process.join()
     try:
         succeeded, value = pickle.loads(pickled)
