@@ -305,6 +305,41 @@ def test_a_full_disk_while_workers_check_articles_is_one_diagnostic_not_a_hang(
     assert leftovers(corpus) == []
 
 
+# Runs the command line with the work done in a process apart (build's loading and writing,
+# validate's registry check) killed outright there, as the out-of-memory killer would.
+KILL_APART = """
+import os, signal, sys
+from chechnya_purges import cli, dataset
+def killed(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+cli._stage = dataset._checked_registry = killed
+dataset.REGISTRY_APART_FROM = 0
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("args", [["build"], ["validate", "--no-cache"]])
+def test_work_apart_killed_is_said_plainly(built: Path, args: list[str]) -> None:
+    """Not a disk that refuses, not a traceback: the process was killed, nothing changed."""
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    before = tree(built)
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_APART, "--root", str(built), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: a worker process ended with code -9 before its work was done (killed, or out "
+        "of memory); nothing was written\n"
+    )
+    assert tree(built) == before
+
+
 @contextlib.contextmanager
 def unmovable(folder: Path) -> Iterator[None]:
     """A folder the system refuses to move: read-only for a user, immutable for root (who
