@@ -101,3 +101,28 @@ def test_ctrl_c_while_the_process_is_started_ends_it() -> None:
     assert process.returncode == 0, stderr
     assert stdout == "interrupted\n"
     assert stderr == ""
+
+
+# The process that asked is killed outright (SIGKILL, out of memory) just as the result
+# starts on its way to it.
+ASKER_KILLED = """
+import os, signal
+from chechnya_purges._workers import apart
+def orphaned():
+    os.kill(os.getppid(), signal.SIGKILL)
+    return [str(number) for number in range(1_000_000)]
+apart(orphaned)
+"""
+
+
+def test_a_result_with_no_one_to_take_it_is_dropped_quietly() -> None:
+    """The terminal shows no traceback of the process apart when its parent is gone."""
+    done = subprocess.run(
+        [sys.executable, "-c", ASKER_KILLED],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=20,
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert done.stderr == ""
