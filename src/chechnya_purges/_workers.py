@@ -113,5 +113,8 @@ def _run(readable: int, writable: int, function: Callable[..., Any], args: tuple
         outcome = (False, exc)
     # Streamed, a frame at a time, into memory this process has freed (the work's own
     # objects), rather than pickled whole first: 20 MiB more at 100,000 actors.
-    with os.fdopen(writable, "wb") as writer:
-        pickle.dump(outcome, writer, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with os.fdopen(writable, "wb") as writer:
+            pickle.dump(outcome, writer, protocol=pickle.HIGHEST_PROTOCOL)
+    except BrokenPipeError:
+        pass  # the parent is gone (killed, interrupted): no one is left to tell
