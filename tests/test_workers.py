@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,31 @@ def test_a_result_with_no_one_to_take_it_is_dropped_quietly() -> None:
     )
     assert done.returncode == -signal.SIGKILL
     assert done.stderr == ""
+
+
+class _TwoPart(Exception):
+    """An exception that pickles, but whose unpickling calls it with one argument."""
+
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(what)
+        self.where = where
+
+
+def _raise_two_part() -> None:
+    raise _TwoPart("the table is malformed", "figures.csv")
+
+
+def _raise_with_a_hook() -> None:
+    error = ValueError("the table is malformed")
+    error.hook = lambda: None  # type: ignore[attr-defined]  # a lambda does not pickle
+    raise error
+
+
+@pytest.mark.parametrize("function", [_raise_two_part, _raise_with_a_hook])
+def test_an_error_that_does_not_travel_still_says_what_it_was(function: Any) -> None:
+    """Not a pickling error, nor a process said to be killed: the error's own words, and
+    where it was raised."""
+    with pytest.raises(RuntimeError, match="the table is malformed") as caught:
+        apart(function)
+    assert type(caught.value) is RuntimeError
+    assert function.__name__ in "\n".join(caught.value.__notes__)
