@@ -220,6 +220,52 @@ def test_builds_killed_at_random_instants_leave_old_or_new_outputs_and_no_worker
     assert outputs(corpus) == sets[target]
 
 
+# validate with its registry checked in a process apart, however small the registry.
+VALIDATE_APART = """
+import sys
+from chechnya_purges import cli, dataset
+dataset.REGISTRY_APART_FROM = 0
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_validate_interrupted_at_random_instants_leaves_no_process_and_no_traceback(
+    corpus: Path,
+) -> None:
+    """Ctrl-C to the process group, or SIGKILL of validate alone, while the registry is
+    checked apart or the articles in workers."""
+    args = [sys.executable, "-c", VALIDATE_APART, "--root", str(corpus), "validate", "--no-cache"]
+    started = time.monotonic()
+    subprocess.run(args, capture_output=True, check=True)
+    duration = time.monotonic() - started
+    chance = random.Random(20170402)
+    for attempt in range(6):
+        how = signal.SIGINT if attempt % 2 else signal.SIGKILL
+        process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            # From the moment a process apart or a worker is there (Python's own start-up,
+            # interrupted, prints a traceback of its imports), to the end.
+            deadline = time.monotonic() + 30
+            while len(group_alive(process.pid)) < 2 and process.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            time.sleep(chance.uniform(0, duration * 0.8))
+            with contextlib.suppress(ProcessLookupError):
+                if how == signal.SIGKILL:
+                    os.kill(process.pid, how)
+                else:
+                    os.killpg(process.pid, how)
+            _, stderr = process.communicate(timeout=60)
+            assert wait_group_gone(process.pid) == [], f"workers outlived validate ({attempt})"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert b"Traceback" not in stderr, stderr.decode()
+
+
 def test_a_second_build_waits_for_the_first(built: Path) -> None:
     before = tree(built)
     holder = os.open(built, os.O_RDONLY)
