@@ -220,6 +220,52 @@ def test_builds_killed_at_random_instants_leave_old_or_new_outputs_and_no_worker
     assert outputs(corpus) == sets[target]
 
 
+# validate with its registry checked in a process apart, however small the registry.
+VALIDATE_APART = """
+import sys
+from chechnya_purges import cli, dataset
+dataset.REGISTRY_APART_FROM = 0
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_validate_interrupted_at_random_instants_leaves_no_process_and_no_traceback(
+    corpus: Path,
+) -> None:
+    """Ctrl-C to the process group, or SIGKILL of validate alone, while the registry is
+    checked apart or the articles in workers."""
+    args = [sys.executable, "-c", VALIDATE_APART, "--root", str(corpus), "validate", "--no-cache"]
+    started = time.monotonic()
+    subprocess.run(args, capture_output=True, check=True)
+    duration = time.monotonic() - started
+    chance = random.Random(20170402)
+    for attempt in range(6):
+        how = signal.SIGINT if attempt % 2 else signal.SIGKILL
+        process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            # From the moment a process apart or a worker is there (Python's own start-up,
+            # interrupted, prints a traceback of its imports), to the end.
+            deadline = time.monotonic() + 30
+            while len(group_alive(process.pid)) < 2 and process.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            time.sleep(chance.uniform(0, duration * 0.8))
+            with contextlib.suppress(ProcessLookupError):
+                if how == signal.SIGKILL:
+                    os.kill(process.pid, how)
+                else:
+                    os.killpg(process.pid, how)
+            _, stderr = process.communicate(timeout=60)
+            assert wait_group_gone(process.pid) == [], f"workers outlived validate ({attempt})"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert b"Traceback" not in stderr, stderr.decode()
+
+
 def test_a_second_build_waits_for_the_first(built: Path) -> None:
     before = tree(built)
     holder = os.open(built, os.O_RDONLY)
@@ -269,6 +315,74 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
         "the previous outputs are as they were\n"
     )
     assert result.stderr.endswith("Nothing was written.\n")
+    assert tree(built) == before
+
+
+def test_a_full_disk_while_workers_check_articles_is_one_diagnostic_not_a_hang(
+    corpus: Path,
+) -> None:
+    """The disk fills while articles are still being checked in worker processes: the
+    workers are stopped, and the build ends with the one diagnostic instead of waiting."""
+    before = outputs(corpus)
+    process = subprocess.Popen(
+        command(corpus, "build", "--no-frictionless"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: _file_size_limit(100_000),
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stderr
+    assert stdout == (
+        "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
+        "File too large\n"
+        "  hint: free disk space or make the dataset folder writable, then build again; "
+        "the previous outputs are as they were\n"
+    )
+    assert stderr.endswith("Nothing was written.\n")
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert wait_group_gone(process.pid) == []
+    assert outputs(corpus) == before
+    assert leftovers(corpus) == []
+
+
+# Runs the command line with the work done in a process apart (build's loading and writing,
+# validate's registry check) killed outright there, as the out-of-memory killer would.
+KILL_APART = """
+import os, signal, sys
+from chechnya_purges import cli, dataset
+def killed(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+cli._stage = dataset._checked_registry = killed
+dataset.REGISTRY_APART_FROM = 0
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("args", [["build"], ["validate", "--no-cache"]])
+def test_work_apart_killed_is_said_plainly(built: Path, args: list[str]) -> None:
+    """Not a disk that refuses, not a traceback: the process was killed, nothing changed."""
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    before = tree(built)
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_APART, "--root", str(built), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: a worker process ended with code -9 before its work was done (killed, or out "
+        "of memory); nothing was written\n"
+    )
     assert tree(built) == before
 
 

@@ -279,6 +279,23 @@ def test_verify_of_a_file_that_is_no_package(tmp_path: Path) -> None:
 # --- diff, check and summary on broken snapshots and a missing build/ -----------------------
 
 
+def test_build_on_a_malformed_snapshot_is_one_error_and_changes_nothing(released: Path) -> None:
+    """The snapshot is read where build loads and writes, in a process apart: its error still
+    reaches the terminal as the one diagnostic, and the outputs stay as they were."""
+    snapshot = released / "releases" / f"{FIRST}.json"
+    snapshot.write_text(json.dumps({"version": FIRST}), encoding="utf-8")
+    before = tree(released)
+    result = invoke(released, "build")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"releases/{FIRST}.json:1:1: error[package-unreadable] releases/{FIRST}.json: not a "
+        "package snapshot: at /: 'tables' is a required property\n"
+        "  hint: restore the snapshot the release made (git checkout releases/)\n"
+    )
+    assert result.stderr == "Found 1 error(s) in 1 file(s).\n"
+    assert tree(released) == before
+
+
 def test_diff_and_check_on_a_malformed_snapshot(released: Path) -> None:
     snapshot = released / "releases" / f"{FIRST}.json"
     snapshot.write_text(json.dumps({"version": FIRST}), encoding="utf-8")

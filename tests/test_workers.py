@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -58,3 +61,97 @@ def test_the_memory_of_the_work_stays_apart() -> None:
     grown, child = map(int, done.stdout.split())  # KiB
     assert grown < 20 * 1024
     assert child > 100 * 1024
+
+
+# Ctrl-C arrives while the process apart is being started (the parent holds it until the
+# start is done): the work, whose result fills more than a pipe's buffer, must not be left
+# running unread, nor the parent waiting for it at exit.
+INTERRUPTED_AT_START = """
+import os, signal, time
+from chechnya_purges._workers import apart
+real = os.fork
+def fork():
+    pid = real()
+    if pid:
+        os.kill(os.getpid(), signal.SIGINT)
+    return pid
+os.fork = fork
+def slow_and_large():
+    time.sleep(1)
+    return b"x" * (1 << 20)
+try:
+    apart(slow_and_large)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_the_process_is_started_ends_it() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_AT_START],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, stderr
+    assert stdout == "interrupted\n"
+    assert stderr == ""
+
+
+# The process that asked is killed outright (SIGKILL, out of memory) just as the result
+# starts on its way to it.
+ASKER_KILLED = """
+import os, signal
+from chechnya_purges._workers import apart
+def orphaned():
+    os.kill(os.getppid(), signal.SIGKILL)
+    return [str(number) for number in range(1_000_000)]
+apart(orphaned)
+"""
+
+
+def test_a_result_with_no_one_to_take_it_is_dropped_quietly() -> None:
+    """The terminal shows no traceback of the process apart when its parent is gone."""
+    done = subprocess.run(
+        [sys.executable, "-c", ASKER_KILLED],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=20,
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert done.stderr == ""
+
+
+class _TwoPart(Exception):
+    """An exception that pickles, but whose unpickling calls it with one argument."""
+
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(what)
+        self.where = where
+
+
+def _raise_two_part() -> None:
+    raise _TwoPart("the table is malformed", "figures.csv")
+
+
+def _raise_with_a_hook() -> None:
+    error = ValueError("the table is malformed")
+    error.hook = lambda: None  # type: ignore[attr-defined]  # a lambda does not pickle
+    raise error
+
+
+@pytest.mark.parametrize("function", [_raise_two_part, _raise_with_a_hook])
+def test_an_error_that_does_not_travel_still_says_what_it_was(function: Any) -> None:
+    """Not a pickling error, nor a process said to be killed: the error's own words, and
+    where it was raised."""
+    with pytest.raises(RuntimeError, match="the table is malformed") as caught:
+        apart(function)
+    assert type(caught.value) is RuntimeError
+    assert function.__name__ in "\n".join(caught.value.__notes__)

@@ -73,18 +73,23 @@ def apart(function: Callable[..., R], *args: Any) -> R:
     process = multiprocessing.get_context("fork").Process(
         target=_run, args=(readable, writable, function, args)
     )
-    with forking():
-        process.start()
-    os.close(writable)
     try:
+        try:
+            with forking():  # Ctrl-C held while it starts is raised as this block ends
+                process.start()
+        finally:
+            os.close(writable)
         # All of it read before any is unpickled: the process ends, and gives its memory
         # back, before this one builds the objects.
-        with os.fdopen(readable, "rb") as reader:
+        with os.fdopen(readable, "rb", closefd=False) as reader:
             pickled = reader.read()
     except BaseException:  # Ctrl-C, say: the work is not waited for
-        process.kill()
-        process.join()
+        if process.pid is not None:
+            process.kill()
+            process.join()
         raise
+    finally:
+        os.close(readable)
     process.join()
     try:
         succeeded, value = pickle.loads(pickled)
@@ -105,8 +110,26 @@ def _run(readable: int, writable: int, function: Callable[..., Any], args: tuple
     except Exception as exc:
         # The exception travels pickled, without its traceback: the text of it goes along.
         exc.add_note("".join(traceback.format_exception(exc)).rstrip())
-        outcome = (False, exc)
+        outcome = (False, _portable(exc))
     # Streamed, a frame at a time, into memory this process has freed (the work's own
     # objects), rather than pickled whole first: 20 MiB more at 100,000 actors.
-    with os.fdopen(writable, "wb") as writer:
-        pickle.dump(outcome, writer, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with os.fdopen(writable, "wb") as writer:
+            pickle.dump(outcome, writer, protocol=pickle.HIGHEST_PROTOCOL)
+    except BrokenPipeError:
+        pass  # the parent is gone (killed, interrupted): no one is left to tell
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception, if it comes through pickling as itself; else a ``RuntimeError`` with
+    its words and notes. An exception holding what cannot be pickled, or whose ``__init__``
+    wants other arguments than it keeps, would otherwise be lost, and with it why the work
+    failed."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        stand_in = RuntimeError(f"{type(exc).__qualname__}: {exc}")
+        for note in getattr(exc, "__notes__", []):
+            stand_in.add_note(note)
+        return stand_in
+    return exc

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -372,7 +372,7 @@ IN_FLIGHT = 4
 
 def _check_all(
     registry: _Registry, paths: list[Path], prepare: Prepare | None
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Every article's outcome, in order; spread over the machine's cores when it pays.
 
     With workers, articles are handed to them before this returns, so the caller can do
@@ -396,7 +396,7 @@ def _check_all(
     with forking():
         pending = deque(pool.submit(_check_in_worker, batch) for batch in batches[:window])
 
-    def drain() -> Iterator[Outcome]:
+    def drain() -> Generator[Outcome, None, None]:
         try:
             for batch in batches[window:]:
                 done = pending.popleft().result()
@@ -574,7 +574,12 @@ def load(
     outcomes = _check_all(registry.registry, paths, prepare)
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
     articles: list[Any] = []
-    links, used = _gather(paths, outcomes, problems, articles, keep)
+    try:
+        links, used = _gather(paths, outcomes, problems, articles, keep)
+    finally:
+        # Stopped here however ``keep`` fails (a full disk): left to the garbage collector,
+        # the workers would outlive a process apart, and keep its result from arriving.
+        outcomes.close()
     claims = sorted(registry.claims.values(), key=lambda claim: claim.id)
     dataset = Dataset(root, actors, articles, claims)
     return dataset, _finish(registry, problems, links, used)
