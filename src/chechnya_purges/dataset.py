@@ -571,8 +571,10 @@ def load(
     every problem."""
     registry, actors = _registry_apart(root, _registry_and_actors)
     paths, listing = _article_paths(root)
-    outcomes = _check_all(registry.registry, paths, prepare)
+    # Listed before the workers start: nothing between their start and the ``try`` below
+    # may fail, or they would be left running.
     problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
+    outcomes = _check_all(registry.registry, paths, prepare)
     articles: list[Any] = []
     try:
         links, used = _gather(paths, outcomes, problems, articles, keep)
