@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chechnya_purges._workers import apart
+from chechnya_purges._workers import WorkLost, apart
 
 
 def _pid_and(value: int) -> tuple[int, int]:
@@ -39,7 +39,7 @@ def test_an_error_comes_back_as_itself_with_where_it_was_raised() -> None:
 
 
 def test_a_process_that_dies_is_an_error_not_a_wait() -> None:
-    with pytest.raises(ChildProcessError, match="code 3"):
+    with pytest.raises(WorkLost, match="code 3"):
         apart(os._exit, 3)
 
 
@@ -48,7 +48,7 @@ def test_the_memory_of_the_work_stays_apart() -> None:
     process that asked where it was: the workers build forks afterwards start small."""
     script = (
         "import resource\n"
-        "from chechnya_purges._workers import apart\n"
+        "from chechnya_purges._workers import WorkLost, apart\n"
         "def many(count):\n"
         "    return len([str(number) for number in range(count)])\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -68,7 +68,7 @@ def test_the_memory_of_the_work_stays_apart() -> None:
 # running unread, nor the parent waiting for it at exit.
 INTERRUPTED_AT_START = """
 import os, signal, time
-from chechnya_purges._workers import apart
+from chechnya_purges._workers import WorkLost, apart
 real = os.fork
 def fork():
     pid = real()
@@ -108,7 +108,7 @@ def test_ctrl_c_while_the_process_is_started_ends_it() -> None:
 # starts on its way to it.
 ASKER_KILLED = """
 import os, signal
-from chechnya_purges._workers import apart
+from chechnya_purges._workers import WorkLost, apart
 def orphaned():
     os.kill(os.getppid(), signal.SIGKILL)
     return [str(number) for number in range(1_000_000)]

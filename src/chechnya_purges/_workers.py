@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["apart", "follow_parent", "forking"]
+__all__ = ["WorkLost", "apart", "follow_parent", "forking"]
 
 R = TypeVar("R")
 
@@ -58,6 +58,12 @@ def forking() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+class WorkLost(RuntimeError):
+    """The process ``apart`` ran the work in ended (killed, out of memory) before it handed
+    back a result. Not an ``OSError``: no file or disk refused anything, and a caller that
+    turns those into diagnostics must not take this for one."""
+
+
 def apart(function: Callable[..., R], *args: Any) -> R:
     """``function(*args)``, run in a forked process of its own, of which only the result
     (or the exception) comes back.
@@ -94,7 +100,7 @@ def apart(function: Callable[..., R], *args: Any) -> R:
     try:
         succeeded, value = pickle.loads(pickled)
     except (EOFError, pickle.UnpicklingError):
-        raise ChildProcessError(f"a worker process ended with code {process.exitcode}") from None
+        raise WorkLost(f"a worker process ended with code {process.exitcode}") from None
     del pickled
     if not succeeded:
         raise value

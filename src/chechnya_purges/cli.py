@@ -208,10 +208,12 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
     @_problem_format
     @click.pass_context
     def wrapper(ctx: click.Context, /, fmt: str, **kwargs: Any) -> None:
+        from ._workers import WorkLost
+
         root = _root(ctx)
         try:
             status = function(root, fmt, **kwargs)
-        except ChildProcessError as exc:  # work run apart (._workers.apart), killed there
+        except WorkLost as exc:  # work run apart, killed there
             raise click.ClickException(
                 f"{exc} before its work was done (killed, or out of memory); nothing was written"
             ) from exc
@@ -357,8 +359,6 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
                 click.echo("Nothing was written.", err=True)
                 return 1
             swap_in(root, folder)
-    except ChildProcessError:
-        raise  # no disk refused anything: the process apart was killed
     except OSError as exc:
         return _refused(root, exc, fmt)
     click.echo(f"Built {count} files from {built}: version {state.version}.", err=True)

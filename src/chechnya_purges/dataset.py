@@ -646,11 +646,9 @@ def _registry_and_actors(root: Path) -> tuple[_RegistryResult, list[Actor]]:
 
 def _registry_apart(root: Path, check: Callable[[Path], R]) -> R:
     """The registry read and checked (by ``check``), before the article workers start, in
-    a process of its own when it is large, of which only the result comes back (ids, names,
-    positions, problems, and for build the actors: tens of MiB at 100,000 actors). Memory a
-    process frees is seldom given back to the system: the registry's objects lie among those
-    that outlive them, and would keep about 240 MiB of this process's pages, which every
-    worker forked afterwards copies as it reuses them."""
+    a process of its own (``apart``) when it is large: only the result comes back (ids,
+    names, positions, problems, and for build the actors), not the about 240 MiB of pages
+    that checking 100,000 actors leaves behind for every worker forked afterwards to copy."""
     try:
         size = os.lstat(root / ACTORS).st_size
     except OSError:
