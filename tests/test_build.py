@@ -14,6 +14,8 @@ import jsonschema
 import pytest
 from conftest import ARTICLE, REPO, edit, invoke, run_changed_code, tree
 
+from chechnya_purges.tables import JSON_PATH
+
 # DESIGN.md's output tables: the public contract, typed out here on purpose so that a change
 # to the code's column lists fails this test instead of silently changing the contract.
 CONTRACT = {
@@ -196,6 +198,58 @@ def test_check_reports_a_missing_and_a_stray_output(built: Path) -> None:
     assert result.exit_code == 1
     assert "build/figures.csv:1:1: error[drift] is missing" in result.stdout
     assert "build/notes.txt:1:1: error[drift] is not an output of build" in result.stdout
+
+
+def test_check_points_at_the_line_of_the_first_change_past_the_first_megabyte(
+    built: Path,
+) -> None:
+    # The nested JSON is compared a megabyte at a time; a change far into a long file must
+    # still be named at its own line, not at the start of the block it fell in.
+    path = built / JSON_PATH
+    lines = path.read_bytes().split(b"\n")
+    padding = [b'  "pad": "%s",' % (b"x" * 80)] * 20_000  # about 2 MB of lines before it
+    changed = [*lines[:2], *padding, *lines[2:]]
+    path.write_bytes(b"\n".join(changed))
+    result = invoke(built, "check")
+    assert result.exit_code == 1
+    assert f"{JSON_PATH}:3:1: error[drift] differs from what build writes (first at line 3)" in (
+        result.stdout
+    )
+    path.write_bytes(b"\n".join([*lines[:-3], lines[-3] + b" ", *lines[-2:]]))
+    result = invoke(built, "check")
+    line = len(lines) - 2
+    assert f"{JSON_PATH}:{line}:1: error[drift] differs from what build writes" in result.stdout
+
+
+def test_check_does_not_hold_a_huge_committed_output_in_memory(built: Path) -> None:
+    # A pull request can commit an output of any size; check compares it a block at a time.
+    # Its process's peak grows by far less than the file (reading it whole would add it).
+    size = 256 << 20
+    baseline = _peak_of_check(built)
+    with (built / "build/claims.csv").open("ab") as handle:
+        handle.truncate(size)  # a sparse file: 256 MiB of zero bytes after the table
+    peak = _peak_of_check(built, expect="build/claims.csv:")
+    assert peak - baseline < 64 << 20, (baseline, peak)
+
+
+def _peak_of_check(root: Path, expect: str | None = None) -> int:
+    """The largest resident size, in bytes, of a `check` run in a process of its own."""
+    script = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run([sys.executable, '-m', 'chechnya_purges', '--root', sys.argv[1],"
+        " 'check'], capture_output=True, text=True)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(done.stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True
+    )
+    status, peak = done.stdout.split("\n", 1)[0].split()
+    if expect is None:
+        assert status == "0", done.stdout
+    else:
+        assert status == "1" and expect in done.stdout, done.stdout
+    return int(peak) * 1024
 
 
 def test_check_fails_when_a_model_field_changes(built: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .outputs import Outputs
     from .tables import Filed, Spool
 
-    _Staged = tuple[list[Diagnostic], tuple[int, Pending, str] | None, list[Diagnostic]]
+    _Staged = tuple[list[Diagnostic], tuple[Outputs, Pending, str] | None, list[Diagnostic]]
 
 __all__ = ["cli", "main"]
 
@@ -351,7 +351,7 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
             if written is None:
                 _emit(unversioned, "text")
                 return 1
-            count, state, built = written
+            files, state, built = written
             found = conform(
                 folder, frictionless=not no_frictionless, sample=JSON_SAMPLE, scratch=folder
             )
@@ -361,14 +361,14 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
             swap_in(root, folder)
     except OSError as exc:
         return _refused(root, exc, fmt)
-    click.echo(f"Built {count} files from {built}: version {state.version}.", err=True)
+    click.echo(f"Built {len(files)} files from {built}: version {state.version}.", err=True)
     return 0
 
 
 def _stage(root: Path, folder: Path) -> _Staged:
     """The package written to the staging folder: the data's problems, then (when none is
-    an error) how many files were written, the version they carry and what they hold, or
-    why no version can be given."""
+    an error) the files written, the version they carry and what they hold, or why no
+    version can be given."""
     from .dataset import load
     from .outputs import Outputs
     from .tables import Spool, tabulate
@@ -386,7 +386,7 @@ def _stage(root: Path, folder: Path) -> _Staged:
             return problems, None, [exc.problem]
     finally:
         spool.close()
-    return problems, (len(files), state, _summary(dataset)), []
+    return problems, (files, state, _summary(dataset)), []
 
 
 @cli.command()
@@ -403,26 +403,33 @@ def check(root: Path, fmt: str) -> int:
     Example:
         $ chechnya-purges check
     """
+    import tempfile
+
+    from ._workers import apart
     from .compat import release_problems
     from .conform import conform, drift
 
-    dataset, files, state, problems = _in_memory(root)
-    if state is None:
-        return _emit(problems, fmt)
-    # One report, the data's warnings first: --format json prints one document.
-    found = drift(root, files)
-    if not found:
-        try:
-            found = conform(root)
-        except OSError as exc:  # the system's temporary folder, full or unusable
-            raise click.ClickException(
-                f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
-                "free space in the temporary folder, or name another in TMPDIR"
-            ) from exc
+    try:
+        with tempfile.TemporaryDirectory(prefix="chechnya-purges-check-") as scratch:
+            # Written as build writes it, a piece at a time and in a process apart, then
+            # compared a block at a time: check's memory stays flat whatever the corpus.
+            problems, written, unversioned = apart(_stage, root, Path(scratch))
+            if written is None:
+                return _emit(problems + unversioned, fmt)
+            files, state, built = written
+            # One report, the data's warnings first: --format json prints one document.
+            found = drift(root, files)
+            if not found:
+                found = conform(root)
+    except OSError as exc:  # the system's temporary folder, full or unusable
+        raise click.ClickException(
+            f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
+            "free space in the temporary folder, or name another in TMPDIR"
+        ) from exc
     found += release_problems(root, state)
     status = _emit(problems + found, fmt)
     if status == 0:
-        click.echo(f"Up to date and conformant: {_summary(dataset)}.", err=True)
+        click.echo(f"Up to date and conformant: {built}.", err=True)
     _report_pending(state)
     return status
 

@@ -1,8 +1,8 @@
 """The files of the package as build writes them: streamed into a folder, or kept in memory.
 
 ``build`` writes into its staging folder a piece at a time, so that no file of the package
-(the nested JSON grows by about 14 KB per article) is ever whole in memory; ``check``,
-``diff`` and ``release`` compare outputs rather than write them, and keep them in memory.
+(the nested JSON grows by about 14 KB per article) is ever whole in memory, and ``check``
+writes the same way into a temporary folder; ``diff`` and ``release`` keep them in memory.
 Both go through the same writer, which hashes each file as it writes it: the descriptor's
 sizes and hashes come from here, not from reading the files back.
 
@@ -20,9 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Outputs", "blocks", "csv_rows", "json_blocks", "opened"]
+__all__ = ["BLOCK", "Outputs", "blocks", "csv_rows", "json_blocks", "opened"]
 
-_BLOCK = 1 << 20
+# How much of a file is read or written at once: a few of these in memory cost nothing.
+BLOCK = 1 << 20
 
 
 class Outputs(Mapping[str, bytes]):
@@ -113,7 +114,7 @@ def opened(files: Mapping[str, bytes], path: str) -> IO[bytes]:
 
 def blocks(handle: IO[bytes]) -> Iterator[bytes]:
     """A stream's content in large pieces."""
-    while block := handle.read(_BLOCK):
+    while block := handle.read(BLOCK):
         yield block
 
 
@@ -127,7 +128,7 @@ def json_blocks(value: Any) -> Iterator[bytes]:
     for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(value):
         pending.append(chunk)
         size += len(chunk)
-        if size >= _BLOCK:
+        if size >= BLOCK:
             yield "".join(pending).encode("utf-8")
             pending, size = [], 0
     pending.append("\n")
