@@ -318,6 +318,29 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     assert tree(built) == before
 
 
+def test_a_full_temporary_folder_during_check_is_one_error_and_changes_nothing(
+    built: Path,
+) -> None:
+    """check writes the package it compares into the system's temporary folder: one that
+    refuses is said in one line that names the way out, and the dataset is untouched."""
+    before = tree(built)
+    result = subprocess.run(
+        command(built, "check"),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(100),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert re.fullmatch(
+        r"Error: cannot check the package: File too large \(\S+\); free space in the "
+        r"temporary folder, or name another in TMPDIR\n",
+        result.stderr,
+    ), result.stderr
+    assert tree(built) == before
+
+
 def test_a_full_disk_while_workers_check_articles_is_one_diagnostic_not_a_hang(
     corpus: Path,
 ) -> None:
@@ -365,7 +388,7 @@ cli.main()
 """
 
 
-@pytest.mark.parametrize("args", [["build"], ["validate", "--no-cache"]])
+@pytest.mark.parametrize("args", [["build"], ["validate", "--no-cache"], ["check"]])
 def test_work_apart_killed_is_said_plainly(built: Path, args: list[str]) -> None:
     """Not a disk that refuses, not a traceback: the process was killed, nothing changed."""
     retitle(built, ARTICLE, TITLE, TITLE + " again")
