@@ -59,9 +59,10 @@ def forking() -> Iterator[None]:
 
 
 class WorkLost(RuntimeError):
-    """The process ``apart`` ran the work in ended (killed, out of memory) before it handed
-    back a result. Not an ``OSError``: no file or disk refused anything, and a caller that
-    turns those into diagnostics must not take this for one."""
+    """A process doing part of the work (the one ``apart`` ran it in, a worker checking
+    articles) ended (killed, out of memory) before it handed back a result. Not an
+    ``OSError``: no file or disk refused anything, and a caller that turns those into
+    diagnostics must not take this for one."""
 
 
 def apart(function: Callable[..., R], *args: Any) -> R:

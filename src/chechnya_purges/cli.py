@@ -213,9 +213,11 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
         root = _root(ctx)
         try:
             status = function(root, fmt, **kwargs)
-        except WorkLost as exc:  # work run apart, killed there
+        except WorkLost as exc:  # a process doing part of the work, killed there
             raise click.ClickException(
-                f"{exc} before its work was done (killed, or out of memory); nothing was written"
+                f"{exc} before its work was done (killed, or out of memory); nothing was "
+                "written\n  hint: run the command again; if it is killed again, close other "
+                "programs to give it more memory"
             ) from exc
         ctx.exit(status)
 
