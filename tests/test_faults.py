@@ -450,6 +450,53 @@ def test_an_article_worker_killed_is_said_plainly(
     assert leftovers(corpus) == []
 
 
+# Runs the command line with frictionless's pass in worker processes however small the
+# package, and the first of them to start on a share of the tables killed outright.
+KILL_FRICTIONLESS_WORKER = """
+import os, signal, sys
+from chechnya_purges import cli, conform
+conform.PARALLEL_BYTES = 0
+def killed(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+conform._validate = killed
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("args", [["build"], ["check"]])
+def test_a_frictionless_worker_killed_is_said_plainly_not_a_hang(
+    corpus: Path, args: list[str]
+) -> None:
+    """multiprocessing's pool starts a new worker in place of a killed one, and would wait
+    forever for the share of the tables the killed one held."""
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    before = tree(corpus)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_FRICTIONLESS_WORKER, "--root", str(corpus), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+        assert wait_group_gone(process.pid) == [], "a worker outlived the command"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stderr
+    assert "error[" not in stdout  # the data's warnings only
+    assert stderr == (
+        "Error: a worker process checking the package with frictionless ended "
+        "before its work was done (killed, or out of memory); nothing was written\n"
+        "  hint: run the command again; if it is killed again, close other programs to give "
+        "it more memory\n"
+    )
+    assert tree(corpus) == before
+    assert leftovers(corpus) == []
+
+
 def test_workers_are_forked_from_processes_without_threads(corpus: Path) -> None:
     """Python 3.12 warns when a process with threads forks (a lock a thread held at the fork
     stays held in the child: a worker that hangs). build forks the article workers from the
