@@ -53,9 +53,9 @@ def _killed_with(parent: int) -> bool:
     Done by the kernel rather than by a thread watching: a process apart forks the workers
     that check articles, and a thread running while a process forks may hold a lock (the
     allocator's, an import's) that stays held forever in the child, which Python 3.12 warns
-    of. The kernel watches the thread that forked this process, which here is the parent's
-    main thread (or, for a pool's replacement worker, its thread that lives as long as the
-    pool)."""
+    of. The kernel watches the thread that forked this process: here always the parent's
+    main thread (a ``ProcessPoolExecutor`` forks all its workers at its first task, in the
+    thread that gives it; none is started later in place of one that ended)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
