@@ -405,8 +405,137 @@ def test_work_apart_killed_is_said_plainly(built: Path, args: list[str]) -> None
     assert result.stderr == (
         "Error: a worker process ended with code -9 before its work was done (killed, or out "
         "of memory); nothing was written\n"
+        "  hint: run the command again; if it is killed again, close other programs to give "
+        "it more memory\n"
     )
     assert tree(built) == before
+
+
+def children(parent: int) -> list[int]:
+    """The living child processes of a process (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[0] != "Z" and int(stat[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("args", "depth"),
+    # validate's workers are its own children; build's are those of the process it loads
+    # and writes in (the frictionless workers, its own children, come later).
+    [(["validate", "--no-cache"], 1), (["build", "--no-frictionless"], 2)],
+)
+def test_an_article_worker_killed_is_said_plainly(
+    corpus: Path, args: list[str], depth: int
+) -> None:
+    """One of the workers checking articles killed outright, as the out-of-memory killer
+    would: one plain error, no traceback, no process left, nothing in the dataset changed."""
+    before = tree(corpus)
+    process = subprocess.Popen(
+        command(corpus, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while not workers:
+            assert process.poll() is None, "ended before its workers were found"
+            assert time.monotonic() < deadline
+            workers = [process.pid]
+            for _ in range(depth):
+                workers = [child for worker in workers for child in children(worker)]
+            time.sleep(0.005)
+        os.kill(workers[0], signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=60)
+        assert wait_group_gone(process.pid) == [], "a worker outlived the command"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stderr
+    assert stdout == ""
+    assert stderr == (
+        "Error: a worker process checking the articles ended before its work was done "
+        "(killed, or out of memory); nothing was written\n"
+        "  hint: run the command again; if it is killed again, close other programs to give "
+        "it more memory\n"
+    )
+    assert tree(corpus) == before
+    assert leftovers(corpus) == []
+
+
+# Runs the command line with frictionless's pass in worker processes however small the
+# package, and the first of them to start on a share of the tables killed outright.
+KILL_FRICTIONLESS_WORKER = """
+import os, signal, sys
+from chechnya_purges import cli, conform
+conform.PARALLEL_BYTES = 0
+def killed(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+conform._validate = killed
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("args", [["build"], ["check"]])
+def test_a_frictionless_worker_killed_is_said_plainly_not_a_hang(
+    corpus: Path, args: list[str]
+) -> None:
+    """multiprocessing's pool starts a new worker in place of a killed one, and would wait
+    forever for the share of the tables the killed one held."""
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    before = tree(corpus)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_FRICTIONLESS_WORKER, "--root", str(corpus), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+        assert wait_group_gone(process.pid) == [], "a worker outlived the command"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stderr
+    assert "error[" not in stdout  # the data's warnings only
+    assert stderr == (
+        "Error: a worker process checking the package with frictionless ended "
+        "before its work was done (killed, or out of memory); nothing was written\n"
+        "  hint: run the command again; if it is killed again, close other programs to give "
+        "it more memory\n"
+    )
+    assert tree(corpus) == before
+    assert leftovers(corpus) == []
+
+
+def test_workers_are_forked_from_processes_without_threads(corpus: Path) -> None:
+    """Python 3.12 warns when a process with threads forks (a lock a thread held at the fork
+    stays held in the child: a worker that hangs). build forks the article workers from the
+    process it loads and writes in, itself a worker, and validate forks them too: each is
+    run with that warning shown (on Python 3.11 it is never given). Shown, not made an
+    error: Python drops the error silently, and forks all the same."""
+    for args in (["build", "--no-frictionless"], ["validate", "--no-cache"]):
+        result = subprocess.run(
+            [sys.executable, "-W", "always::DeprecationWarning", *command(corpus, *args)[1:]],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
 
 
 @contextlib.contextmanager

@@ -327,6 +327,83 @@ def test_diff_and_check_on_a_malformed_snapshot(released: Path) -> None:
     }
 
 
+def one_document(stdout: str) -> list[dict[str, Any]]:
+    """What a tool reading --format json takes in: one JSON document, a list of problems."""
+    problems = json.loads(stdout)
+    assert isinstance(problems, list)
+    return problems
+
+
+def snapshot_problem(message: str) -> dict[str, Any]:
+    return {
+        "path": f"releases/{FIRST}.json",
+        "line": 1,
+        "col": 1,
+        "code": "package-unreadable",
+        "message": f"releases/{FIRST}.json: {message}",
+        "hint": "restore the snapshot the release made (git checkout releases/)",
+        "severity": "error",
+    }
+
+
+UNSHAPED = "not a package snapshot: at /: 'tables' is a required property"
+MISDATED = f"states version 'one', not {FIRST}"
+
+
+@pytest.mark.parametrize("command", [["build"], ["build", "--no-frictionless"], ["check"]])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [({"version": FIRST}, UNSHAPED), ({"version": "one", "tables": {}, "records": {}}, MISDATED)],
+)
+def test_json_on_an_unreadable_snapshot_is_one_document(
+    released: Path, command: list[str], content: dict[str, Any], message: str
+) -> None:
+    """The data's problems (none here) and the snapshot's, in the one document a machine
+    reads, not two documents or a text line among JSON."""
+    snapshot = released / "releases" / f"{FIRST}.json"
+    snapshot.write_text(json.dumps(content), encoding="utf-8")
+    before = tree(released)
+    result = invoke(released, *command, "--format", "json")
+    assert result.exit_code == 1
+    assert one_document(result.stdout) == [snapshot_problem(message)]
+    assert result.stderr == "Found 1 error(s) in 1 file(s).\n"
+    assert tree(released) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [({"version": FIRST}, UNSHAPED), ({"version": "one", "tables": {}, "records": {}}, MISDATED)],
+)
+def test_diff_json_on_an_unreadable_snapshot_is_one_document(
+    released: Path, content: dict[str, Any], message: str
+) -> None:
+    snapshot = released / "releases" / f"{FIRST}.json"
+    snapshot.write_text(json.dumps(content), encoding="utf-8")
+    result = invoke(released, "diff", "--format", "json")
+    assert result.exit_code == 1
+    assert one_document(result.stdout) == [snapshot_problem(message)]
+
+
+def test_build_github_on_an_unreadable_snapshot_is_annotations_only(released: Path) -> None:
+    snapshot = released / "releases" / f"{FIRST}.json"
+    snapshot.write_text(json.dumps({"version": FIRST}), encoding="utf-8")
+    result = invoke(released, "build", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"::error file=releases/{FIRST}.json,line=1,col=1,title=package-unreadable::"
+        f"releases/{FIRST}.json: not a package snapshot: at /: 'tables' is a required "
+        "property (hint: restore the snapshot the release made (git checkout releases/))\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["build"], ["build", "--no-frictionless"]])
+def test_build_json_prints_one_document(built: Path, command: list[str]) -> None:
+    """A clean build: one (empty) list of problems, not one per stage."""
+    result = invoke(built, *command, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert one_document(result.stdout) == []
+
+
 def test_diff_of_a_damaged_archive(released: Path, tmp_path: Path) -> None:
     files = members(archive_of(released))
     files[TOP + "build/actors.csv"] += b"x,y\n"

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -127,6 +128,53 @@ def test_a_result_with_no_one_to_take_it_is_dropped_quietly() -> None:
     )
     assert done.returncode == -signal.SIGKILL
     assert done.stderr == ""
+
+
+# Work apart that prints its process id and waits; with "thread", watched for its parent's
+# end as it is where the kernel cannot be asked (not Linux).
+ORPHANED = """
+import os, sys, time
+from chechnya_purges import _workers
+if sys.argv[1] == "thread":
+    _workers._killed_with = lambda parent: False
+def wait():
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+_workers.apart(wait)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's new parent may be slow to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+@pytest.mark.parametrize("watch", ["kernel", "thread"])
+def test_work_apart_ends_when_its_parent_is_killed(watch: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED, watch],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        child = int(process.stdout.readline())
+        assert _running(child)
+        process.kill()
+        process.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child), "the work outlived its parent"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 class _TwoPart(Exception):

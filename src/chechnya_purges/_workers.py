@@ -8,10 +8,12 @@ traceback of its own, so workers ignore it and end when the parent ends them.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -25,20 +27,51 @@ R = TypeVar("R")
 
 
 def follow_parent() -> None:
-    """In a worker, first thing: leave Ctrl-C to the parent, and end with it."""
+    """In a worker, first thing: leave Ctrl-C to the parent, and end with it.
+
+    A worker waits for its next task on a pipe whose other end it inherited itself, so a
+    parent killed outright (SIGKILL, out of memory) would leave it waiting forever.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # The parent as multiprocessing noted it before the fork: should it be gone already,
+    # os.getppid() would name the process that took the orphan in.
+    known = multiprocessing.parent_process()
+    parent = known.pid if known is not None and known.pid is not None else os.getppid()
+    if not _killed_with(parent):
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+# prctl's option for the signal a process gets when its parent ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def _killed_with(parent: int) -> bool:
+    """Have Linux kill this process when its parent ends; False where it cannot.
+
+    Done by the kernel rather than by a thread watching: a process apart forks the workers
+    that check articles, and a thread running while a process forks may hold a lock (the
+    allocator's, an import's) that stays held forever in the child, which Python 3.12 warns
+    of. The kernel watches the thread that forked this process: here always the parent's
+    main thread (a ``ProcessPoolExecutor`` forks all its workers at its first task, in the
+    thread that gives it; none is started later in place of one that ended)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+    return True
 
 
 def _exit_with_parent(parent: int) -> None:
-    """End the worker when the process that started it is gone.
-
-    A worker waits for its next task on a pipe whose other end it inherited itself, so a
-    parent killed outright (SIGKILL, out of memory) would leave it waiting forever. An
-    orphan is handed to another parent, which is what this watches for.
-    """
+    """End the worker when the process that started it is gone (where the kernel cannot be
+    asked to): an orphan is handed to another parent, which is what this watches for."""
     while os.getppid() == parent:
         time.sleep(0.2)
     os._exit(1)
@@ -59,9 +92,10 @@ def forking() -> Iterator[None]:
 
 
 class WorkLost(RuntimeError):
-    """The process ``apart`` ran the work in ended (killed, out of memory) before it handed
-    back a result. Not an ``OSError``: no file or disk refused anything, and a caller that
-    turns those into diagnostics must not take this for one."""
+    """A process doing part of the work (the one ``apart`` ran it in, a worker checking
+    articles) ended (killed, out of memory) before it handed back a result. Not an
+    ``OSError``: no file or disk refused anything, and a caller that turns those into
+    diagnostics must not take this for one."""
 
 
 def apart(function: Callable[..., R], *args: Any) -> R:

@@ -75,6 +75,34 @@ def _emit(problems: list[Diagnostic], fmt: str) -> int:
     return 0
 
 
+class _Report:
+    """The problems of a command that finds them in stages (build: the data's, then the
+    package's). Text is printed as each stage ends, so that a person sees the data's
+    problems before the long frictionless pass; json and github are printed once, as the
+    command ends, so that a tool reads one document holding every problem."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.held: list[Diagnostic] = []
+        self.failed = False
+
+    def add(self, problems: list[Diagnostic]) -> bool:
+        """Whether any of these problems is an error."""
+        failed = any(p.severity == "error" for p in problems)
+        self.failed |= failed
+        if self.fmt == "text":
+            _emit(problems, self.fmt)
+        else:
+            self.held += problems
+        return failed
+
+    def end(self) -> int:
+        """The exit status the problems call for, the held ones printed."""
+        if self.fmt != "text":
+            _emit(self.held, self.fmt)
+        return int(self.failed)
+
+
 def _summary(dataset: Dataset[Filed]) -> str:
     figures = sum(a.count("figures") for a in dataset.articles)
     statements = sum(a.count("statements") for a in dataset.articles)
@@ -141,11 +169,13 @@ def _root_or_installed(ctx: click.Context) -> Path:
 
 
 class _Unversioned(Exception):
-    """The last release's snapshot cannot be read, so no version can be given."""
+    """The last release's snapshot cannot be read, so no version can be given; with the
+    problems the data had (none of them an error), so that all are reported together."""
 
-    def __init__(self, problem: Diagnostic) -> None:
+    def __init__(self, problem: Diagnostic, data: list[Diagnostic] | None = None) -> None:
         super().__init__(problem)
         self.problem = problem
+        self.problems = [*(data or []), problem]
 
 
 def _versioned(
@@ -153,7 +183,7 @@ def _versioned(
 ) -> tuple[Outputs, Pending]:
     """Every output as build writes it, stating the version the changes since the last
     release call for (README, "Versions"), and that comparison."""
-    from .compat import DEV, FIRST, SnapshotError, latest_snapshot, pending
+    from .compat import DEV, FIRST, SNAPSHOTS, SnapshotError, latest_snapshot, pending
     from .write import render as render_files
     from .write import stamp
 
@@ -164,13 +194,19 @@ def _versioned(
         render_files(dataset, spool, provisional, files)
         state = pending(root, files)
     except SnapshotError as exc:
-        shown = last.relative_to(root).as_posix() if last is not None else "releases"
-        message = str(exc).replace(str(last), shown)
-        hint = "restore the snapshot the release made (git checkout releases/)"
-        raise _Unversioned(Diagnostic(shown, 1, 1, "package-unreadable", message, hint)) from exc
+        raise _Unversioned(_unreadable(root, last or root / SNAPSHOTS, exc)) from exc
     if state.version != provisional:
         stamp(dataset, files, state.version)
     return files, state
+
+
+def _unreadable(root: Path, path: Path, exc: Exception) -> Diagnostic:
+    """A snapshot or package that cannot be read, as one diagnostic on it (named as in the
+    dataset when it lies inside)."""
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    message = str(exc).replace(str(path), shown)
+    hint = "restore the snapshot the release made (git checkout releases/)"
+    return Diagnostic(shown, 1, 1, "package-unreadable", message, hint)
 
 
 def _report_pending(state: Pending) -> None:
@@ -213,9 +249,11 @@ def _command(function: Callable[..., int]) -> Callable[..., None]:
         root = _root(ctx)
         try:
             status = function(root, fmt, **kwargs)
-        except WorkLost as exc:  # work run apart, killed there
+        except WorkLost as exc:  # a process doing part of the work, killed there
             raise click.ClickException(
-                f"{exc} before its work was done (killed, or out of memory); nothing was written"
+                f"{exc} before its work was done (killed, or out of memory); nothing was "
+                "written\n  hint: run the command again; if it is killed again, close other "
+                "programs to give it more memory"
             ) from exc
         ctx.exit(status)
 
@@ -339,30 +377,37 @@ def _build(root: Path, fmt: str, no_frictionless: bool) -> int:
     from ._workers import apart
     from .conform import conform
 
+    report = _Report(fmt)
     try:
         with staging(root) as folder:
             # Loading, tabulating and writing leave this process's memory in pieces that
             # the system does not take back; they run apart, so that the frictionless
             # workers, forked from here afterwards, start from a small process.
             problems, written, unversioned = apart(_stage, root, folder)
-            if _emit(problems, fmt):
-                click.echo("Nothing was written.", err=True)
-                return 1
+            if report.add(problems):
+                return _unbuilt(report)
             if written is None:
-                _emit(unversioned, "text")
-                return 1
+                report.add(unversioned)
+                return report.end()
             files, state, built = written
             found = conform(
                 folder, frictionless=not no_frictionless, sample=JSON_SAMPLE, scratch=folder
             )
-            if _emit(found, fmt):
-                click.echo("Nothing was written.", err=True)
-                return 1
+            if report.add(found):
+                return _unbuilt(report)
             swap_in(root, folder)
     except OSError as exc:
-        return _refused(root, exc, fmt)
+        report.add([_unwritable(root, exc)])
+        return _unbuilt(report)
+    report.end()
     click.echo(f"Built {len(files)} files from {built}: version {state.version}.", err=True)
     return 0
+
+
+def _unbuilt(report: _Report) -> int:
+    report.end()
+    click.echo("Nothing was written.", err=True)
+    return 1
 
 
 def _stage(root: Path, folder: Path) -> _Staged:
@@ -744,17 +789,22 @@ def _in_memory(root: Path) -> tuple[Dataset[Filed], Outputs, Pending | None, lis
         dataset, problems = load(root, tabulate, spool.add)
         if any(p.severity == "error" for p in problems):
             return dataset, Outputs(), None, problems
-        return (dataset, *_versioned(root, dataset, spool, Outputs()), problems)
-    except _Unversioned as exc:
-        _emit([exc.problem], "text")
-        raise click.exceptions.Exit(1) from exc
+        try:
+            return (dataset, *_versioned(root, dataset, spool, Outputs()), problems)
+        except _Unversioned as exc:
+            raise _Unversioned(exc.problem, problems) from exc
     finally:
         spool.close()
 
 
-def _current(root: Path) -> tuple[Dataset[Filed], Outputs, Pending]:
-    """The package build would write now, in memory; a usage error if the data is invalid."""
-    dataset, files, state, _ = _in_memory(root)
+def _current(root: Path, fmt: str) -> tuple[Dataset[Filed], Outputs, Pending]:
+    """The package build would write now, in memory; a usage error if the data is invalid,
+    the problems (in ``fmt``) if the last release cannot be read."""
+    try:
+        dataset, files, state, _ = _in_memory(root)
+    except _Unversioned as exc:
+        _emit(exc.problems, fmt)
+        raise click.exceptions.Exit(1) from exc
     if state is None:
         raise click.ClickException("the data does not validate: run `chechnya-purges validate`")
     return dataset, files, state
@@ -781,6 +831,7 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
 
     from .compat import (
         DEV,
+        SNAPSHOTS,
         SnapshotError,
         classify,
         latest_snapshot,
@@ -791,18 +842,27 @@ def diff(ctx: click.Context, old: Path | None, new: Path | None, fmt: str) -> No
     from .compat import diff as compare
 
     root = _root(ctx)
+    reading = root / SNAPSHOTS  # what is being read, should it fail
     try:
         if old is None:
             old = latest_snapshot(root)
             if old is None:
                 raise click.UsageError("no release snapshot in releases/: name OLD")
+        reading = old
         before = load_snapshot(old)
-        after = load_snapshot(new, like=before) if new else snapshot(_current(root)[1], like=before)
+        reading = new or root
+        after = (
+            load_snapshot(new, like=before)
+            if new
+            else snapshot(_current(root, fmt)[1], like=before)
+        )
         changes = compare(before, after)
         level = classify(changes)
         # An unreleased build (X.Y.Z-dev) is compared as the release it would become.
         needed = required_version(str(before["version"]).removesuffix(DEV), level)
     except SnapshotError as exc:
+        if fmt == "json":  # a tool reading stdout gets a document: the problem, as check's
+            ctx.exit(_emit([_unreadable(root, reading, exc)], fmt))
         raise click.ClickException(str(exc)) from exc
     if fmt == "json":
         report = {
@@ -891,7 +951,7 @@ def release(ctx: click.Context, out: Path) -> None:
     from .write import stamp
 
     root = _root(ctx)
-    dataset, files, state = _current(root)
+    dataset, files, state = _current(root, "text")
 
     if _emit(drift(root, files) + release_problems(root, state), "text"):
         raise click.ClickException("not releasable: fix the problems above first")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from . import _keys
-from ._workers import follow_parent, forking
+from ._workers import WorkLost, follow_parent, forking
 from .diagnostics import Diagnostic
 from .outputs import BLOCK, opened
 from .reader import unsafe_path
@@ -77,22 +77,41 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
 
         return _Started(alone, keys.cleanup)
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with forking():
-        pool = multiprocessing.Pool(len(shares), initializer=follow_parent)
-    started = [pool.apply_async(_validate, (str(descriptor), s, keys.name)) for s in shares]
+    # Not multiprocessing's Pool: it starts a new worker in place of one killed outright
+    # (the out-of-memory killer) and waits forever for the share the killed one held, and
+    # its terminate() can wait forever on a lock the killed one held.
+    others = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(
+        len(shares), multiprocessing.get_context("fork"), initializer=follow_parent
+    )
+    with forking():  # the workers start at the first task
+        started = [pool.submit(_validate, str(descriptor), s, keys.name) for s in shares]
+    workers = [p for p in multiprocessing.active_children() if p not in others]
 
     def cancel() -> None:
-        pool.terminate()
-        pool.join()
+        for worker in workers:  # the shares under way are ended, not waited for
+            worker.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
         keys.cleanup()
 
     def result() -> list[Diagnostic]:
         try:
-            validated = [share.get() for share in started]
-            return _keyed(validated, weights, functools.partial(pool.map, chunksize=1))
-        finally:
+            validated = [share.result() for share in started]
+            found = _keyed(validated, weights, functools.partial(pool.map, chunksize=1))
+        except BrokenProcessPool:  # a worker killed: the others are ended with it
             cancel()
+            raise WorkLost(
+                "a worker process checking the package with frictionless ended"
+            ) from None
+        except BaseException:
+            cancel()
+            raise
+        pool.shutdown()
+        keys.cleanup()
+        return found
 
     return _Started(result, cancel)
 

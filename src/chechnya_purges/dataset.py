@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._workers import apart, follow_parent, forking
+from ._workers import WorkLost, apart, follow_parent, forking
 from .diagnostics import Diagnostic
 from .reader import (
     ARTICLE_BYTES,
@@ -384,6 +384,7 @@ def _check_all(
     if workers < 2 or len(paths) < PARALLEL_FROM:
         return (check_file(registry, path, prepare) for path in paths)
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
     window = workers * IN_FLIGHT if prepare is not None else len(batches)
@@ -404,6 +405,8 @@ def _check_all(
                 yield from done
             while pending:
                 yield from pending.popleft().result()
+        except BrokenProcessPool:  # a worker killed outright: the others are ended with it
+            raise WorkLost("a worker process checking the articles ended") from None
         finally:
             # Interrupted (Ctrl-C, an error in the caller): drop the articles not yet begun.
             pool.shutdown(wait=True, cancel_futures=True)
