@@ -63,17 +63,32 @@ class Run:
     count: int = 1  # how many runs the figures are the median of
 
 
+# Linux has given every process's proportional set size since 4.14; before it, a process's
+# resident size stands in for it.
+_ROLLUP = os.path.exists("/proc/self/smaps_rollup")
+
+
 def _pss(pid: int, rss: int) -> int:
     """A process's proportional set size in bytes (its resident size where the kernel does
-    not report it)."""
+    not report it).
+
+    A process that ends between the reading of its resident size and this one counts
+    nothing: its memory is being given back. Counting its last resident size instead, the
+    pages it shared with its parent and all, made one run's peak twice the others' when a
+    pool's workers ended.
+    """
+    if not _ROLLUP:
+        return rss
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
             for line in handle:
                 if line.startswith(b"Pss:"):
                     return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
     except (OSError, ValueError):
-        pass
-    return rss
+        return rss
+    return 0  # an ended process not yet reaped: no memory of its own left
 
 
 def _tree_memory(pid: int) -> int:

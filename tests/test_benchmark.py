@@ -1,9 +1,12 @@
 """benchmarks/run.py's table: a size measured on its own (--merge) keeps the sizes already
-in the table, read back exactly as they were printed; the floor reads every input file."""
+in the table, read back exactly as they were printed; the floor reads every input file; a
+process that ends while its memory is sampled counts nothing."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import REPO
@@ -43,3 +46,23 @@ def test_the_floor_reads_every_input_file(tmp_path: Path) -> None:
     (tmp_path / "data/claims.yaml").write_text("[]\n", encoding="utf-8")
     assert floor(tmp_path) == 3 + 3 + 2
     assert floor(tmp_path / "elsewhere") == 0
+
+
+def test_a_process_that_ended_while_sampled_counts_no_memory() -> None:
+    # Its resident size was read while it ran; by the time its proportional size is read it
+    # has ended, reaped or not. Its last resident size must not be counted again.
+    process = subprocess.Popen([sys.executable, "-c", "x = bytearray(64 << 20)"])
+    process.wait()  # reaped: nothing of it is left in /proc
+    assert run._pss(process.pid, 64 << 20) == 0
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    assert run._pss(process.pid, 1 << 40) < 1 << 30  # alive: its own, not the size given
+    assert process.stdin is not None
+    process.stdin.close()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the process did not end"
+        time.sleep(0.01)  # ended, not yet reaped: a zombie has no memory
+    assert run._pss(process.pid, 64 << 20) == 0
+    process.wait()
