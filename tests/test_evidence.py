@@ -114,7 +114,7 @@ def test_a_mention_anchors_at_its_first_place_outside_the_excluded_regions(
 
 def _quotations_mark_by_mark(text: str) -> list[tuple[int, int]]:
     """The quotation rule applied to one mark at a time: the reference for
-    ``Seed.quotations``, which takes a quotation on one line in a single step."""
+    ``Seed.quotations``, which takes each quotation in one match of a regular expression."""
     regions: list[tuple[int, int]] = []
     opened: int | None = None
     cursor = 0

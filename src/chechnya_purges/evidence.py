@@ -42,16 +42,16 @@ def _translate(text: str) -> str:
 
 _RUNS = re.compile(r"  +")
 _EXTRA_SPACES = re.compile(r" ( +)")
-_OPENING = "\u201c\u201e"
-_CLOSING = "\u201d"
-# A mark, or a whole quotation on one line: an opening curly mark, no other mark or line
-# break, and a closing one (most quotations of an article, each settled in one step). One
-# class first, so that the regex engine skips to a mark as fast as it does for a class alone.
-_MARKS = re.compile(
-    '[\u201c\u201e\u201d"](?:(?<=[\u201c\u201e])[^\u201c\u201e\u201d"\n]*+[\u201d"])?'
+# A quotation, in one match: an opening mark (a straight one too); then any text but a line
+# break or a closing mark, where an opening mark is only text and a line break is text when
+# the next paragraph reopens the quotation with a mark; then its end: a closing mark, a
+# line break with the spaces after it (a paragraph that does not reopen it), or the end of
+# the seed. Possessive runs: every step is forced, nothing is retried.
+_QUOTATION = re.compile(
+    '[\u201c\u201e"]'
+    '(?:[^\u201c\u201e\u201d"\n]++|[\u201c\u201e]|\n\\s*+(?=[\u201c\u201e"]))*+'
+    '(?:[\u201d"]|\n\\s*+|\\Z)'
 )
-_BREAK = re.compile(r"\n\s*")
-_REOPENING = ("\u201c", "\u201e", '"')
 
 
 def fold(text: str) -> str:
@@ -206,47 +206,10 @@ class Seed:
 
         A quotation that runs over several paragraphs reopens each paragraph with an opening
         mark and closes once; a paragraph that does not reopen ends an unclosed quotation, so
-        one stray mark cannot make the rest of the article count as quoted.
+        one stray mark cannot make the rest of the article count as quoted. A closing mark
+        outside any quotation is ignored.
         """
-        regions: list[tuple[int, int]] = []
-        opened: int | None = None
-        text = self.text
-        cursor = 0  # how far paragraph breaks have been looked at
-
-        def unreopened_break(until: int) -> int | None:
-            """Where a paragraph break before ``until`` ends the open quotation, if one does."""
-            nonlocal cursor
-            while (newline := text.find("\n", cursor, until)) != -1:
-                found = _BREAK.match(text, newline)
-                cursor = found.end() if found else newline + 1
-                if text[cursor : cursor + 1] not in _REOPENING:
-                    return cursor
-            return None
-
-        # Only the marks are visited; line breaks matter only while a quotation is open.
-        for mark in _MARKS.finditer(text):
-            index, end = mark.span()
-            if opened is not None and (closed := unreopened_break(index)) is not None:
-                regions.append((opened, closed))
-                opened = None
-            if end - index > 1:
-                # A whole quotation on one line: it opens here, or continues an open one,
-                # and closes at its last mark.
-                regions.append((index if opened is None else opened, end))
-                opened = None
-                cursor = end
-                continue
-            char = text[index]
-            if char in _OPENING or (char == '"' and opened is None):
-                if opened is None:
-                    opened = index
-            elif opened is not None:
-                regions.append((opened, index + 1))
-                opened = None
-            cursor = index + 1
-        if opened is not None:
-            regions.append((opened, unreopened_break(len(text)) or len(text)))
-        return regions
+        return [match.span() for match in _QUOTATION.finditer(self.text)]
 
     def quotations(self) -> list[tuple[int, int]]:
         """Every region inside double quotation marks, marks included, in seed order."""
