@@ -177,3 +177,49 @@ def test_an_ascii_quote_folds_as_the_general_rule_folds_it(text: str) -> None:
     """ASCII quotes take shortcuts (no translation; for printable ones without a double
     space, only the ends stripped): the result is the general rule's."""
     assert fold(text) == _RUNS.sub(" ", text.translate(_TABLE)).strip()
+
+
+@given(
+    text=_SEED_TEXT,
+    quote=st.text(alphabet="ab_é \n'\"-", min_size=1, max_size=6),
+    cuts=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=3),
+)
+def test_a_quote_anchors_at_its_one_place_outside_the_excluded_regions(
+    text: str, quote: str, cuts: list[tuple[int, int]]
+) -> None:
+    """A figure's or statement's quote is settled by its one place in the common case: the
+    answer and the error are those that every place of the quote, all found, decide."""
+    doc, _ = load_yaml("figures:\n- quote: x\n", "data/articles/a.yaml")
+    seed = Seed(text)
+    excluded = [(min(a, b), max(a, b)) for a, b in cuts]
+    checked = CheckedArticle("a", None, "seeds/a.txt", seed, "", excluded=excluded)  # type: ignore[arg-type]
+    report = _Reporter(doc)
+    span = _anchor(report, checked, ("figures", 0, "quote"), quote, None, first=False)
+    places = seed.find(quote)
+    outside = [p for p in places if not any(p.start < e and s < p.end for s, e in excluded)]
+    assert span == (outside[0] if len(outside) == 1 else None)
+    codes = [d.code for d in report.found]
+    if len(outside) == 1:
+        assert codes == []
+    else:
+        kind = "quote-ambiguous" if outside else "quote-excluded" if places else "quote-not-found"
+        assert codes == [kind]
+
+
+@given(text=_SEED_TEXT, data=st.data())
+def test_the_first_or_only_place_is_the_place_find_gives(text: str, data: st.DataObject) -> None:
+    """``first`` and ``only`` answer without listing the places, or not at all: an answer
+    is always ``find``'s. (Quotes are mostly cut from the seed, so that they occur.)"""
+    start = data.draw(st.integers(0, len(text)))
+    quote = data.draw(
+        st.text(alphabet="ab_\u00e9 \n'\"-\u2019\u00a0", max_size=6)
+        | st.integers(start, len(text)).map(lambda end: text[start:end])
+    )
+    seed = Seed(text)
+    places = seed.find(quote)
+    first, only = seed.first(quote), seed.only(quote)
+    assert first is None or first == places[0]
+    assert only is None or places == [only]
+    # and they do answer the common case: one place, on word boundaries
+    if len(places) == 1 and seed.folded.count(fold(quote)) == 1:
+        assert first == only == places[0]

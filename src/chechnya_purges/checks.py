@@ -767,6 +767,12 @@ def _anchor(
     places after it are never searched for (a name can occur many times in its article).
     """
     seed = checked.seed
+    if occurrence is None:
+        # The common case, settled without a list of places: the place ``find`` would
+        # give first, or its one place, outside the excluded regions.
+        span = seed.first(quote) if first else seed.only(quote)
+        if span is not None and not _overlaps(span, checked.excluded):
+            return span
     if first and occurrence is None:
         spans = []
         for span in seed.spans(quote):

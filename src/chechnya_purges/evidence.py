@@ -137,28 +137,53 @@ class Seed:
         needle = fold(quote)
         if not needle:
             return
-        # The hot loop of validation (every quote of every article): lookups kept local.
-        folded, text, at_list, shifts = self.folded, self.text, self._at, self._shift
-        last_char, size, inside_word = len(needle) - 1, len(text), _TWO_WORD_CHARS.match
-        bisect_right = bisect.bisect_right
+        folded, size, span = self.folded, len(needle), self._span
         at = folded.find(needle)
         while at != -1:
-            start = at + shifts[bisect_right(at_list, at) - 1]
-            end = at + last_char
-            end += shifts[bisect_right(at_list, end) - 1] + 1
-            # The characters either side of the match: the common case (a space or a
-            # mark) settles each test before the regex runs.
-            before = text[start - 1] if start else ""
-            after = text[end] if end < size else ""
-            if not (
-                ((before.isalnum() or before == "_") and inside_word(text, start - 1))
-                or ((after.isalnum() or after == "_") and inside_word(text, end - 1))
-                # (no character below U+0300 extends another: the common case stays cheap)
-                or (after >= "\u0300" and _extends(after))
-                or (text[start] >= "\u0300" and _extends(text[start]))
-            ):
-                yield Span(start, end, text[start:end])
+            found = span(at, size)
+            if found is not None:
+                yield found
             at = folded.find(needle, at + 1)
+
+    def first(self, quote: str) -> Span | None:
+        """The first place of the quote in the folded seed, if it is on word boundaries:
+        ``find``'s first place whenever it is not None. None says nothing (the quote may
+        not occur, or its first place be inside a word): the caller then asks ``find``."""
+        needle = fold(quote)
+        at = self.folded.find(needle) if needle else -1
+        return None if at == -1 else self._span(at, len(needle))
+
+    def only(self, quote: str) -> Span | None:
+        """The place of a quote that occurs once in the folded seed, on word boundaries:
+        ``find``'s one place whenever it is not None. None says nothing (the quote may not
+        occur, occur more than once, or be inside a word): the caller then asks ``find``."""
+        needle = fold(quote)
+        folded = self.folded
+        at = folded.find(needle) if needle else -1
+        if at == -1 or folded.find(needle, at + 1) != -1:
+            return None
+        return self._span(at, len(needle))
+
+    def _span(self, at: int, size: int) -> Span | None:
+        """The seed's own span of ``[at, at + size)`` of the folded text, unless it starts
+        or ends inside a word or a grapheme. The hot path of validation (every quote of
+        every article): the common case (a space or a mark either side) settles each test
+        before any regex runs."""
+        text, at_list, shifts = self.text, self._at, self._shift
+        start = at + shifts[bisect.bisect_right(at_list, at) - 1]
+        end = at + size - 1
+        end += shifts[bisect.bisect_right(at_list, end) - 1] + 1
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if (
+            ((before.isalnum() or before == "_") and _TWO_WORD_CHARS.match(text, start - 1))
+            or ((after.isalnum() or after == "_") and _TWO_WORD_CHARS.match(text, end - 1))
+            # (no character below U+0300 extends another: the common case stays cheap)
+            or (after >= "\u0300" and _extends(after))
+            or (text[start] >= "\u0300" and _extends(text[start]))
+        ):
+            return None
+        return Span(start, end, text[start:end])
 
     def closest(self, quote: str) -> tuple[int, str]:
         """The passage that shares the longest start or end with the quote, and its line:
