@@ -569,6 +569,7 @@ def check_article(
     names: dict[str, str],
     known: set[str] | None,
     claims: Mapping[str, ClaimKind | None] | None,
+    checked_folders: set[str] | None = None,
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
     """Every cross-record rule of one article; the anchored article when the seed is there.
 
@@ -578,11 +579,14 @@ def check_article(
     registry itself could not be read, which its own error reports. ``claims`` maps every
     claim id of data/claims.yaml to its kind (None for an entry that failed to parse),
     likewise; when the file itself cannot be read (None), the links to it are not checked.
+    ``checked_folders``: the run's folders found real (``reader.unsafe_path``).
     """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
     seed_path = f"seeds/{article_id}.txt"
-    raw, problems = read_input(root, seed_path, SEED_BYTES, if_present=True)
+    raw, problems = read_input(
+        root, seed_path, SEED_BYTES, if_present=True, checked=checked_folders
+    )
     if raw is None and not problems:
         report(
             (),
