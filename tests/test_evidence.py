@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from chechnya_purges.checks import CheckedArticle, _anchor, _Reporter, numbers_in
+from chechnya_purges.checks import (
+    CheckedArticle,
+    _anchor,
+    _in_digits,
+    _Reporter,
+    _writes_in_digits,
+    numbers_in,
+)
 from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
 from chechnya_purges.reader import load_yaml
 
@@ -223,3 +230,24 @@ def test_the_first_or_only_place_is_the_place_find_gives(text: str, data: st.Dat
     # and they do answer the common case: one place, on word boundaries
     if len(places) == 1 and seed.folded.count(fold(quote)) == 1:
         assert first == only == places[0]
+
+
+_AROUND = st.text(alphabet="0123456789,. a\u0663", max_size=4)
+
+
+@given(
+    st.integers(0, 10**22) | st.sampled_from([0, 1, 10, 100, 1000, 3, 13, 31]),
+    st.lists(st.tuples(_AROUND, st.booleans()), min_size=1, max_size=3),
+)
+@example(10, [("1,", True)])  # a run with a comma: 110
+@example(1, [("", True), ("0", False)])  # a longer run: 10
+@example(3, [("\u0663", True)])  # an Arabic-Indic digit before: 33
+@example(10**20, [("", True)])  # a run too long to be a count
+def test_a_value_is_written_in_digits_when_a_run_of_the_quote_gives_it(
+    value: int, pieces: list[tuple[str, bool]]
+) -> None:
+    """A figure's value is looked for among its quote's digits at once, as a whole run, and
+    only then among every run: the answer is always that of every run (commas inside a run
+    and decimal digits of any script included)."""
+    text = "".join(piece + (str(value) if with_value else "") for piece, with_value in pieces)
+    assert _writes_in_digits(text, value) == (value in _in_digits(text))

@@ -529,6 +529,22 @@ def _in_digits(text: str) -> set[int]:
     return {int(run) for run in runs if len(run) <= 20}
 
 
+def _writes_in_digits(text: str, value: int) -> bool:
+    """Whether ``value`` is in ``_in_digits(text)``, answered without reading every run in
+    the common case: its digits occur with neither a digit (``\\d``: any decimal digit) nor
+    a comma either side, which makes them a whole run of their own."""
+    digits = str(value)
+    at = text.find(digits) if len(digits) <= 20 else -1  # (longer runs are no count)
+    while at != -1:
+        end = at + len(digits)
+        before = text[at - 1] if at else ""
+        after = text[end] if end < len(text) else ""
+        if not (before.isdecimal() or before == "," or after.isdecimal() or after == ","):
+            return True
+        at = text.find(digits, at + 1)
+    return value in _in_digits(text)
+
+
 def numbers_in(text: str) -> set[int]:
     """Every number a passage writes, in digits ("1,000") or words ("two hundred and five",
     "a dozen"), so a figure's value can be checked against its own evidence."""
@@ -916,7 +932,9 @@ def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:
 def _check_figure(report: _Reporter, index: int, figure: Figure) -> None:
     loc = ("figures", index, "value")
     # numbers_in's two halves, the words read only when the digits do not give the value.
-    if figure.value not in _in_digits(figure.quote) and figure.value not in _in_words(figure.quote):
+    if not _writes_in_digits(figure.quote, figure.value) and figure.value not in _in_words(
+        figure.quote
+    ):
         report(
             loc,
             "figure-value",
