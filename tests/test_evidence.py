@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chechnya_purges.checks import (
     CheckedArticle,
     _anchor,
+    _begins_after,
     _in_digits,
     _Reporter,
     _writes_in_digits,
     numbers_in,
 )
 from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
+from chechnya_purges.models import date_bounds
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -251,3 +255,17 @@ def test_a_value_is_written_in_digits_when_a_run_of_the_quote_gives_it(
     and decimal digits of any script included)."""
     text = "".join(piece + (str(value) if with_value else "") for piece, with_value in pieces)
     assert _writes_in_digits(text, value) == (value in _in_digits(text))
+
+
+_DATE_PREFIXES = st.tuples(
+    st.dates(min_value=date(1, 1, 1)), st.sampled_from([4, 7, 10]), st.sampled_from(["", "\n"])
+).map(lambda d: d[0].isoformat()[: d[1]] + d[2])
+
+
+@given(_DATE_PREFIXES, _DATE_PREFIXES)
+@example("2018-07-30", "2018-07-29")
+@example("2018-07-31", "2018-07")
+def test_a_date_begins_after_publication_as_its_first_day_does(value: str, published: str) -> None:
+    """Whole dates are compared as text, any others by their days: the same answer."""
+    latest = date_bounds(published)[2]
+    assert _begins_after(value, published, latest) == (date_bounds(value)[1] > latest)

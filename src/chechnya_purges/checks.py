@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -905,12 +906,22 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
             checked.reviewed.append(span)
 
 
+def _begins_after(value: str, published: str, latest: date) -> bool:
+    """Whether the first day of a date (an ISO 8601 prefix the models accepted) is after
+    ``latest``, the last day of ``published``. Two whole dates, the common case, compare
+    as text: written YYYY-MM-DD, their order is the calendar's."""
+    if len(value) == len(published) == 10 and value <= published:
+        return False
+    return date_bounds(value)[1] > latest
+
+
 def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:
     article = checked.record
-    latest = date_bounds(article.published)[2]
+    published = article.published
+    latest = date_bounds(published)[2]
 
     def not_after(loc: Key, value: str | None) -> None:
-        if value and date_bounds(value)[1] > latest:
+        if value and _begins_after(value, published, latest):
             report(
                 loc,
                 "date-after-publication",
