@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -12,12 +13,14 @@ from chechnya_purges.checks import (
     _anchor,
     _begins_after,
     _in_digits,
+    _references,
+    _references_resolve,
     _Reporter,
     _writes_in_digits,
     numbers_in,
 )
 from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
-from chechnya_purges.models import date_bounds
+from chechnya_purges.models import Article, date_bounds
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -269,3 +272,53 @@ def test_a_date_begins_after_publication_as_its_first_day_does(value: str, publi
     """Whole dates are compared as text, any others by their days: the same answer."""
     latest = date_bounds(published)[2]
     assert _begins_after(value, published, latest) == (date_bounds(value)[1] > latest)
+
+
+_FIXTURE_ARTICLE = Path(__file__).parent / "fixtures" / "mini" / "data" / "articles"
+_IDS = ["ana-diaz", "rights-groups", "sylvania-government", "nobody", "freedonian-times"]
+# An article whose references all resolve, which each example changes in one place.
+_MENTIONED = ["ana-diaz", "rights-groups", "freedonian-times", "sylvania-government"]
+_PEOPLE = ["freedonian-times", "ana-diaz", None, "rights-groups", None, None]
+_KNOWN = set(_IDS) - {"nobody"}
+
+
+@given(
+    st.lists(st.sampled_from(_IDS), max_size=4, unique=True),
+    st.lists(st.sampled_from([*_IDS, None]), min_size=6, max_size=6),
+    st.lists(st.sampled_from(_IDS), max_size=2),
+    st.sets(st.sampled_from(_IDS)) | st.none(),
+)
+@example(_MENTIONED, ["nobody", "ana-diaz", None, "rights-groups", None, None], [], _KNOWN)
+@example([*_MENTIONED, "nobody"], _PEOPLE, [], _KNOWN)
+@example([*_MENTIONED, "nobody"], ["nobody", "nobody", *_PEOPLE[2:]], [], _KNOWN)
+@example(_MENTIONED[:-1], [*_PEOPLE[:3], "sylvania-government", None, None], [], _KNOWN)
+@example(_MENTIONED, _PEOPLE, ["nobody"], _KNOWN)
+@example(_MENTIONED, _PEOPLE, ["ana-diaz"], _KNOWN)
+def test_references_that_resolve_are_those_the_reference_check_has_nothing_to_say_of(
+    mentioned: list[str], people: list[str | None], addressees: list[str], known: set[str] | None
+) -> None:
+    """``_references_resolve`` lets the article's references go without a location for each:
+    only when checking each of them would report nothing."""
+    text = (_FIXTURE_ARTICLE / "001_freedonia.yaml").read_text(encoding="utf-8")
+    doc, _ = load_yaml(text, "data/articles/001_freedonia.yaml")
+    data = dict(doc.data)
+    data["publisher"] = people[0]
+    data["mentions"] = {actor: "x" for actor in mentioned}
+    data["figures"] = [{**data["figures"][0], "reported_by": people[1], "via": people[2]}]
+    first = {k: v for k, v in data["statements"][0].items() if k not in ("on_behalf_of", "via")}
+    data["statements"] = [
+        {**first, "speaker": people[3] or "nobody", "via": people[4], "on_behalf_of": people[5]}
+        | {"addressees": addressees}
+    ]
+    article = Article.model_validate(data)
+    origin = {"figures": [0], "statements": [0]}
+    checked = CheckedArticle("a", article, "seeds/a.txt", Seed(""), "", origin=origin)
+    names = {actor: actor for actor in _IDS}
+    said = [
+        actor
+        for _, actor, must in _references(checked)
+        if (known is not None and actor not in known)
+        or (must and actor not in article.mentions and actor in names)
+    ]
+    # (every id is in names here, so resolving is exactly having nothing to say)
+    assert _references_resolve(checked, known) == (said == [])

@@ -674,11 +674,34 @@ def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
                 yield (kind, index, "addressees", number), addressee, True
 
 
+def _references_resolve(checked: CheckedArticle, known: set[str] | None) -> bool:
+    """Whether every actor reference is known (or ``known`` is None) and every one that must
+    be mentioned is: then ``_check_references`` has nothing to say of them, which this
+    tells without a location for each. (A mentioned id is known once the mentions are.)"""
+    article = checked.record
+    mentions = article.mentions
+    if known is not None and (
+        (article.publisher and article.publisher not in known) or not known.issuperset(mentions)
+    ):
+        return False
+    for kind, names in _ACTOR_FIELDS.items():
+        for item in getattr(article, kind):
+            for name in names:
+                value = getattr(item, name)
+                if value and value not in mentions:
+                    return False
+            for addressee in item.addressees if isinstance(item, Statement) else ():
+                if addressee not in mentions:
+                    return False
+    return True
+
+
 def _check_references(
     report: _Reporter, checked: CheckedArticle, names: dict[str, str], known: set[str] | None
 ) -> None:
     article = checked.record
-    for loc, actor_id, must_mention in _references(checked):
+    references = () if _references_resolve(checked, known) else _references(checked)
+    for loc, actor_id, must_mention in references:
         if known is not None and actor_id not in known:
             _unknown_actor(report, loc, actor_id, known)
         elif must_mention and actor_id not in article.mentions and actor_id in names:
@@ -688,19 +711,20 @@ def _check_references(
                 f"{dotted(loc)}: {actor_id!r} is not in this article's mentions",
                 f"add to mentions: '{actor_id}: <where the article names {names[actor_id]}>'",
             )
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}
     for kind in _ACTOR_FIELDS:
         for index, item in checked.indexed(kind):
-            where = f"{kind}[{index}]"
             if item.id in seen:
+                first_kind, first_index = seen[item.id]
                 report(
                     (kind, index, "id"),
                     "duplicate-id",
-                    f"{where}.id: {item.id!r} is already the id of {seen[item.id]}",
+                    f"{kind}[{index}].id: {item.id!r} is already the id of "
+                    f"{first_kind}[{first_index}]",
                     "ids are unique within an article, across figures and statements",
                 )
             else:
-                seen[item.id] = where
+                seen[item.id] = (kind, index)
 
 
 def _check_claim_references(
