@@ -194,7 +194,13 @@ def _plain_first(model: type[BaseModel]) -> SchemaValidator:
     matches only values its rule accepts and returns unchanged, and a value it does not
     match goes on to the model's own schema for that field. Only its errors differ (a union
     of both attempts), so a record it refuses is validated again by the model itself, whose
-    errors are the ones reported. About 60 calls into Python fewer per article.
+    errors are the ones reported.
+
+    pydantic-core builds a model node from the class's own validator when that validator
+    is the model alone (no model validator around it): Figure, Reviewed, Exclusion, Period,
+    Actor and Claim keep calling the rules, and the patterns serve Article's and
+    Statement's fields (half the calls of a generated article). Either way the records are
+    the model's.
     """
 
     def plain_first(node: Any) -> Any:
