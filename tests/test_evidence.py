@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from datetime import date
+from pathlib import Path
+
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from chechnya_purges.checks import CheckedArticle, _anchor, _Reporter, numbers_in
+from chechnya_purges.checks import (
+    CheckedArticle,
+    _anchor,
+    _begins_after,
+    _in_digits,
+    _references,
+    _references_resolve,
+    _Reporter,
+    _writes_in_digits,
+    numbers_in,
+)
 from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
+from chechnya_purges.models import Article, date_bounds
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -114,7 +128,7 @@ def test_a_mention_anchors_at_its_first_place_outside_the_excluded_regions(
 
 def _quotations_mark_by_mark(text: str) -> list[tuple[int, int]]:
     """The quotation rule applied to one mark at a time: the reference for
-    ``Seed.quotations``, which takes a quotation on one line in a single step."""
+    ``Seed.quotations``, which takes each quotation in one match of a regular expression."""
     regions: list[tuple[int, int]] = []
     opened: int | None = None
     cursor = 0
@@ -177,3 +191,134 @@ def test_an_ascii_quote_folds_as_the_general_rule_folds_it(text: str) -> None:
     """ASCII quotes take shortcuts (no translation; for printable ones without a double
     space, only the ends stripped): the result is the general rule's."""
     assert fold(text) == _RUNS.sub(" ", text.translate(_TABLE)).strip()
+
+
+@given(
+    text=_SEED_TEXT,
+    quote=st.text(alphabet="ab_é \n'\"-", min_size=1, max_size=6),
+    cuts=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=3),
+)
+def test_a_quote_anchors_at_its_one_place_outside_the_excluded_regions(
+    text: str, quote: str, cuts: list[tuple[int, int]]
+) -> None:
+    """A figure's or statement's quote is settled by its one place in the common case: the
+    answer and the error are those that every place of the quote, all found, decide."""
+    doc, _ = load_yaml("figures:\n- quote: x\n", "data/articles/a.yaml")
+    seed = Seed(text)
+    excluded = [(min(a, b), max(a, b)) for a, b in cuts]
+    checked = CheckedArticle("a", None, "seeds/a.txt", seed, "", excluded=excluded)  # type: ignore[arg-type]
+    report = _Reporter(doc)
+    span = _anchor(report, checked, ("figures", 0, "quote"), quote, None, first=False)
+    places = seed.find(quote)
+    outside = [p for p in places if not any(p.start < e and s < p.end for s, e in excluded)]
+    assert span == (outside[0] if len(outside) == 1 else None)
+    codes = [d.code for d in report.found]
+    if len(outside) == 1:
+        assert codes == []
+    else:
+        kind = "quote-ambiguous" if outside else "quote-excluded" if places else "quote-not-found"
+        assert codes == [kind]
+
+
+@given(text=_SEED_TEXT, data=st.data())
+def test_the_first_or_only_place_is_the_place_find_gives(text: str, data: st.DataObject) -> None:
+    """``first`` and ``only`` answer without listing the places, or not at all: an answer
+    is always ``find``'s. (Quotes are mostly cut from the seed, so that they occur.)"""
+    start = data.draw(st.integers(0, len(text)))
+    quote = data.draw(
+        st.text(alphabet="ab_\u00e9 \n'\"-\u2019\u00a0", max_size=6)
+        | st.integers(start, len(text)).map(lambda end: text[start:end])
+    )
+    seed = Seed(text)
+    places = seed.find(quote)
+    first, only = seed.first(quote), seed.only(quote)
+    assert first is None or first == places[0]
+    assert only is None or places == [only]
+    # and they do answer the common case: one place, on word boundaries
+    if len(places) == 1 and seed.folded.count(fold(quote)) == 1:
+        assert first == only == places[0]
+
+
+_AROUND = st.text(alphabet="0123456789,. a\u0663", max_size=4)
+
+
+@given(
+    st.integers(0, 10**22) | st.sampled_from([0, 1, 10, 100, 1000, 3, 13, 31]),
+    st.lists(st.tuples(_AROUND, st.booleans()), min_size=1, max_size=3),
+)
+@example(10, [("1,", True)])  # a run with a comma: 110
+@example(1, [("", True), ("0", False)])  # a longer run: 10
+@example(3, [("\u0663", True)])  # an Arabic-Indic digit before: 33
+@example(10**20, [("", True)])  # a run too long to be a count
+def test_a_value_is_written_in_digits_when_a_run_of_the_quote_gives_it(
+    value: int, pieces: list[tuple[str, bool]]
+) -> None:
+    """A figure's value is looked for among its quote's digits at once, as a whole run, and
+    only then among every run: the answer is always that of every run (commas inside a run
+    and decimal digits of any script included)."""
+    text = "".join(piece + (str(value) if with_value else "") for piece, with_value in pieces)
+    assert _writes_in_digits(text, value) == (value in _in_digits(text))
+
+
+_DATE_PREFIXES = st.tuples(
+    st.dates(min_value=date(1, 1, 1)), st.sampled_from([4, 7, 10]), st.sampled_from(["", "\n"])
+).map(lambda d: d[0].isoformat()[: d[1]] + d[2])
+
+
+@given(_DATE_PREFIXES, _DATE_PREFIXES)
+@example("2018-07-30", "2018-07-29")
+@example("2018-07-31", "2018-07")
+def test_a_date_begins_after_publication_as_its_first_day_does(value: str, published: str) -> None:
+    """Whole dates are compared as text, any others by their days: the same answer."""
+    latest = date_bounds(published)[2]
+    assert _begins_after(value, published, latest) == (date_bounds(value)[1] > latest)
+
+
+_FIXTURE_ARTICLE = Path(__file__).parent / "fixtures" / "mini" / "data" / "articles"
+_IDS = ["ana-diaz", "rights-groups", "sylvania-government", "nobody", "freedonian-times"]
+# An article whose references all resolve, which each example changes in one place.
+_MENTIONED = ["ana-diaz", "rights-groups", "freedonian-times", "sylvania-government"]
+_PEOPLE = ["freedonian-times", "ana-diaz", None, "rights-groups", None, None]
+_KNOWN = set(_IDS) - {"nobody"}
+
+
+@given(
+    st.lists(st.sampled_from(_IDS), max_size=4, unique=True),
+    st.lists(st.sampled_from([*_IDS, None]), min_size=6, max_size=6),
+    st.lists(st.sampled_from(_IDS), max_size=2),
+    st.sets(st.sampled_from(_IDS)) | st.none(),
+)
+@example(_MENTIONED, ["nobody", "ana-diaz", None, "rights-groups", None, None], [], _KNOWN)
+@example([*_MENTIONED, "nobody"], _PEOPLE, [], _KNOWN)
+@example([*_MENTIONED, "nobody"], ["nobody", "nobody", *_PEOPLE[2:]], [], _KNOWN)
+@example(_MENTIONED[:-1], [*_PEOPLE[:3], "sylvania-government", None, None], [], _KNOWN)
+@example(_MENTIONED, _PEOPLE, ["nobody"], _KNOWN)
+@example(_MENTIONED, _PEOPLE, ["ana-diaz"], _KNOWN)
+def test_references_that_resolve_are_those_the_reference_check_has_nothing_to_say_of(
+    mentioned: list[str], people: list[str | None], addressees: list[str], known: set[str] | None
+) -> None:
+    """``_references_resolve`` lets the article's references go without a location for each:
+    only when checking each of them would report nothing."""
+    text = (_FIXTURE_ARTICLE / "001_freedonia.yaml").read_text(encoding="utf-8")
+    doc, _ = load_yaml(text, "data/articles/001_freedonia.yaml")
+    data = dict(doc.data)
+    data["publisher"] = people[0]
+    data["mentions"] = {actor: "x" for actor in mentioned}
+    data["figures"] = [{**data["figures"][0], "reported_by": people[1], "via": people[2]}]
+    first = {k: v for k, v in data["statements"][0].items() if k not in ("on_behalf_of", "via")}
+    data["statements"] = [
+        {**first, "speaker": people[3] or "nobody", "via": people[4], "on_behalf_of": people[5]}
+        | {"addressees": addressees}
+    ]
+    article = Article.model_validate(data)
+    origin = {"figures": [0], "statements": [0]}
+    checked = CheckedArticle("a", article, "seeds/a.txt", Seed(""), "", origin=origin)
+    names = {actor: actor for actor in _IDS}
+    said = [
+        actor
+        for _, actor, must in _references(checked)
+        if (known is not None and actor not in known)
+        or (must and actor not in article.mentions and actor in names)
+    ]
+    # (every id is in names here, so resolving is exactly having nothing to say)
+    assert _references_resolve(checked, known) == (said == [])

@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ARTICLE, SEED, cached, edit, invoke, plant, position_of, tree
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chechnya_purges.cache import cache_file
 from chechnya_purges.cli import cli
-from chechnya_purges.reader import ARTICLE_BYTES, REGISTRY_BYTES, SEED_BYTES, load_yaml
+from chechnya_purges.reader import (
+    ARTICLE_BYTES,
+    REGISTRY_BYTES,
+    SEED_BYTES,
+    load_yaml,
+    unsafe_path,
+)
 
 ACTORS = "data/actors.yaml"
 SECRET = "CI_TOKEN=hunter2-do-not-print"
@@ -990,3 +999,31 @@ def test_a_registry_with_a_line_separator_is_numbered_one_way(mini: Path) -> Non
     result = invoke(mini, "validate", "--format", "json")
     (unused,) = [p for p in json.loads(result.stdout) if p["code"] == "actor-unused"]
     assert (unused["line"], unused["col"]) == tuple(doc.position((index, "id")))
+
+
+# Paths into a tree of real folders and files, folders and files reached through links, a
+# file where a folder is expected, a FIFO and missing entries.
+_PATHS = ["a/x", "a/d/y", "b/x", "b/d/y", "a/l", "a/f", "a/x/z", "a/d", "c/x", "a/b/x", "e/y"]
+
+
+@given(st.permutations(_PATHS * 2))
+def test_a_folder_found_real_once_in_a_run_is_judged_as_if_looked_at_again(
+    order: list[str],
+) -> None:
+    """validate looks at each folder on the way to its files once per run (``checked``):
+    every path, in any order, is still judged as a path looked at step by step alone."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "a" / "d").mkdir(parents=True)
+        (root / "a" / "x").write_text("x")
+        (root / "a" / "d" / "y").write_text("y")
+        (root / "b").symlink_to("a")
+        (root / "a" / "l").symlink_to("x")
+        (root / "a" / "b").symlink_to("d")
+        (root / "e").symlink_to(root / "a" / "d")
+        os.mkfifo(root / "a" / "f")
+        checked: set[str] = set()
+        for relative in order:
+            alone = unsafe_path(root, relative)
+            assert unsafe_path(root, relative, checked=checked) == alone, relative
+        assert checked == {f"{root}/a", f"{root}/a/d"}

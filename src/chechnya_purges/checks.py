@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -529,6 +530,22 @@ def _in_digits(text: str) -> set[int]:
     return {int(run) for run in runs if len(run) <= 20}
 
 
+def _writes_in_digits(text: str, value: int) -> bool:
+    """Whether ``value`` is in ``_in_digits(text)``, answered without reading every run in
+    the common case: its digits occur with neither a digit (``\\d``: any decimal digit) nor
+    a comma either side, which makes them a whole run of their own."""
+    digits = str(value)
+    at = text.find(digits) if len(digits) <= 20 else -1  # (longer runs are no count)
+    while at != -1:
+        end = at + len(digits)
+        before = text[at - 1] if at else ""
+        after = text[end] if end < len(text) else ""
+        if not (before.isdecimal() or before == "," or after.isdecimal() or after == ","):
+            return True
+        at = text.find(digits, at + 1)
+    return value in _in_digits(text)
+
+
 def numbers_in(text: str) -> set[int]:
     """Every number a passage writes, in digits ("1,000") or words ("two hundred and five",
     "a dozen"), so a figure's value can be checked against its own evidence."""
@@ -569,6 +586,7 @@ def check_article(
     names: dict[str, str],
     known: set[str] | None,
     claims: Mapping[str, ClaimKind | None] | None,
+    checked_folders: set[str] | None = None,
 ) -> tuple[CheckedArticle | None, list[Diagnostic]]:
     """Every cross-record rule of one article; the anchored article when the seed is there.
 
@@ -578,11 +596,14 @@ def check_article(
     registry itself could not be read, which its own error reports. ``claims`` maps every
     claim id of data/claims.yaml to its kind (None for an entry that failed to parse),
     likewise; when the file itself cannot be read (None), the links to it are not checked.
+    ``checked_folders``: the run's folders found real (``reader.unsafe_path``).
     """
     report = _Reporter(doc)
     article_id = Path(doc.path).stem
     seed_path = f"seeds/{article_id}.txt"
-    raw, problems = read_input(root, seed_path, SEED_BYTES, if_present=True)
+    raw, problems = read_input(
+        root, seed_path, SEED_BYTES, if_present=True, checked=checked_folders
+    )
     if raw is None and not problems:
         report(
             (),
@@ -653,11 +674,34 @@ def _references(checked: CheckedArticle) -> Iterator[tuple[Key, str, bool]]:
                 yield (kind, index, "addressees", number), addressee, True
 
 
+def _references_resolve(checked: CheckedArticle, known: set[str] | None) -> bool:
+    """Whether every actor reference is known (or ``known`` is None) and every one that must
+    be mentioned is: then ``_check_references`` has nothing to say of them, which this
+    tells without a location for each. (A mentioned id is known once the mentions are.)"""
+    article = checked.record
+    mentions = article.mentions
+    if known is not None and (
+        (article.publisher and article.publisher not in known) or not known.issuperset(mentions)
+    ):
+        return False
+    for kind, names in _ACTOR_FIELDS.items():
+        for item in getattr(article, kind):
+            for name in names:
+                value = getattr(item, name)
+                if value and value not in mentions:
+                    return False
+            for addressee in item.addressees if isinstance(item, Statement) else ():
+                if addressee not in mentions:
+                    return False
+    return True
+
+
 def _check_references(
     report: _Reporter, checked: CheckedArticle, names: dict[str, str], known: set[str] | None
 ) -> None:
     article = checked.record
-    for loc, actor_id, must_mention in _references(checked):
+    references = () if _references_resolve(checked, known) else _references(checked)
+    for loc, actor_id, must_mention in references:
         if known is not None and actor_id not in known:
             _unknown_actor(report, loc, actor_id, known)
         elif must_mention and actor_id not in article.mentions and actor_id in names:
@@ -667,19 +711,20 @@ def _check_references(
                 f"{dotted(loc)}: {actor_id!r} is not in this article's mentions",
                 f"add to mentions: '{actor_id}: <where the article names {names[actor_id]}>'",
             )
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}
     for kind in _ACTOR_FIELDS:
         for index, item in checked.indexed(kind):
-            where = f"{kind}[{index}]"
             if item.id in seen:
+                first_kind, first_index = seen[item.id]
                 report(
                     (kind, index, "id"),
                     "duplicate-id",
-                    f"{where}.id: {item.id!r} is already the id of {seen[item.id]}",
+                    f"{kind}[{index}].id: {item.id!r} is already the id of "
+                    f"{first_kind}[{first_index}]",
                     "ids are unique within an article, across figures and statements",
                 )
             else:
-                seen[item.id] = where
+                seen[item.id] = (kind, index)
 
 
 def _check_claim_references(
@@ -767,6 +812,12 @@ def _anchor(
     places after it are never searched for (a name can occur many times in its article).
     """
     seed = checked.seed
+    if occurrence is None:
+        # The common case, settled without a list of places: the place ``find`` would
+        # give first, or its one place, outside the excluded regions.
+        span = seed.first(quote) if first else seed.only(quote)
+        if span is not None and not _overlaps(span, checked.excluded):
+            return span
     if first and occurrence is None:
         spans = []
         for span in seed.spans(quote):
@@ -879,12 +930,22 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
             checked.reviewed.append(span)
 
 
+def _begins_after(value: str, published: str, latest: date) -> bool:
+    """Whether the first day of a date (an ISO 8601 prefix the models accepted) is after
+    ``latest``, the last day of ``published``. Two whole dates, the common case, compare
+    as text: written YYYY-MM-DD, their order is the calendar's."""
+    if len(value) == len(published) == 10 and value <= published:
+        return False
+    return date_bounds(value)[1] > latest
+
+
 def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:
     article = checked.record
-    latest = date_bounds(article.published)[2]
+    published = article.published
+    latest = date_bounds(published)[2]
 
     def not_after(loc: Key, value: str | None) -> None:
-        if value and date_bounds(value)[1] > latest:
+        if value and _begins_after(value, published, latest):
             report(
                 loc,
                 "date-after-publication",
@@ -906,7 +967,9 @@ def _check_dates(report: _Reporter, checked: CheckedArticle) -> None:
 def _check_figure(report: _Reporter, index: int, figure: Figure) -> None:
     loc = ("figures", index, "value")
     # numbers_in's two halves, the words read only when the digits do not give the value.
-    if figure.value not in _in_digits(figure.quote) and figure.value not in _in_words(figure.quote):
+    if not _writes_in_digits(figure.quote, figure.value) and figure.value not in _in_words(
+        figure.quote
+    ):
         report(
             loc,
             "figure-value",

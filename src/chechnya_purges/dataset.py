@@ -309,12 +309,18 @@ Outcome = tuple[list[Diagnostic], Any, _Uses]
 Prepare = Callable[["CheckedArticle"], Any]
 
 
-def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) -> Outcome:
+def check_file(
+    registry: _Registry,
+    path: Path,
+    prepare: Prepare | None = None,
+    checked_folders: set[str] | None = None,
+) -> Outcome:
     """One article file read, parsed and checked: its problems, ``prepare`` of the checked
     article (when given and the article has no error), and what it uses of the shared files
     (for the unused and cross-article checks). ``prepare`` runs where the check ran, in a
     worker process when there are many articles, so that what comes back is only what the
-    caller needs."""
+    caller needs. ``checked_folders``: the folders this run (this process of it) has found
+    real on the way to its files (``reader.unsafe_path``)."""
     from .checks import check_article, claim_links
     from .parse import parse_article
 
@@ -329,7 +335,7 @@ def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) 
             "use letters, digits, '-', '_' and '.', as the seed's file name does",
         )
         return [problem], None, _Uses(set())
-    doc, problems = read_yaml(registry.root, display, ARTICLE_BYTES)
+    doc, problems = read_yaml(registry.root, display, ARTICLE_BYTES, checked=checked_folders)
     if {d.code for d in problems} & _FATAL:
         return problems, None, _Uses(set())
     article, origin, found = parse_article(doc)
@@ -338,7 +344,7 @@ def check_file(registry: _Registry, path: Path, prepare: Prepare | None = None) 
         return problems, None, _Uses(set())
     known = None if registry.broken else registry.known
     checked, found = check_article(
-        doc, article, origin, registry.root, registry.names, known, registry.claims
+        doc, article, origin, registry.root, registry.names, known, registry.claims, checked_folders
     )
     used = _Uses(set(article.mentions) | ({article.publisher} if article.publisher else set()))
     if checked is not None:
@@ -355,12 +361,14 @@ PARALLEL_FROM = 200
 
 
 def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
-    _WORKER.update(registry=registry, prepare=prepare)
+    # A worker lives for one run: the folders it finds real are this run's.
+    _WORKER.update(registry=registry, prepare=prepare, folders=set())
     follow_parent()
 
 
 def _check_in_worker(paths: list[Path]) -> list[Outcome]:
-    return [check_file(_WORKER["registry"], path, _WORKER["prepare"]) for path in paths]
+    registry, prepare, folders = _WORKER["registry"], _WORKER["prepare"], _WORKER["folders"]
+    return [check_file(registry, path, prepare, folders) for path in paths]
 
 
 # Articles handed to a worker at once, and (for build) batches in flight per worker: enough
@@ -382,7 +390,8 @@ def _check_all(
     """
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        return (check_file(registry, path, prepare) for path in paths)
+        folders: set[str] = set()
+        return (check_file(registry, path, prepare, folders) for path in paths)
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

@@ -42,16 +42,16 @@ def _translate(text: str) -> str:
 
 _RUNS = re.compile(r"  +")
 _EXTRA_SPACES = re.compile(r" ( +)")
-_OPENING = "\u201c\u201e"
-_CLOSING = "\u201d"
-# A mark, or a whole quotation on one line: an opening curly mark, no other mark or line
-# break, and a closing one (most quotations of an article, each settled in one step). One
-# class first, so that the regex engine skips to a mark as fast as it does for a class alone.
-_MARKS = re.compile(
-    '[\u201c\u201e\u201d"](?:(?<=[\u201c\u201e])[^\u201c\u201e\u201d"\n]*+[\u201d"])?'
+# A quotation, in one match: an opening mark (a straight one too); then any text but a line
+# break or a closing mark, where an opening mark is only text and a line break is text when
+# the next paragraph reopens the quotation with a mark; then its end: a closing mark, a
+# line break with the spaces after it (a paragraph that does not reopen it), or the end of
+# the seed. Possessive runs: every step is forced, nothing is retried.
+_QUOTATION = re.compile(
+    '[\u201c\u201e"]'
+    '(?:[^\u201c\u201e\u201d"\n]++|[\u201c\u201e]|\n\\s*+(?=[\u201c\u201e"]))*+'
+    '(?:[\u201d"]|\n\\s*+|\\Z)'
 )
-_BREAK = re.compile(r"\n\s*")
-_REOPENING = ("\u201c", "\u201e", '"')
 
 
 def fold(text: str) -> str:
@@ -137,28 +137,53 @@ class Seed:
         needle = fold(quote)
         if not needle:
             return
-        # The hot loop of validation (every quote of every article): lookups kept local.
-        folded, text, at_list, shifts = self.folded, self.text, self._at, self._shift
-        last_char, size, inside_word = len(needle) - 1, len(text), _TWO_WORD_CHARS.match
-        bisect_right = bisect.bisect_right
+        folded, size, span = self.folded, len(needle), self._span
         at = folded.find(needle)
         while at != -1:
-            start = at + shifts[bisect_right(at_list, at) - 1]
-            end = at + last_char
-            end += shifts[bisect_right(at_list, end) - 1] + 1
-            # The characters either side of the match: the common case (a space or a
-            # mark) settles each test before the regex runs.
-            before = text[start - 1] if start else ""
-            after = text[end] if end < size else ""
-            if not (
-                ((before.isalnum() or before == "_") and inside_word(text, start - 1))
-                or ((after.isalnum() or after == "_") and inside_word(text, end - 1))
-                # (no character below U+0300 extends another: the common case stays cheap)
-                or (after >= "\u0300" and _extends(after))
-                or (text[start] >= "\u0300" and _extends(text[start]))
-            ):
-                yield Span(start, end, text[start:end])
+            found = span(at, size)
+            if found is not None:
+                yield found
             at = folded.find(needle, at + 1)
+
+    def first(self, quote: str) -> Span | None:
+        """The first place of the quote in the folded seed, if it is on word boundaries:
+        ``find``'s first place whenever it is not None. None says nothing (the quote may
+        not occur, or its first place be inside a word): the caller then asks ``find``."""
+        needle = fold(quote)
+        at = self.folded.find(needle) if needle else -1
+        return None if at == -1 else self._span(at, len(needle))
+
+    def only(self, quote: str) -> Span | None:
+        """The place of a quote that occurs once in the folded seed, on word boundaries:
+        ``find``'s one place whenever it is not None. None says nothing (the quote may not
+        occur, occur more than once, or be inside a word): the caller then asks ``find``."""
+        needle = fold(quote)
+        folded = self.folded
+        at = folded.find(needle) if needle else -1
+        if at == -1 or folded.find(needle, at + 1) != -1:
+            return None
+        return self._span(at, len(needle))
+
+    def _span(self, at: int, size: int) -> Span | None:
+        """The seed's own span of ``[at, at + size)`` of the folded text, unless it starts
+        or ends inside a word or a grapheme. The hot path of validation (every quote of
+        every article): the common case (a space or a mark either side) settles each test
+        before any regex runs."""
+        text, at_list, shifts = self.text, self._at, self._shift
+        start = at + shifts[bisect.bisect_right(at_list, at) - 1]
+        end = at + size - 1
+        end += shifts[bisect.bisect_right(at_list, end) - 1] + 1
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if (
+            ((before.isalnum() or before == "_") and _TWO_WORD_CHARS.match(text, start - 1))
+            or ((after.isalnum() or after == "_") and _TWO_WORD_CHARS.match(text, end - 1))
+            # (no character below U+0300 extends another: the common case stays cheap)
+            or (after >= "\u0300" and _extends(after))
+            or (text[start] >= "\u0300" and _extends(text[start]))
+        ):
+            return None
+        return Span(start, end, text[start:end])
 
     def closest(self, quote: str) -> tuple[int, str]:
         """The passage that shares the longest start or end with the quote, and its line:
@@ -206,47 +231,10 @@ class Seed:
 
         A quotation that runs over several paragraphs reopens each paragraph with an opening
         mark and closes once; a paragraph that does not reopen ends an unclosed quotation, so
-        one stray mark cannot make the rest of the article count as quoted.
+        one stray mark cannot make the rest of the article count as quoted. A closing mark
+        outside any quotation is ignored.
         """
-        regions: list[tuple[int, int]] = []
-        opened: int | None = None
-        text = self.text
-        cursor = 0  # how far paragraph breaks have been looked at
-
-        def unreopened_break(until: int) -> int | None:
-            """Where a paragraph break before ``until`` ends the open quotation, if one does."""
-            nonlocal cursor
-            while (newline := text.find("\n", cursor, until)) != -1:
-                found = _BREAK.match(text, newline)
-                cursor = found.end() if found else newline + 1
-                if text[cursor : cursor + 1] not in _REOPENING:
-                    return cursor
-            return None
-
-        # Only the marks are visited; line breaks matter only while a quotation is open.
-        for mark in _MARKS.finditer(text):
-            index, end = mark.span()
-            if opened is not None and (closed := unreopened_break(index)) is not None:
-                regions.append((opened, closed))
-                opened = None
-            if end - index > 1:
-                # A whole quotation on one line: it opens here, or continues an open one,
-                # and closes at its last mark.
-                regions.append((index if opened is None else opened, end))
-                opened = None
-                cursor = end
-                continue
-            char = text[index]
-            if char in _OPENING or (char == '"' and opened is None):
-                if opened is None:
-                    opened = index
-            elif opened is not None:
-                regions.append((opened, index + 1))
-                opened = None
-            cursor = index + 1
-        if opened is not None:
-            regions.append((opened, unreopened_break(len(text)) or len(text)))
-        return regions
+        return [match.span() for match in _QUOTATION.finditer(self.text)]
 
     def quotations(self) -> list[tuple[int, int]]:
         """Every region inside double quotation marks, marks included, in seed order."""

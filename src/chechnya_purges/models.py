@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "CONTROL",
+    "PLAIN",
     "Act",
     "Actor",
     "ActorKind",
@@ -515,6 +517,21 @@ def _valid_date_prefix(value: str) -> str:
             "invalid_date", "{value} is not a day of the calendar", {"value": shown}
         )
     return value
+
+
+# Patterns for the values nearly every record holds, which pydantic-core can check in Rust
+# without a call into Python per value (parse.py validates with them first): each matches
+# only values its rule accepts and returns unchanged, and anything else goes to the rule. Text
+# with a plain first character (printable ASCII but a formula start, a Latin-1 letter, a
+# typographic quotation mark) and no control character; a date of 1000-2999 with a day that
+# its month has in every year.
+_PLAIN_TEXT = f"^[!-*,.-<>?A-~\u00c0-\u00ff\u2018-\u201f][^{_CONTROLS}]*$"
+_PLAIN_DATE = (
+    r"^[12][0-9]{3}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|1[0-9]|2[0-8]))?"
+    r"|-(?:0[13-9]|1[0-2])-(?:29|30)|-(?:0[13578]|1[02])-31)?$"
+)
+# Each value rule with the pattern of its plain values.
+PLAIN: dict[Callable[[str], str], str] = {_safe_text: _PLAIN_TEXT, _valid_date_prefix: _PLAIN_DATE}
 
 
 Text = Annotated[

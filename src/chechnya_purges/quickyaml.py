@@ -16,6 +16,7 @@ The typing rule of plain scalars, which both readers apply, is defined here (``t
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 __all__ = ["DECLINED", "SAFE_INTEGER", "NumberTooLarge", "read", "typed"]
@@ -39,9 +40,12 @@ _UNUSUAL = re.compile(
 )
 # The usual characters of an ASCII file: deleting them from its bytes leaves the unusual ones.
 _USUAL_ASCII = b"\n" + bytes(range(0x20, 0x7F))
-# Every line: its indent, a sequence dash, a "key:" and the rest (one pass over the file).
-# Keys are short words: libyaml refuses a key of over 1,024 characters.
-_LINE = re.compile(r"^( *)(- +|-$)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$))?(.*)$", re.M)
+# Every line: its indent, a sequence dash, a "key:" and the rest (one pass over the file,
+# which ends with a line break). Keys are short words: libyaml refuses a key of over 1,024
+# characters. Possessive runs: no part of a line can be read in two ways, so none is retried.
+_LINE = re.compile(
+    r"( *+)(- ++|-(?=\n))?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}+):(?: ++|(?=\n)))?([^\n]*+)\n"
+)
 # Possessive (*+): a run of plain characters never gives any back, so a line without its
 # closing quote fails at once instead of retrying at every shorter run.
 _DQ_END = re.compile(r'([^"\\]*+(?:\\["\\/][^"\\]*+)*+)"')
@@ -97,11 +101,24 @@ def _after(text: str) -> None:
 
 class _Reader:
     def __init__(self, text: str):
-        self.raw = text.split("\n")
+        self.text = text
         self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
         self.at = 0
         self.depth = 0
         self.keys: dict[str, str] = {}
+
+    @cached_property
+    def raw(self) -> list[str]:
+        """The lines as written, for the few that ``tokens`` cannot give back whole."""
+        return self.text.split("\n")
+
+    def line(self, at: int) -> str:
+        """Line ``at`` as written: from its tokens when it has no dash or key (a line of a
+        quoted scalar usually), else from ``raw``."""
+        spaces, dash, key, rest = self.tokens[at]
+        if dash or key:
+            return self.raw[at]
+        return spaces + rest if spaces else rest
 
     def skip(self) -> tuple[int, str, str] | None:
         """The next line with content: its column, dash and key (blank and comment lines
@@ -278,11 +295,11 @@ class _Reader:
         if _DQ_LINE.fullmatch(first) is None or first.endswith("\\"):
             raise _Decline
         parts, breaks = [first.rstrip(" ")], 0
-        at = self.at
+        at, count = self.at, len(self.tokens)
         while True:
-            if at >= len(self.raw):
+            if at >= count:
                 raise _Decline
-            line = self.raw[at]
+            line = self.line(at)
             at += 1
             if line.startswith(("---", "...")):
                 raise _Decline

@@ -311,26 +311,37 @@ def _what(mode: int) -> str:
 
 
 def unsafe_path(
-    root: Path, relative: str, *, folder: bool = False
+    root: Path, relative: str, *, folder: bool = False, checked: set[str] | None = None
 ) -> tuple[bool, Diagnostic | None]:
     """Whether ``root/relative`` exists, and why it may not be read if it may not.
 
     Every step from the root is looked at with ``lstat``, which opens nothing and follows
     no link: a symbolic link anywhere on the way, or a final entry that is not a regular
     file (a real folder, with ``folder``), is refused before anything is read from it.
+
+    ``checked`` holds the folders on the way that this run has already found to be real
+    folders: they are not looked at again (the same few are on the way to every article and
+    seed), and each folder found real is added. The threat is a hostile file committed to the
+    dataset, which is on disk before the run starts, not a process swapping folders for
+    links while it runs; a file itself is always looked at, and opened without following a
+    link (``read_input``). A set lives for one run: never across runs, nor in a cache.
     """
     path = str(root)
     parts = relative.split("/")
     for number, part in enumerate(parts, 1):
         path += "/" + part  # strings, not Paths: this runs for every file of every run
+        last = number == len(parts)
+        if checked is not None and not last and path in checked:
+            continue
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
             return False, None
         except OSError as exc:
             return True, _unreadable(relative, exc)
-        last = number == len(parts)
         if stat.S_ISREG(mode) if last and not folder else stat.S_ISDIR(mode):
+            if checked is not None and not last:
+                checked.add(path)
             continue
         if last:
             what = "a file, not a folder" if folder and stat.S_ISREG(mode) else _what(mode)
@@ -365,7 +376,12 @@ def _unreadable(relative: str, exc: OSError) -> Diagnostic:
 
 
 def read_input(
-    root: Path, relative: str, limit: int, *, if_present: bool = False
+    root: Path,
+    relative: str,
+    limit: int,
+    *,
+    if_present: bool = False,
+    checked: set[str] | None = None,
 ) -> tuple[bytes | None, list[Diagnostic]]:
     """The bytes of an input file of the dataset, or the one diagnostic why not.
 
@@ -373,9 +389,9 @@ def read_input(
     after the check cannot hang the run), checked again on the open descriptor, and read no
     further than its bound. With ``if_present``, a file that does not exist gives no bytes
     and no diagnostic, for a caller that reports its absence in words of its own (without
-    looking at the path twice).
+    looking at the path twice). ``checked``: the run's folders found real (``unsafe_path``).
     """
-    exists, problem = unsafe_path(root, relative)
+    exists, problem = unsafe_path(root, relative, checked=checked)
     if problem is not None:
         return None, [problem]
     if not exists:
@@ -449,7 +465,9 @@ def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Diagnostic]]
     return text.removeprefix("\ufeff"), []
 
 
-def read_yaml(root: Path, relative: str, limit: int) -> tuple[Document, list[Diagnostic]]:
+def read_yaml(
+    root: Path, relative: str, limit: int, *, checked: set[str] | None = None
+) -> tuple[Document, list[Diagnostic]]:
     """One YAML input file of the dataset as a located document, with every problem the
     reader found.
 
@@ -457,7 +475,7 @@ def read_yaml(root: Path, relative: str, limit: int) -> tuple[Document, list[Dia
     syntax error has ``data`` None; other problems leave the rest of the data usable, so one
     run reports everything.
     """
-    raw, problems = read_input(root, relative, limit)
+    raw, problems = read_input(root, relative, limit, checked=checked)
     if raw is None:
         return Document(relative), problems
     text, problems = decode_text(raw, relative)
