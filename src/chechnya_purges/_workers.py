@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["WorkLost", "apart", "follow_parent", "forking"]
+__all__ = ["WorkLost", "apart", "follow_parent", "forking", "held"]
 
 R = TypeVar("R")
 
@@ -48,6 +48,14 @@ def _exit_with_parent(parent: int) -> None:
 def forking() -> Iterator[None]:
     """Hold Ctrl-C while workers are started (a pool starts them at its first task), so
     that none receives it before it ignores it. The parent gets it as soon as they run."""
+    with held():
+        yield
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold Ctrl-C for the length of the block, and raise it as the block ends: for a step
+    that must not be cut in two (a folder made and not yet known, or half removed)."""
     hold = hasattr(signal, "pthread_sigmask")
     if hold:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})

@@ -8,7 +8,8 @@ problems, 2 on bad usage.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -389,6 +390,46 @@ def _stage(root: Path, folder: Path) -> _Staged:
     return problems, (files, state, _summary(dataset)), []
 
 
+class _InsideDataset(Exception):
+    """The system's temporary folder is inside the dataset."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@contextmanager
+def _scratch(root: Path) -> Iterator[Path]:
+    """A folder of the system's temporary folder (TMPDIR) for check's own copy of the
+    package, removed however check ends.
+
+    A temporary folder inside the dataset is refused before anything is made in it: what
+    check writes there would be read back as the dataset's own files (an extra output
+    under build/, a folder among the articles).
+    """
+    import shutil
+    import tempfile
+
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if temporary.is_relative_to(root.resolve()):
+        raise _InsideDataset(
+            Diagnostic(
+                temporary.relative_to(root.resolve()).as_posix() or ".",
+                1,
+                1,
+                "output-unwritable",
+                f"the temporary folder ({temporary}) is inside the dataset, where what check "
+                "writes would be taken for the dataset's own files",
+                "name a temporary folder outside the dataset in TMPDIR",
+            )
+        )
+    folder = Path(tempfile.mkdtemp(prefix="chechnya-purges-check-", dir=temporary))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @cli.command()
 @_command
 def check(root: Path, fmt: str) -> int:
@@ -403,17 +444,15 @@ def check(root: Path, fmt: str) -> int:
     Example:
         $ chechnya-purges check
     """
-    import tempfile
-
     from ._workers import apart
     from .compat import release_problems
     from .conform import conform, drift
 
     try:
-        with tempfile.TemporaryDirectory(prefix="chechnya-purges-check-") as scratch:
+        with _scratch(root) as scratch:
             # Written as build writes it, a piece at a time and in a process apart, then
             # compared a block at a time: check's memory stays flat whatever the corpus.
-            problems, written, unversioned = apart(_stage, root, Path(scratch))
+            problems, written, unversioned = apart(_stage, root, scratch)
             if written is None:
                 return _emit(problems + unversioned, fmt)
             files, state, built = written
@@ -421,6 +460,8 @@ def check(root: Path, fmt: str) -> int:
             found = drift(root, files)
             if not found:
                 found = conform(root)
+    except _InsideDataset as exc:
+        return _emit([exc.problem], fmt)
     except OSError as exc:  # the system's temporary folder, full or unusable
         raise click.ClickException(
             f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
