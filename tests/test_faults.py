@@ -318,26 +318,50 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     assert tree(built) == before
 
 
-def test_a_full_temporary_folder_during_check_is_one_error_and_changes_nothing(
-    built: Path,
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_full_temporary_folder_during_check_is_one_diagnostic_and_changes_nothing(
+    built: Path, tmp_path: Path, fmt: str
 ) -> None:
     """check writes the package it compares into the system's temporary folder: one that
-    refuses is said in one line that names the way out, and the dataset is untouched."""
+    refuses is one diagnostic on that folder, in the format asked for (a tool reading
+    --format json gets a document), that names the way out; the dataset is untouched."""
     before = tree(built)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = subprocess.run(
-        command(built, "check"),
+        [*command(built, "check"), "--format", fmt],
         capture_output=True,
         text=True,
         check=False,
         preexec_fn=lambda: _file_size_limit(100),
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     assert result.returncode == 1, result.stderr
-    assert result.stdout == ""
-    assert re.fullmatch(
-        r"Error: cannot check the package: File too large \(\S+\); free space in the "
-        r"temporary folder, or name another in TMPDIR\n",
-        result.stderr,
-    ), result.stderr
+    assert "Traceback" not in result.stderr
+    message = "cannot write check's copy of the package in the temporary folder: File too large"
+    hint = "free space in the temporary folder, or name another in TMPDIR; the dataset is unchanged"
+    if fmt == "json":
+        assert json.loads(result.stdout) == [
+            {
+                "path": str(scratch),
+                "line": 1,
+                "col": 1,
+                "code": "output-unwritable",
+                "message": message,
+                "hint": hint,
+                "severity": "error",
+            }
+        ]
+    elif fmt == "github":
+        assert result.stdout == (
+            f"::error file={scratch},line=1,col=1,title=output-unwritable::{message} "
+            f"(hint: {hint})\n"
+        )
+    else:
+        assert result.stdout == (
+            f"{scratch}:1:1: error[output-unwritable] {message}\n  hint: {hint}\n"
+        )
+    assert os.listdir(scratch) == []
     assert tree(built) == before
 
 

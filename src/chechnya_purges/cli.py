@@ -430,6 +430,23 @@ def _scratch(root: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _scratch_unwritable(exc: OSError) -> Diagnostic:
+    """A temporary folder that refuses check's copy of the package (full, read-only, gone)
+    as one diagnostic on that folder, printed in the format asked for like any other: a
+    tool reading --format json gets a document, not an empty output."""
+    import tempfile
+
+    return Diagnostic(
+        tempfile.tempdir or os.environ.get("TMPDIR") or ".",
+        1,
+        1,
+        "output-unwritable",
+        f"cannot write check's copy of the package in the temporary folder: "
+        f"{exc.strerror or one_line(str(exc))}",
+        "free space in the temporary folder, or name another in TMPDIR; the dataset is unchanged",
+    )
+
+
 @cli.command()
 @_command
 def check(root: Path, fmt: str) -> int:
@@ -463,10 +480,7 @@ def check(root: Path, fmt: str) -> int:
     except _InsideDataset as exc:
         return _emit([exc.problem], fmt)
     except OSError as exc:  # the system's temporary folder, full or unusable
-        raise click.ClickException(
-            f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
-            "free space in the temporary folder, or name another in TMPDIR"
-        ) from exc
+        return _emit([_scratch_unwritable(exc)], fmt)
     found += release_problems(root, state)
     status = _emit(problems + found, fmt)
     if status == 0:
