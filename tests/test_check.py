@@ -4,11 +4,13 @@ was, and nothing of check's own left in the temporary folder."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,38 @@ def test_a_temporary_folder_inside_the_dataset_is_refused(built: Path, fmt: str)
     assert "temporary folder" in str(problem["message"])
     assert "inside the dataset" in str(problem["message"])
     assert tree(built) == before
+
+
+@contextlib.contextmanager
+def bound(source: str, target: Path) -> Iterator[None]:
+    """``source`` mounted over ``target`` (root, with mount rights, only)."""
+    done = subprocess.run(
+        ["mount", "--bind", source, str(target)], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip("needs the right to mount (root in a private mount namespace)")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_committed_output_that_opens_but_cannot_be_read_is_one_drift(
+    built: Path, tmp: Path, fmt: str
+) -> None:
+    """Permissions stop no one running as root, but a failing disk does: a file whose reads
+    fail (here another process's memory, which reads at offset 0 as an I/O error) is named,
+    not taken for a full temporary folder."""
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        with bound(f"/proc/{sleeper.pid}/mem", built / "build/mentions.csv"):
+            result = check(built, tmp, "--format", fmt)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    problem = one_problem(result, fmt)
+    assert problem["path"] == "build/mentions.csv"
+    assert problem["code"] == "drift"
+    assert problem["message"] == "cannot be read: Input/output error"
+    assert os.listdir(tmp) == []

@@ -544,15 +544,28 @@ def _common_length(old: bytes, new: bytes) -> int:
     return low
 
 
+class _Unreadable(Exception):
+    """The first of two streams compared failed to read: a committed output on a failing
+    disk, which is the dataset's problem to name, not the temporary folder's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or type(error).__name__)
+
+
 def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
     """The line of the first byte at which two streams differ, or None if they are the same.
 
     Read a megabyte at a time: an output is compared whatever its size (the nested JSON of a
     large corpus, or a committed file a pull request made huge) without holding it whole.
+    A failed read of ``old`` is raised as ``_Unreadable``, of ``new`` as itself.
     """
     lines = 1
     while True:
-        old_block, new_block = old.read(BLOCK), new.read(BLOCK)
+        try:
+            old_block = old.read(BLOCK)
+        except OSError as exc:
+            raise _Unreadable(exc) from exc
+        new_block = new.read(BLOCK)
         if old_block != new_block:
             shared = _common_length(old_block, new_block)
             return lines + old_block.count(b"\n", 0, shared)
@@ -582,8 +595,12 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
             reason = f"cannot be read: {exc.strerror or type(exc).__name__}"
             problems.append(Diagnostic(relative, 1, 1, "drift", reason, _FIX))
             continue
-        with committed, opened(files, relative) as built:
-            line = _first_difference(committed, built)
+        try:
+            with committed, opened(files, relative) as built:
+                line = _first_difference(committed, built)
+        except _Unreadable as exc:  # opened, but its reads fail (a failing disk)
+            problems.append(Diagnostic(relative, 1, 1, "drift", f"cannot be read: {exc}", _FIX))
+            continue
         if line is not None:
             problems.append(
                 Diagnostic(
