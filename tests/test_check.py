@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,4 +113,32 @@ def test_a_committed_output_that_opens_but_cannot_be_read_is_one_drift(
     assert problem["path"] == "build/mentions.csv"
     assert problem["code"] == "drift"
     assert problem["message"] == "cannot be read: Input/output error"
+    assert os.listdir(tmp) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("file", "build is a file, not a folder; only files inside the dataset"),
+        ("missing", "is missing"),
+        ("link", "build is a symbolic link; only files inside the dataset"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_folder_of_outputs_that_is_not_a_folder_is_one_problem(
+    built: Path, tmp: Path, change: str, message: str, fmt: str
+) -> None:
+    """build/ committed as a file, a link, or not at all is one problem on build, not one
+    on each of the ten files it should hold (each saying build 'is not a regular file')."""
+    shutil.rmtree(built / "build")
+    if change == "file":
+        (built / "build").write_text("not a folder\n", encoding="utf-8")
+    elif change == "link":
+        (built / "build").symlink_to(tmp)
+    before = tree(built)
+    problem = one_problem(check(built, tmp, "--format", fmt), fmt)
+    assert problem["path"] == "build"
+    assert problem["code"] == "drift"
+    assert str(problem["message"]).startswith(message), problem["message"]
+    assert tree(built) == before
     assert os.listdir(tmp) == []

@@ -574,14 +574,36 @@ def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
         lines += old_block.count(b"\n")
 
 
+def _folder_problem(root: Path, folder: str) -> Diagnostic | None:
+    """Why a folder of outputs cannot hold them, if it cannot: missing, or not a folder."""
+    exists, unsafe = unsafe_path(root, folder, folder=True)
+    if unsafe is not None:
+        return Diagnostic(folder, 1, 1, "drift", unsafe.message, _FIX)
+    if not exists:
+        return Diagnostic(folder, 1, 1, "drift", "is missing", _FIX)
+    return None
+
+
 def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
     """Each committed output that differs from what ``build`` would write, by name.
 
     A committed output may come from a pull request: one that is a link, or is reached
     through one, or is not a regular file, is reported as such and never read (it could
-    point outside the dataset, or at a device)."""
-    problems = []
+    point outside the dataset, or at a device). A folder of outputs that is missing, or is
+    not a folder (``build`` committed as a file or a link), is one problem on the folder,
+    not one on each file it should hold."""
+    problems: list[Diagnostic] = []
+    folders: dict[str, Diagnostic | None] = {}
     for relative in files:
+        parts = relative.split("/")[:-1]
+        prefixes = ["/".join(parts[:number]) for number in range(1, len(parts) + 1)]
+        for parent in prefixes:
+            if parent not in folders:
+                folders[parent] = problem = _folder_problem(root, parent)
+                if problem is not None:
+                    problems.append(problem)
+        if any(folders[parent] is not None for parent in prefixes):
+            continue
         exists, unsafe = unsafe_path(root, relative)
         if unsafe is not None:
             problems.append(Diagnostic(relative, 1, 1, "drift", unsafe.message, _FIX))
