@@ -142,3 +142,39 @@ def test_a_folder_of_outputs_that_is_not_a_folder_is_one_problem(
     assert str(problem["message"]).startswith(message), problem["message"]
     assert tree(built) == before
     assert os.listdir(tmp) == []
+
+
+# check with Ctrl-C arriving at the worst instants: just as its folder is made, before
+# anything knows of it, and just as the removal of that folder begins.
+INTERRUPTED = """
+import os, shutil, signal, sys, tempfile
+from chechnya_purges import cli
+where = sys.argv.pop(1)
+real = {"making": tempfile.mkdtemp, "removing": shutil.rmtree}[where]
+def interrupted(*args, **kwargs):
+    if where == "removing":
+        os.kill(os.getpid(), signal.SIGINT)
+    done = real(*args, **kwargs)
+    if where == "making":
+        os.kill(os.getpid(), signal.SIGINT)
+    return done
+setattr(tempfile if where == "making" else shutil, real.__name__, interrupted)
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("where", ["making", "removing"])
+def test_ctrl_c_as_checks_folder_is_made_or_removed_leaves_nothing(
+    built: Path, tmp: Path, where: str
+) -> None:
+    """Ctrl-C is held while the folder is made and while it is removed, and raised after:
+    an interrupted check leaves nothing in the temporary folder. (Only SIGKILL, which
+    nothing can catch, can leave a chechnya-purges-check-* folder behind.)"""
+    before = tree(built)
+    script = INTERRUPTED.replace("sys.argv.pop(1)", repr(where))
+    result = check(built, tmp, script=script)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == "Aborted!", result.stderr
+    assert os.listdir(tmp) == []
+    assert tree(built) == before

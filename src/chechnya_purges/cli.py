@@ -410,6 +410,8 @@ def _scratch(root: Path) -> Iterator[Path]:
     import shutil
     import tempfile
 
+    from ._workers import held
+
     temporary = Path(tempfile.gettempdir()).resolve()
     if temporary.is_relative_to(root.resolve()):
         raise _InsideDataset(
@@ -423,11 +425,19 @@ def _scratch(root: Path) -> Iterator[Path]:
                 "name a temporary folder outside the dataset in TMPDIR",
             )
         )
-    folder = Path(tempfile.mkdtemp(prefix="chechnya-purges-check-", dir=temporary))
+    # Ctrl-C is held while the folder is made and while it is removed, and raised after
+    # either: an interrupted check leaves nothing behind. Only a check killed outright
+    # (SIGKILL, out of memory) can leave a chechnya-purges-check-* folder, which nothing
+    # reads and anyone may delete.
+    folder = None
     try:
+        with held():
+            folder = Path(tempfile.mkdtemp(prefix="chechnya-purges-check-", dir=temporary))
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            with held():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _scratch_unwritable(exc: OSError) -> Diagnostic:
