@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -177,4 +178,28 @@ def test_ctrl_c_as_checks_folder_is_made_or_removed_leaves_nothing(
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip() == "Aborted!", result.stderr
     assert os.listdir(tmp) == []
+    assert tree(built) == before
+
+
+# check killed outright while its frictionless pass compares the package's keys on disk.
+KILLED_IN_KEYS = """
+import os, signal, sys
+from chechnya_purges import cli, conform
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+conform.PARALLEL_BYTES = 0
+conform._keyed = killed
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_check_killed_outright_leaves_only_its_own_named_folder(built: Path, tmp: Path) -> None:
+    """What SIGKILL leaves is one chechnya-purges-check-* folder, which says whose it is:
+    the frictionless pass keeps its keys inside it, not in a hidden folder of its own."""
+    before = tree(built)
+    result = check(built, tmp, script=KILLED_IN_KEYS)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    left = os.listdir(tmp)
+    assert len(left) == 1 and left[0].startswith("chechnya-purges-check-"), left
     assert tree(built) == before

@@ -486,7 +486,7 @@ def check(root: Path, fmt: str) -> int:
             # One report, the data's warnings first: --format json prints one document.
             found = drift(root, files)
             if not found:
-                found = conform(root)
+                found = conform(root, scratch=scratch)
     except _InsideDataset as exc:
         return _emit([exc.problem], fmt)
     except OSError as exc:  # the system's temporary folder, full or unusable

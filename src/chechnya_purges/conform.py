@@ -58,8 +58,8 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
     resources shared out between worker processes gives the same checks on every core.
     A large package's keys are compared on disk rather than in frictionless's memory
     (``_keys``), once every table has been read, in a folder made in ``scratch`` (build's
-    staging folder, which the next build removes if this one is killed) or else in the
-    system's temporary folder.
+    staging folder, which the next build removes if this one is killed; check's own folder,
+    the one thing a killed check leaves) or else in the system's temporary folder.
     """
     import frictionless  # noqa: F401  imported once, here: the workers are forks of this process
 
