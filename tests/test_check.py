@@ -5,6 +5,7 @@ was, and nothing of check's own left in the temporary folder."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -17,6 +18,11 @@ from pathlib import Path
 
 import pytest
 from conftest import tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chechnya_purges import conform as conform_module
+from chechnya_purges.conform import _first_difference
 
 
 def check(
@@ -203,3 +209,85 @@ def test_check_killed_outright_leaves_only_its_own_named_folder(built: Path, tmp
     left = os.listdir(tmp)
     assert len(left) == 1 and left[0].startswith("chechnya-purges-check-"), left
     assert tree(built) == before
+
+
+def line_of_first_byte(old: bytes, new: bytes) -> int | None:
+    """The line (a newline counts as the end of its own line) of the first byte at which
+    two files differ; where one ends first, the line at which it ends."""
+    if old == new:
+        return None
+    shared = next(
+        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+        min(len(old), len(new)),
+    )
+    return old.count(b"\n", 0, shared) + 1
+
+
+def first_differing_line(old: bytes, new: bytes) -> int | None:
+    """The naive oracle: the first of the lines split at newlines that differ."""
+    if old == new:
+        return None
+    old_lines, new_lines = old.split(b"\n"), new.split(b"\n")
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), 1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
+
+
+_texts = st.lists(st.sampled_from([b"a", b"b", b"\n", b"\r\n", b"\xff"]), max_size=60).map(b"".join)
+
+
+@given(_texts, _texts, st.integers(0, 60), st.integers(1, 9))
+@settings(max_examples=400, deadline=None)
+def test_first_difference_names_the_line_of_the_first_differing_byte(
+    old: bytes, tail: bytes, keep: int, block: int
+) -> None:
+    """Block by block (blocks of a few bytes, so that every boundary is crossed) the line is
+    the one the first differing byte is on. It agrees with splitting both files at newlines
+    but for one case, chosen on purpose: a file that lacks only the newline ending one of
+    the other's lines differs at that line (where the newline is missing), not the next."""
+    new = old[:keep] + tail
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conform_module, "BLOCK", block)
+        found = _first_difference(io.BytesIO(old), io.BytesIO(new))
+        assert found == _first_difference(io.BytesIO(new), io.BytesIO(old))
+    assert found == line_of_first_byte(old, new)
+    shorter, longer = sorted((old, new), key=len)
+    newline_missing = (
+        shorter != longer and longer.startswith(shorter) and longer[len(shorter)] == ord("\n")
+    )
+    naive = first_differing_line(old, new)
+    assert found == (naive - 1 if newline_missing and naive is not None else naive)
+
+
+MIB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["flip before 1 MiB", "flip at 1 MiB", "flip at 2 MiB", "cut at 2 MiB", "newline at 1 MiB"],
+)
+def test_check_names_the_line_of_a_change_at_a_megabyte_boundary(
+    built: Path, tmp: Path, change: str
+) -> None:
+    """A committed file of three megabytes, changed on either side of the block boundaries:
+    the diagnostic names the line the naive comparison of lines would."""
+    path = built / "build/mentions.csv"
+    content = path.read_bytes()
+    header, rest = content.split(b"\n", 1)
+    row = b"x" * 97 + b"\n"
+    padded = header + b"\n" + row * (3 * MIB // len(row)) + rest
+    flip = {"flip before 1 MiB": MIB - 1, "flip at 1 MiB": MIB, "flip at 2 MiB": 2 * MIB}
+    if change in flip:
+        at = flip[change]
+        committed = padded[:at] + b"#" + padded[at + 1 :]
+    elif change == "cut at 2 MiB":
+        committed = padded[: 2 * MIB]
+    else:
+        committed = padded[:MIB] + b"\n" + padded[MIB + 1 :]
+    path.write_bytes(committed)
+    problem = one_problem(check(built, tmp, "--format", "json"), "json")
+    assert problem["path"] == "build/mentions.csv"
+    expected = first_differing_line(committed, content)
+    assert problem["line"] == expected
+    assert problem["message"] == f"differs from what build writes (first at line {expected})"

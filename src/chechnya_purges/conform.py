@@ -555,6 +555,12 @@ class _Unreadable(Exception):
 def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
     """The line of the first byte at which two streams differ, or None if they are the same.
 
+    A newline belongs to the line it ends, and where one stream ends first the difference is
+    at the line it ends on: a file lacking only its final newline differs at its last line,
+    one with lines added after the other's end differs at the first of those lines. (This is
+    the line a comparison of the files split at newlines gives, but for a missing newline,
+    which that would put one line further on, where nothing differs.)
+
     Read a megabyte at a time: an output is compared whatever its size (the nested JSON of a
     large corpus, or a committed file a pull request made huge) without holding it whole.
     A failed read of ``old`` is raised as ``_Unreadable``, of ``new`` as itself.
