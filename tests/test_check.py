@@ -291,3 +291,26 @@ def test_check_names_the_line_of_a_change_at_a_megabyte_boundary(
     expected = first_differing_line(committed, content)
     assert problem["line"] == expected
     assert problem["message"] == f"differs from what build writes (first at line {expected})"
+
+
+@pytest.mark.parametrize("what", ["link to a device", "link to a folder", "FIFO", "folder"])
+def test_a_link_or_special_file_among_the_outputs_is_reported_never_read(
+    built: Path, tmp: Path, what: str
+) -> None:
+    """build/ holds what build writes and nothing else: a link a pull request adds there
+    (to /dev/zero, to /etc) or a FIFO is not an output, said without opening it."""
+    extra = built / "build/extra.csv"
+    if what == "link to a device":
+        extra.symlink_to("/dev/zero")
+    elif what == "link to a folder":
+        extra.symlink_to("/etc")
+    elif what == "FIFO":
+        os.mkfifo(extra)
+    else:
+        extra.mkdir()
+        (extra / "notes.txt").write_text("an extra file in an extra folder\n", encoding="utf-8")
+    before = tree(built)
+    problem = one_problem(check(built, tmp, "--format", "json"), "json")
+    expected = "build/extra.csv/notes.txt" if what == "folder" else "build/extra.csv"
+    assert (problem["path"], problem["message"]) == (expected, "is not an output of build")
+    assert tree(built) == before

@@ -645,7 +645,8 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
         if not folder.is_symlink() and folder.is_dir():  # the files build owns whole
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(root).as_posix()
-                if path.is_file() and relative not in files:
+                # A link or special file is named, never opened; a folder, by its files.
+                if (path.is_symlink() or not path.is_dir()) and relative not in files:
                     problems.append(
                         Diagnostic(
                             relative,
