@@ -266,6 +266,54 @@ def test_validate_interrupted_at_random_instants_leaves_no_process_and_no_traceb
         assert b"Traceback" not in stderr, stderr.decode()
 
 
+def test_check_interrupted_at_random_instants_leaves_no_folder_and_no_process(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C to the process group at seeded random instants of check (its package written
+    apart, compared, or checked by frictionless's workers): no traceback, no process, and
+    nothing left in the temporary folder. SIGKILL of check alone leaves no process either;
+    it may leave check's one named folder, which nothing can remove at that instant."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    started = time.monotonic()
+    subprocess.run(command(corpus, "check"), capture_output=True, check=True, env=env)
+    duration = time.monotonic() - started
+    chance = random.Random(20170403)
+    for attempt in range(4):
+        how = signal.SIGKILL if attempt == 3 else signal.SIGINT
+        process = subprocess.Popen(
+            command(corpus, "check"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while len(group_alive(process.pid)) < 2 and process.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            time.sleep(chance.uniform(0, duration * 0.8))
+            with contextlib.suppress(ProcessLookupError):
+                if how == signal.SIGKILL:
+                    os.kill(process.pid, how)
+                else:
+                    os.killpg(process.pid, how)
+            _, stderr = process.communicate(timeout=60)
+            assert wait_group_gone(process.pid) == [], f"workers outlived check ({attempt})"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert b"Traceback" not in stderr, stderr.decode()
+        left = os.listdir(scratch)
+        if how == signal.SIGINT:
+            assert left == [], (attempt, left)
+        else:
+            assert all(name.startswith("chechnya-purges-check-") for name in left), left
+
+
 def test_a_second_build_waits_for_the_first(built: Path) -> None:
     before = tree(built)
     holder = os.open(built, os.O_RDONLY)
