@@ -216,11 +216,15 @@ def line_of_first_byte(old: bytes, new: bytes) -> int | None:
     two files differ; where one ends first, the line at which it ends."""
     if old == new:
         return None
-    shared = next(
+    return old.count(b"\n", 0, shared_length(old, new)) + 1
+
+
+def shared_length(old: bytes, new: bytes) -> int:
+    """How many bytes two files share from their start."""
+    return next(
         (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
         min(len(old), len(new)),
     )
-    return old.count(b"\n", 0, shared) + 1
 
 
 def first_differing_line(old: bytes, new: bytes) -> int | None:
@@ -249,8 +253,15 @@ def test_first_difference_names_the_line_of_the_first_differing_byte(
     new = old[:keep] + tail
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conform_module, "BLOCK", block)
-        found = _first_difference(io.BytesIO(old), io.BytesIO(new))
-        assert found == _first_difference(io.BytesIO(new), io.BytesIO(old))
+        difference = _first_difference(io.BytesIO(old), io.BytesIO(new))
+        reverse = _first_difference(io.BytesIO(new), io.BytesIO(old))
+    found = difference and difference.line
+    assert found == (reverse and reverse.line)
+    if difference is not None:
+        shared = shared_length(old, new)
+        assert difference.crlf == (
+            old[shared : shared + 1] == b"\r" and new[shared : shared + 1] == b"\n"
+        )
     assert found == line_of_first_byte(old, new)
     shorter, longer = sorted((old, new), key=len)
     newline_missing = (
@@ -313,4 +324,23 @@ def test_a_link_or_special_file_among_the_outputs_is_reported_never_read(
     problem = one_problem(check(built, tmp, "--format", "json"), "json")
     expected = "build/extra.csv/notes.txt" if what == "folder" else "build/extra.csv"
     assert (problem["path"], problem["message"]) == (expected, "is not an output of build")
+    assert tree(built) == before
+
+
+def test_outputs_checked_out_with_crlf_line_ends_are_named_as_such(built: Path, tmp: Path) -> None:
+    """Git on Windows (core.autocrlf) or an editor can turn every LF into CRLF: the output
+    then differs at its first line, and rebuilding alone would not help, since the next
+    checkout converts again. The diagnostic says what happened and how to check out."""
+    path = built / "build/mentions.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    before = tree(built)
+    result = check(built, tmp)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == (
+        "build/mentions.csv:1:1: error[drift] differs from what build writes (first at line "
+        "1, which ends in CRLF where build writes LF)\n"
+        "  hint: the line ends were converted (git's core.autocrlf, an editor): check the "
+        "outputs out with LF line ends (`git config core.autocrlf input`, then check out "
+        "again)\n"
+    )
     assert tree(built) == before

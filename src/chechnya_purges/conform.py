@@ -27,6 +27,12 @@ from .write import OUTPUT_ROOTS
 __all__ = ["conform", "drift"]
 
 _FIX = "run `chechnya-purges build` and commit the result"
+# Rebuilding would not help an output whose line ends a checkout converts: the next checkout
+# would convert them again.
+_CONVERTED = (
+    "the line ends were converted (git's core.autocrlf, an editor): check the outputs out "
+    "with LF line ends (`git config core.autocrlf input`, then check out again)"
+)
 
 
 # Past this much work (bytes of tables, and of what their foreign keys read), frictionless
@@ -552,8 +558,14 @@ class _Unreadable(Exception):
         super().__init__(error.strerror or type(error).__name__)
 
 
-def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
-    """The line of the first byte at which two streams differ, or None if they are the same.
+class _Difference(NamedTuple):
+    line: int
+    crlf: bool  # ``old`` has a carriage return where ``new`` ends the line
+
+
+def _first_difference(old: IO[bytes], new: IO[bytes]) -> _Difference | None:
+    """The line of the first byte at which two streams differ, and whether ``old`` has a
+    carriage return there where ``new`` ends the line; None if they are the same.
 
     A newline belongs to the line it ends, and where one stream ends first the difference is
     at the line it ends on: a file lacking only its final newline differs at its last line,
@@ -574,7 +586,10 @@ def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
         new_block = new.read(BLOCK)
         if old_block != new_block:
             shared = _common_length(old_block, new_block)
-            return lines + old_block.count(b"\n", 0, shared)
+            crlf = (
+                old_block[shared : shared + 1] == b"\r" and new_block[shared : shared + 1] == b"\n"
+            )
+            return _Difference(lines + old_block.count(b"\n", 0, shared), crlf)
         if not old_block:
             return None
         lines += old_block.count(b"\n")
@@ -625,19 +640,23 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
             continue
         try:
             with committed, opened(files, relative) as built:
-                line = _first_difference(committed, built)
+                difference = _first_difference(committed, built)
         except _Unreadable as exc:  # opened, but its reads fail (a failing disk)
             problems.append(Diagnostic(relative, 1, 1, "drift", f"cannot be read: {exc}", _FIX))
             continue
-        if line is not None:
+        if difference is not None:
+            line, crlf = difference
+            where = f"first at line {line}" + (
+                ", which ends in CRLF where build writes LF" if crlf else ""
+            )
             problems.append(
                 Diagnostic(
                     relative,
                     line,
                     1,
                     "drift",
-                    f"differs from what build writes (first at line {line})",
-                    _FIX,
+                    f"differs from what build writes ({where})",
+                    _CONVERTED if crlf else _FIX,
                 )
             )
     for name in OUTPUT_ROOTS:
