@@ -344,3 +344,52 @@ def test_outputs_checked_out_with_crlf_line_ends_are_named_as_such(built: Path, 
         "again)\n"
     )
     assert tree(built) == before
+
+
+# check sent SIGTERM (as `timeout`, a CI runner cancelling a job, or `kill` does) or SIGHUP
+# (its terminal closed), to itself alone while it compares the outputs, or to its whole
+# process group while frictionless's workers, done with the tables, wait for their next task.
+TERMINATED = """
+import os, signal, sys
+from chechnya_purges import cli, conform
+number, where = SIGNAL, WHERE
+real = {"comparing": conform.drift, "in frictionless's pass": conform._keyed}[where]
+def interrupted(*args, **kwargs):
+    if where == "comparing":
+        os.kill(os.getpid(), number)
+    else:
+        os.killpg(os.getpgrp(), number)
+    return real(*args, **kwargs)
+conform.PARALLEL_BYTES = 0
+setattr(conform, real.__name__, interrupted)
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("where", ["comparing", "in frictionless's pass"])
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_check_terminated_leaves_no_folder_and_no_process(
+    built: Path, tmp: Path, number: int, where: str
+) -> None:
+    """Not only Ctrl-C: a check told to end removes its folder first, then ends by that
+    signal, as it would have at once; its workers, told too, do not keep it waiting."""
+    before = tree(built)
+    script = TERMINATED.replace("SIGNAL", str(int(number))).replace("WHERE", repr(where))
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "--root", str(built), "check"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        start_new_session=True,
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == -number, stderr
+    assert "Traceback" not in stderr
+    assert os.listdir(tmp) == []
+    assert tree(built) == before

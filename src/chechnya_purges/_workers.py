@@ -25,8 +25,16 @@ R = TypeVar("R")
 
 
 def follow_parent() -> None:
-    """In a worker, first thing: leave Ctrl-C to the parent, and end with it."""
+    """In a worker, first thing: leave Ctrl-C to the parent, and end with it.
+
+    SIGTERM and SIGHUP end the worker at once, as by default, whatever handler the parent
+    had for them: one run in Python waits for the main thread, which a signal taken by
+    another thread does not wake from a lock, and a pool ending its workers would wait.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # The parent as it was when this process was made, not as it is now: one that ended
@@ -58,17 +66,19 @@ def forking() -> Iterator[None]:
 
 
 @contextmanager
-def held() -> Iterator[None]:
-    """Hold Ctrl-C for the length of the block, and raise it as the block ends: for a step
-    that must not be cut in two (a folder made and not yet known, or half removed)."""
+def held(*numbers: int) -> Iterator[None]:
+    """Hold Ctrl-C (or the signals given) for the length of the block, and raise it as the
+    block ends: for a step that must not be cut in two (a folder made and not yet known, or
+    half removed)."""
     hold = hasattr(signal, "pthread_sigmask")
+    signals = set(numbers or [signal.SIGINT])
     if hold:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield
     finally:
         if hold:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 class WorkLost(RuntimeError):

@@ -8,6 +8,7 @@ problems, 2 on bad usage.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -390,6 +391,11 @@ def _stage(root: Path, folder: Path) -> _Staged:
     return problems, (files, state, _summary(dataset)), []
 
 
+# The signals that ask a process to end, besides Ctrl-C: `timeout` and a cancelled CI job
+# send SIGTERM, a closed terminal SIGHUP.
+_ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 class _InsideDataset(Exception):
     """The system's temporary folder is inside the dataset."""
 
@@ -407,11 +413,13 @@ def _scratch(root: Path) -> Iterator[Path]:
     check writes there would be read back as the dataset's own files (an extra output
     under build/, a folder among the articles).
     """
+    import multiprocessing
     import shutil
     import tempfile
 
     from ._workers import held
 
+    ending = (signal.SIGINT, *_ENDING)
     temporary = Path(tempfile.gettempdir()).resolve()
     if temporary.is_relative_to(root.resolve()):
         raise _InsideDataset(
@@ -425,19 +433,40 @@ def _scratch(root: Path) -> Iterator[Path]:
                 "name a temporary folder outside the dataset in TMPDIR",
             )
         )
-    # Ctrl-C is held while the folder is made and while it is removed, and raised after
-    # either: an interrupted check leaves nothing behind. Only a check killed outright
-    # (SIGKILL, out of memory) can leave a chechnya-purges-check-* folder, which nothing
-    # reads and anyone may delete.
+    # Ctrl-C (SIGTERM, SIGHUP) is held while the folder is made and while it is removed, and
+    # raised after either: an interrupted check leaves nothing behind. Only a check killed
+    # outright (SIGKILL, out of memory) can leave a chechnya-purges-check-* folder, which
+    # nothing reads and anyone may delete.
     folder = None
+    owner = os.getpid()
+
+    def ended(number: int, _: object) -> None:
+        """SIGTERM or SIGHUP: the folder removed, then the end the signal asks for, here
+        and now. Not an exception on its way up: the workers may be dying of the same
+        signal, and ending a pool whose workers died can wait forever."""
+        if os.getpid() == owner:  # not a process forked from this one before it reset it
+            for child in multiprocessing.active_children():
+                child.kill()  # those that could still write in the folder
+                child.join()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+
     try:
-        with held():
+        previous = {number: signal.signal(number, ended) for number in _ENDING}
+    except ValueError:  # not the main thread, the one that handles signals
+        previous = {}
+    try:
+        with held(*ending):
             folder = Path(tempfile.mkdtemp(prefix="chechnya-purges-check-", dir=temporary))
         yield folder
     finally:
         if folder is not None:
-            with held():
+            with held(*ending):
                 shutil.rmtree(folder, ignore_errors=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _scratch_unwritable(exc: OSError) -> Diagnostic:
