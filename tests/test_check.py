@@ -393,3 +393,31 @@ def test_check_terminated_leaves_no_folder_and_no_process(
     assert "Traceback" not in stderr
     assert os.listdir(tmp) == []
     assert tree(built) == before
+
+
+# Ctrl-C arriving while Python destroys an object (jsonschema's referencing frees such
+# objects all the time): Python cannot raise it there, so it prints it and carries on.
+INTERRUPTED_IN_A_DESTRUCTOR = """
+import os, signal, sys
+from chechnya_purges import cli, conform
+class Freed:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # the handler runs here, inside the destructor
+real = conform.drift
+def drift(*args, **kwargs):
+    Freed()
+    return real(*args, **kwargs)
+conform.drift = drift
+sys.argv = ["chechnya-purges", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_ctrl_c_while_an_object_is_freed_still_stops_check(built: Path, tmp: Path) -> None:
+    """Not 'Exception ignored in ...' with a traceback, then a check that runs to its end
+    as if no one had pressed Ctrl-C: the interrupt is raised again a moment later."""
+    result = check(built, tmp, script=INTERRUPTED_IN_A_DESTRUCTOR)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == "Aborted!", result.stderr
+    assert os.listdir(tmp) == []

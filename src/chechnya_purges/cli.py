@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -1121,4 +1122,28 @@ def _is_json(path: Path) -> bool:
 
 def main() -> None:
     """Console-script entry point."""
+    sys.unraisablehook = _interrupting_later(sys.unraisablehook)
     cli(prog_name="chechnya-purges")
+
+
+def _interrupting_later(
+    hook: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], object]:
+    """Ctrl-C that arrives while Python frees an object cannot be raised there: Python
+    prints it with a traceback and carries on, and the command would run to its end as if
+    no one had pressed it. Raised again instead, a moment later, where it stops the
+    command (should it fall in another object being freed, it comes back here and is
+    raised again a moment later still); everything else goes to the hook as before."""
+    import _thread
+    import threading
+
+    def handle(unraisable: sys.UnraisableHookArgs) -> object:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            # Later, not now: this hook has to return first, or it would be raised in here.
+            later = threading.Timer(0.05, _thread.interrupt_main)
+            later.daemon = True
+            later.start()
+            return None
+        return hook(unraisable)
+
+    return handle
