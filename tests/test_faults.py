@@ -266,6 +266,54 @@ def test_validate_interrupted_at_random_instants_leaves_no_process_and_no_traceb
         assert b"Traceback" not in stderr, stderr.decode()
 
 
+def test_check_interrupted_at_random_instants_leaves_no_folder_and_no_process(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C to the process group at seeded random instants of check (its package written
+    apart, compared, or checked by frictionless's workers): no traceback, no process, and
+    nothing left in the temporary folder. SIGKILL of check alone leaves no process either;
+    it may leave check's one named folder, which nothing can remove at that instant."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    subprocess.run(command(corpus, "build"), capture_output=True, check=True)
+    started = time.monotonic()
+    subprocess.run(command(corpus, "check"), capture_output=True, check=True, env=env)
+    duration = time.monotonic() - started
+    chance = random.Random(20170403)
+    for attempt in range(4):
+        how = signal.SIGKILL if attempt == 3 else signal.SIGINT
+        process = subprocess.Popen(
+            command(corpus, "check"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while len(group_alive(process.pid)) < 2 and process.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            time.sleep(chance.uniform(0, duration * 0.8))
+            with contextlib.suppress(ProcessLookupError):
+                if how == signal.SIGKILL:
+                    os.kill(process.pid, how)
+                else:
+                    os.killpg(process.pid, how)
+            _, stderr = process.communicate(timeout=60)
+            assert wait_group_gone(process.pid) == [], f"workers outlived check ({attempt})"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        assert b"Traceback" not in stderr, stderr.decode()
+        left = os.listdir(scratch)
+        if how == signal.SIGINT:
+            assert left == [], (attempt, left)
+        else:
+            assert all(name.startswith("chechnya-purges-check-") for name in left), left
+
+
 def test_a_second_build_waits_for_the_first(built: Path) -> None:
     before = tree(built)
     holder = os.open(built, os.O_RDONLY)
@@ -318,26 +366,50 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     assert tree(built) == before
 
 
-def test_a_full_temporary_folder_during_check_is_one_error_and_changes_nothing(
-    built: Path,
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_full_temporary_folder_during_check_is_one_diagnostic_and_changes_nothing(
+    built: Path, tmp_path: Path, fmt: str
 ) -> None:
     """check writes the package it compares into the system's temporary folder: one that
-    refuses is said in one line that names the way out, and the dataset is untouched."""
+    refuses is one diagnostic on that folder, in the format asked for (a tool reading
+    --format json gets a document), that names the way out; the dataset is untouched."""
     before = tree(built)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = subprocess.run(
-        command(built, "check"),
+        [*command(built, "check"), "--format", fmt],
         capture_output=True,
         text=True,
         check=False,
         preexec_fn=lambda: _file_size_limit(100),
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     assert result.returncode == 1, result.stderr
-    assert result.stdout == ""
-    assert re.fullmatch(
-        r"Error: cannot check the package: File too large \(\S+\); free space in the "
-        r"temporary folder, or name another in TMPDIR\n",
-        result.stderr,
-    ), result.stderr
+    assert "Traceback" not in result.stderr
+    message = "cannot write check's copy of the package in the temporary folder: File too large"
+    hint = "free space in the temporary folder, or name another in TMPDIR; the dataset is unchanged"
+    if fmt == "json":
+        assert json.loads(result.stdout) == [
+            {
+                "path": str(scratch),
+                "line": 1,
+                "col": 1,
+                "code": "output-unwritable",
+                "message": message,
+                "hint": hint,
+                "severity": "error",
+            }
+        ]
+    elif fmt == "github":
+        assert result.stdout == (
+            f"::error file={scratch},line=1,col=1,title=output-unwritable::{message} "
+            f"(hint: {hint})\n"
+        )
+    else:
+        assert result.stdout == (
+            f"{scratch}:1:1: error[output-unwritable] {message}\n  hint: {hint}\n"
+        )
+    assert os.listdir(scratch) == []
     assert tree(built) == before
 
 

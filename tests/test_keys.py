@@ -186,15 +186,18 @@ def test_a_key_to_a_table_that_cannot_be_read_is_reported_as_frictionless_does(
 def test_check_says_so_when_the_temporary_folder_cannot_keep_the_keys(
     built: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    """check keeps a large package's keys in the system's temporary folder: one it cannot
-    use is one clear error and exit 1, not a traceback."""
+    """check keeps a large package's keys in its folder of the system's temporary folder:
+    one it cannot use is one clear problem and exit 1, not a traceback."""
     monkeypatch.setattr(conform, "PARALLEL_BYTES", 0)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(blocked))
     result = invoke(built, "check")
     assert result.exit_code == 1
-    assert "cannot check the package: Not a directory" in result.output
+    assert (
+        f"{blocked}:1:1: error[output-unwritable] cannot write check's copy of the package in "
+        "the temporary folder: Not a directory"
+    ) in result.output
     assert "Traceback" not in result.output
 
 

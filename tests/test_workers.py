@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,53 @@ def test_an_error_that_does_not_travel_still_says_what_it_was(function: Any) -> 
         apart(function)
     assert type(caught.value) is RuntimeError
     assert function.__name__ in "\n".join(caught.value.__notes__)
+
+
+# A parent that starts a worker and ends before the worker has begun to follow it, as a
+# pool's parent told to end does while the pool replaces workers that the same signal ended.
+ORPHANED = """
+import multiprocessing, os, sys, time
+from chechnya_purges._workers import follow_parent
+def work(path):
+    with open(path, "w") as handle:
+        handle.write(str(os.getpid()))
+    while os.getppid() != 1 and os.getppid() == multiprocessing.parent_process().pid:
+        time.sleep(0.01)  # until the parent has ended
+    follow_parent()
+    time.sleep(60)
+multiprocessing.get_context("fork").Process(target=work, args=(sys.argv[1],)).start()
+while not os.path.exists(sys.argv[1]) or not open(sys.argv[1]).read():
+    time.sleep(0.01)
+os._exit(0)
+"""
+
+
+def test_a_worker_whose_parent_ended_before_it_began_to_follow_it_ends(tmp_path: Any) -> None:
+    """The worker watches the parent that started it, not the one it has when it begins to
+    watch: that is already its new parent, and it would outlive the command forever."""
+    pid_file = tmp_path / "pid"
+    subprocess.run(
+        [sys.executable, "-c", ORPHANED, str(pid_file)],
+        check=True,
+        timeout=60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # the worker keeps them: no waiting for their end
+    )
+    worker = int(pid_file.read_text())
+    try:
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker), "the orphaned worker is still running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

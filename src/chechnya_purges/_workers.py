@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["WorkLost", "apart", "follow_parent", "forking"]
+__all__ = ["WorkLost", "apart", "follow_parent", "forking", "held"]
 
 R = TypeVar("R")
 
@@ -31,8 +31,15 @@ def follow_parent() -> None:
 
     A worker waits for its next task on a pipe whose other end it inherited itself, so a
     parent killed outright (SIGKILL, out of memory) would leave it waiting forever.
+
+    SIGTERM and SIGHUP end the worker at once, as by default, whatever handler the parent
+    had for them: one run in Python waits for the main thread, which a signal taken by
+    another thread does not wake from a lock, and a pool ending its workers would wait.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # The parent as multiprocessing noted it before the fork: should it be gone already,
@@ -81,14 +88,24 @@ def _exit_with_parent(parent: int) -> None:
 def forking() -> Iterator[None]:
     """Hold Ctrl-C while workers are started (a pool starts them at its first task), so
     that none receives it before it ignores it. The parent gets it as soon as they run."""
+    with held():
+        yield
+
+
+@contextmanager
+def held(*numbers: int) -> Iterator[None]:
+    """Hold Ctrl-C (or the signals given) for the length of the block, and raise it as the
+    block ends: for a step that must not be cut in two (a folder made and not yet known, or
+    half removed)."""
     hold = hasattr(signal, "pthread_sigmask")
+    signals = set(numbers or [signal.SIGINT])
     if hold:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield
     finally:
         if hold:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 class WorkLost(RuntimeError):

@@ -8,7 +8,10 @@ problems, 2 on bad usage.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -434,6 +437,101 @@ def _stage(root: Path, folder: Path) -> _Staged:
     return problems, (files, state, _summary(dataset)), []
 
 
+# The signals that ask a process to end, besides Ctrl-C: `timeout` and a cancelled CI job
+# send SIGTERM, a closed terminal SIGHUP.
+_ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _InsideDataset(Exception):
+    """The system's temporary folder is inside the dataset."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@contextmanager
+def _scratch(root: Path) -> Iterator[Path]:
+    """A folder of the system's temporary folder (TMPDIR) for check's own copy of the
+    package, removed however check ends.
+
+    A temporary folder inside the dataset is refused before anything is made in it: what
+    check writes there would be read back as the dataset's own files (an extra output
+    under build/, a folder among the articles).
+    """
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    from ._workers import held
+
+    ending = (signal.SIGINT, *_ENDING)
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if temporary.is_relative_to(root.resolve()):
+        raise _InsideDataset(
+            Diagnostic(
+                temporary.relative_to(root.resolve()).as_posix() or ".",
+                1,
+                1,
+                "output-unwritable",
+                f"the temporary folder ({temporary}) is inside the dataset, where what check "
+                "writes would be taken for the dataset's own files",
+                "name a temporary folder outside the dataset in TMPDIR",
+            )
+        )
+    # Ctrl-C (SIGTERM, SIGHUP) is held while the folder is made and while it is removed, and
+    # raised after either: an interrupted check leaves nothing behind. Only a check killed
+    # outright (SIGKILL, out of memory) can leave a chechnya-purges-check-* folder, which
+    # nothing reads and anyone may delete.
+    folder = None
+    owner = os.getpid()
+
+    def ended(number: int, _: object) -> None:
+        """SIGTERM or SIGHUP: the folder removed, then the end the signal asks for, here
+        and now. Not an exception on its way up: the workers may be dying of the same
+        signal, and ending a pool whose workers died can wait forever."""
+        if os.getpid() == owner:  # not a process forked from this one before it reset it
+            for child in multiprocessing.active_children():
+                child.kill()  # those that could still write in the folder
+                child.join()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+
+    try:
+        previous = {number: signal.signal(number, ended) for number in _ENDING}
+    except ValueError:  # not the main thread, the one that handles signals
+        previous = {}
+    try:
+        with held(*ending):
+            folder = Path(tempfile.mkdtemp(prefix="chechnya-purges-check-", dir=temporary))
+        yield folder
+    finally:
+        if folder is not None:
+            with held(*ending):
+                shutil.rmtree(folder, ignore_errors=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _scratch_unwritable(exc: OSError) -> Diagnostic:
+    """A temporary folder that refuses check's copy of the package (full, read-only, gone)
+    as one diagnostic on that folder, printed in the format asked for like any other: a
+    tool reading --format json gets a document, not an empty output."""
+    import tempfile
+
+    return Diagnostic(
+        tempfile.tempdir or os.environ.get("TMPDIR") or ".",
+        1,
+        1,
+        "output-unwritable",
+        f"cannot write check's copy of the package in the temporary folder: "
+        f"{exc.strerror or one_line(str(exc))}",
+        "free space in the temporary folder, or name another in TMPDIR; the dataset is unchanged",
+    )
+
+
 @cli.command()
 @_command
 def check(root: Path, fmt: str) -> int:
@@ -448,29 +546,26 @@ def check(root: Path, fmt: str) -> int:
     Example:
         $ chechnya-purges check
     """
-    import tempfile
-
     from ._workers import apart
     from .compat import release_problems
     from .conform import conform, drift
 
     try:
-        with tempfile.TemporaryDirectory(prefix="chechnya-purges-check-") as scratch:
+        with _scratch(root) as scratch:
             # Written as build writes it, a piece at a time and in a process apart, then
             # compared a block at a time: check's memory stays flat whatever the corpus.
-            problems, written, unversioned = apart(_stage, root, Path(scratch))
+            problems, written, unversioned = apart(_stage, root, scratch)
             if written is None:
                 return _emit(problems + unversioned, fmt)
             files, state, built = written
             # One report, the data's warnings first: --format json prints one document.
             found = drift(root, files)
             if not found:
-                found = conform(root)
+                found = conform(root, scratch=scratch)
+    except _InsideDataset as exc:
+        return _emit([exc.problem], fmt)
     except OSError as exc:  # the system's temporary folder, full or unusable
-        raise click.ClickException(
-            f"cannot check the package: {exc.strerror or exc} ({exc.filename}); "
-            "free space in the temporary folder, or name another in TMPDIR"
-        ) from exc
+        return _emit([_scratch_unwritable(exc)], fmt)
     found += release_problems(root, state)
     status = _emit(problems + found, fmt)
     if status == 0:
@@ -1087,4 +1182,28 @@ def _is_json(path: Path) -> bool:
 
 def main() -> None:
     """Console-script entry point."""
+    sys.unraisablehook = _interrupting_later(sys.unraisablehook)
     cli(prog_name="chechnya-purges")
+
+
+def _interrupting_later(
+    hook: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], object]:
+    """Ctrl-C that arrives while Python frees an object cannot be raised there: Python
+    prints it with a traceback and carries on, and the command would run to its end as if
+    no one had pressed it. Raised again instead, a moment later, where it stops the
+    command (should it fall in another object being freed, it comes back here and is
+    raised again a moment later still); everything else goes to the hook as before."""
+    import _thread
+    import threading
+
+    def handle(unraisable: sys.UnraisableHookArgs) -> object:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            # Later, not now: this hook has to return first, or it would be raised in here.
+            later = threading.Timer(0.05, _thread.interrupt_main)
+            later.daemon = True
+            later.start()
+            return None
+        return hook(unraisable)
+
+    return handle

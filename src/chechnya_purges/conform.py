@@ -27,6 +27,12 @@ from .write import OUTPUT_ROOTS
 __all__ = ["conform", "drift"]
 
 _FIX = "run `chechnya-purges build` and commit the result"
+# Rebuilding would not help an output whose line ends a checkout converts: the next checkout
+# would convert them again.
+_CONVERTED = (
+    "the line ends were converted (git's core.autocrlf, an editor): check the outputs out "
+    "with LF line ends (`git config core.autocrlf input`, then check out again)"
+)
 
 
 # Past this much work (bytes of tables, and of what their foreign keys read), frictionless
@@ -58,8 +64,8 @@ def _frictionless(folder: Path, scratch: Path | None = None) -> _Started:
     resources shared out between worker processes gives the same checks on every core.
     A large package's keys are compared on disk rather than in frictionless's memory
     (``_keys``), once every table has been read, in a folder made in ``scratch`` (build's
-    staging folder, which the next build removes if this one is killed) or else in the
-    system's temporary folder.
+    staging folder, which the next build removes if this one is killed; check's own folder,
+    the one thing a killed check leaves) or else in the system's temporary folder.
     """
     import frictionless  # noqa: F401  imported once, here: the workers are forks of this process
 
@@ -563,21 +569,59 @@ def _common_length(old: bytes, new: bytes) -> int:
     return low
 
 
-def _first_difference(old: IO[bytes], new: IO[bytes]) -> int | None:
-    """The line of the first byte at which two streams differ, or None if they are the same.
+class _Unreadable(Exception):
+    """The first of two streams compared failed to read: a committed output on a failing
+    disk, which is the dataset's problem to name, not the temporary folder's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or type(error).__name__)
+
+
+class _Difference(NamedTuple):
+    line: int
+    crlf: bool  # ``old`` has a carriage return where ``new`` ends the line
+
+
+def _first_difference(old: IO[bytes], new: IO[bytes]) -> _Difference | None:
+    """The line of the first byte at which two streams differ, and whether ``old`` has a
+    carriage return there where ``new`` ends the line; None if they are the same.
+
+    A newline belongs to the line it ends, and where one stream ends first the difference is
+    at the line it ends on: a file lacking only its final newline differs at its last line,
+    one with lines added after the other's end differs at the first of those lines. (This is
+    the line a comparison of the files split at newlines gives, but for a missing newline,
+    which that would put one line further on, where nothing differs.)
 
     Read a megabyte at a time: an output is compared whatever its size (the nested JSON of a
     large corpus, or a committed file a pull request made huge) without holding it whole.
+    A failed read of ``old`` is raised as ``_Unreadable``, of ``new`` as itself.
     """
     lines = 1
     while True:
-        old_block, new_block = old.read(BLOCK), new.read(BLOCK)
+        try:
+            old_block = old.read(BLOCK)
+        except OSError as exc:
+            raise _Unreadable(exc) from exc
+        new_block = new.read(BLOCK)
         if old_block != new_block:
             shared = _common_length(old_block, new_block)
-            return lines + old_block.count(b"\n", 0, shared)
+            crlf = (
+                old_block[shared : shared + 1] == b"\r" and new_block[shared : shared + 1] == b"\n"
+            )
+            return _Difference(lines + old_block.count(b"\n", 0, shared), crlf)
         if not old_block:
             return None
         lines += old_block.count(b"\n")
+
+
+def _folder_problem(root: Path, folder: str) -> Diagnostic | None:
+    """Why a folder of outputs cannot hold them, if it cannot: missing, or not a folder."""
+    exists, unsafe = unsafe_path(root, folder, folder=True)
+    if unsafe is not None:
+        return Diagnostic(folder, 1, 1, "drift", unsafe.message, _FIX)
+    if not exists:
+        return Diagnostic(folder, 1, 1, "drift", "is missing", _FIX)
+    return None
 
 
 def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
@@ -585,9 +629,21 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
 
     A committed output may come from a pull request: one that is a link, or is reached
     through one, or is not a regular file, is reported as such and never read (it could
-    point outside the dataset, or at a device)."""
-    problems = []
+    point outside the dataset, or at a device). A folder of outputs that is missing, or is
+    not a folder (``build`` committed as a file or a link), is one problem on the folder,
+    not one on each file it should hold."""
+    problems: list[Diagnostic] = []
+    folders: dict[str, Diagnostic | None] = {}
     for relative in files:
+        parts = relative.split("/")[:-1]
+        prefixes = ["/".join(parts[:number]) for number in range(1, len(parts) + 1)]
+        for parent in prefixes:
+            if parent not in folders:
+                folders[parent] = problem = _folder_problem(root, parent)
+                if problem is not None:
+                    problems.append(problem)
+        if any(folders[parent] is not None for parent in prefixes):
+            continue
         exists, unsafe = unsafe_path(root, relative)
         if unsafe is not None:
             problems.append(Diagnostic(relative, 1, 1, "drift", unsafe.message, _FIX))
@@ -601,17 +657,25 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
             reason = f"cannot be read: {exc.strerror or type(exc).__name__}"
             problems.append(Diagnostic(relative, 1, 1, "drift", reason, _FIX))
             continue
-        with committed, opened(files, relative) as built:
-            line = _first_difference(committed, built)
-        if line is not None:
+        try:
+            with committed, opened(files, relative) as built:
+                difference = _first_difference(committed, built)
+        except _Unreadable as exc:  # opened, but its reads fail (a failing disk)
+            problems.append(Diagnostic(relative, 1, 1, "drift", f"cannot be read: {exc}", _FIX))
+            continue
+        if difference is not None:
+            line, crlf = difference
+            where = f"first at line {line}" + (
+                ", which ends in CRLF where build writes LF" if crlf else ""
+            )
             problems.append(
                 Diagnostic(
                     relative,
                     line,
                     1,
                     "drift",
-                    f"differs from what build writes (first at line {line})",
-                    _FIX,
+                    f"differs from what build writes ({where})",
+                    _CONVERTED if crlf else _FIX,
                 )
             )
     for name in OUTPUT_ROOTS:
@@ -619,7 +683,8 @@ def drift(root: Path, files: Mapping[str, bytes]) -> list[Diagnostic]:
         if not folder.is_symlink() and folder.is_dir():  # the files build owns whole
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(root).as_posix()
-                if path.is_file() and relative not in files:
+                # A link or special file is named, never opened; a folder, by its files.
+                if (path.is_symlink() or not path.is_dir()) and relative not in files:
                     problems.append(
                         Diagnostic(
                             relative,
