@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -208,7 +207,7 @@ def test_an_error_that_does_not_travel_still_says_what_it_was(function: Any) -> 
 
 # A parent that starts a worker and ends before the worker has begun to follow it, as a
 # pool's parent told to end does while the pool replaces workers that the same signal ended.
-ORPHANED = """
+ORPHANED_EARLY = """
 import multiprocessing, os, sys, time
 from chechnya_purges._workers import follow_parent
 def work(path):
@@ -230,7 +229,7 @@ def test_a_worker_whose_parent_ended_before_it_began_to_follow_it_ends(tmp_path:
     watch: that is already its new parent, and it would outlive the command forever."""
     pid_file = tmp_path / "pid"
     subprocess.run(
-        [sys.executable, "-c", ORPHANED, str(pid_file)],
+        [sys.executable, "-c", ORPHANED_EARLY, str(pid_file)],
         check=True,
         timeout=60,
         stdout=subprocess.DEVNULL,
@@ -239,18 +238,9 @@ def test_a_worker_whose_parent_ended_before_it_began_to_follow_it_ends(tmp_path:
     worker = int(pid_file.read_text())
     try:
         deadline = time.monotonic() + 10
-        while _alive(worker) and time.monotonic() < deadline:
+        while _running(worker) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(worker), "the orphaned worker is still running"
+        assert not _running(worker), "the orphaned worker is still running"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs (a zombie, ended but not yet reaped, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
