@@ -140,6 +140,26 @@ def test_the_workers_hand_garbage_collection_back_when_they_end(corpus: Path) ->
     assert gc.get_freeze_count() == 0
 
 
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_collector_is_back_on_after_the_registry_however_it_ends(
+    mini: Path, broken: bool
+) -> None:
+    """The cycle collector is off while the registry is read and checked: a library user's
+    process gets it back afterwards, after a registry that does not parse too."""
+    if broken:
+        (mini / "data/actors.yaml").write_text("- id: [unclosed\n", encoding="utf-8")
+    assert gc.isenabled()
+    result = validate(mini, use_cache=False)
+    assert gc.isenabled()
+    assert any(p.code == "yaml-syntax" for p in result.problems) is broken
+    gc.disable()
+    try:
+        validate(mini, use_cache=False)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+
+
 def test_identical_articles_under_two_names_are_cached_apart(mini: Path) -> None:
     """The article id comes from the file name, so a cached result belongs to one name."""
     edit(mini, ARTICLE, lambda t: t.replace("act: condemn", "act: condem"))
