@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 import os
 import re
 import stat
@@ -418,7 +419,14 @@ def _check_all(
 
     batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
     window = workers * IN_FLIGHT if prepare is not None else len(batches)
-    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(registry, prepare))
+    # Forked, whatever the platform's default: workers share the registry's pages, and
+    # follow_parent watches the process that forked them (a forkserver's would be another).
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(registry, prepare),
+    )
     # The workers share the registry's pages with this process until either writes to them.
     # A full garbage collection, on either side, writes to every object it walks: everything
     # here now is left out of collections until the workers end (it lives as long anyway),
