@@ -242,28 +242,37 @@ def test_validate_interrupted_at_random_instants_leaves_no_process_and_no_traceb
     chance = random.Random(20170402)
     for attempt in range(6):
         how = signal.SIGINT if attempt % 2 else signal.SIGKILL
-        process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
-        try:
-            # From the moment a process apart or a worker is there (Python's own start-up,
-            # interrupted, prints a traceback of its imports), to the end.
-            deadline = time.monotonic() + 30
-            while len(group_alive(process.pid)) < 2 and process.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.005)
-            time.sleep(chance.uniform(0, duration * 0.8))
-            with contextlib.suppress(ProcessLookupError):
-                if how == signal.SIGKILL:
-                    os.kill(process.pid, how)
-                else:
-                    os.killpg(process.pid, how)
-            _, stderr = process.communicate(timeout=60)
-            assert wait_group_gone(process.pid) == [], f"workers outlived validate ({attempt})"
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+        stderr = _interrupted(args, how, chance.uniform(0, duration * 0.8))
         assert b"Traceback" not in stderr, stderr.decode()
+
+
+def _interrupted(
+    args: list[str], how: signal.Signals, delay: float, env: dict[str, str] | None = None
+) -> bytes:
+    """A command's stderr, sent ``how`` ``delay`` seconds after a process apart or a worker
+    is there (Python's own start-up, interrupted, prints a traceback of its imports):
+    SIGKILL to the command alone, another signal to its whole group, as a terminal sends
+    Ctrl-C. Asserts that no process of the group outlives it."""
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(group_alive(process.pid)) < 2 and process.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        time.sleep(delay)
+        with contextlib.suppress(ProcessLookupError):
+            if how == signal.SIGKILL:
+                os.kill(process.pid, how)
+            else:
+                os.killpg(process.pid, how)
+        _, stderr = process.communicate(timeout=60)
+        assert wait_group_gone(process.pid) == [], f"workers outlived {args[-1]} ({how.name})"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return stderr
 
 
 def test_check_interrupted_at_random_instants_leaves_no_folder_and_no_process(
@@ -283,29 +292,9 @@ def test_check_interrupted_at_random_instants_leaves_no_folder_and_no_process(
     chance = random.Random(20170403)
     for attempt in range(4):
         how = signal.SIGKILL if attempt == 3 else signal.SIGINT
-        process = subprocess.Popen(
-            command(corpus, "check"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            env=env,
+        stderr = _interrupted(
+            command(corpus, "check"), how, chance.uniform(0, duration * 0.8), env=env
         )
-        try:
-            deadline = time.monotonic() + 30
-            while len(group_alive(process.pid)) < 2 and process.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.005)
-            time.sleep(chance.uniform(0, duration * 0.8))
-            with contextlib.suppress(ProcessLookupError):
-                if how == signal.SIGKILL:
-                    os.kill(process.pid, how)
-                else:
-                    os.killpg(process.pid, how)
-            _, stderr = process.communicate(timeout=60)
-            assert wait_group_gone(process.pid) == [], f"workers outlived check ({attempt})"
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
         assert b"Traceback" not in stderr, stderr.decode()
         left = os.listdir(scratch)
         if how == signal.SIGINT:
