@@ -70,9 +70,10 @@ def command(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "chechnya_purges", "--root", str(root), *args]
 
 
-def group_alive(group: int) -> list[int]:
-    """Processes still in a process group (Linux /proc): a killed build's workers."""
-    alive = []
+def _living(field: int, value: int) -> list[int]:
+    """Living processes (Linux /proc) whose ``field`` of /proc/PID/stat, counted after the
+    command's name (1: the parent, 2: the process group), is ``value``."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -80,9 +81,14 @@ def group_alive(group: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if stat[0] != "Z" and int(stat[2]) == group:
-            alive.append(int(entry))
-    return alive
+        if stat[0] != "Z" and int(stat[field]) == value:
+            found.append(int(entry))
+    return found
+
+
+def group_alive(group: int) -> list[int]:
+    """Processes still in a process group: a killed build's workers."""
+    return _living(2, group)
 
 
 def wait_group_gone(group: int, seconds: float = 10.0) -> list[int]:
@@ -473,18 +479,8 @@ def test_work_apart_killed_is_said_plainly(built: Path, args: list[str]) -> None
 
 
 def children(parent: int) -> list[int]:
-    """The living child processes of a process (Linux /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat[0] != "Z" and int(stat[1]) == parent:
-            found.append(int(entry))
-    return found
+    """The living child processes of a process."""
+    return _living(1, parent)
 
 
 @pytest.mark.parametrize(
