@@ -30,7 +30,7 @@ from .models import (
     definitions,
 )
 from .parse import form_of
-from .summary import ARTICLES_PATH, article_page
+from .summary import ARTICLES_PATH, Counts, article_page
 
 __all__ = ["FIELDS_PATH", "field_reference", "pages"]
 
@@ -160,13 +160,14 @@ def field_reference() -> str:
     return "\n".join(lines)
 
 
-def pages(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The generated pages of docs/, from the models and the outputs build writes.
+def pages(files: Mapping[str, bytes], counts: Counts) -> dict[str, bytes]:
+    """The generated pages of docs/, from the models and the outputs build writes (and the
+    rows it wrote to each table, per article).
 
     The descriptor lists them like every file of the package, so that verify can tell them
     the release's.
     """
     return {
-        ARTICLES_PATH: article_page(files).encode("utf-8"),
+        ARTICLES_PATH: article_page(files, counts).encode("utf-8"),
         FIELDS_PATH: field_reference().encode("utf-8"),
     }

@@ -25,7 +25,7 @@ from .dataset import Dataset
 from .models import Actor, Article, Claim, definition
 from .outputs import Outputs, blocks, json_blocks
 from .reference import FIELDS_PATH, pages
-from .summary import ARTICLES_PATH
+from .summary import ARTICLES_PATH, COUNTED
 from .tables import (
     JSON_PATH,
     REGISTRY_TABLES,
@@ -304,7 +304,8 @@ def _describe(dataset: Dataset[Filed], version: str, files: Outputs) -> None:
     describe the tables), so they come out the same from the final one.
     """
     licence = read_licence(dataset.root)
-    for path, content in pages(files).items():
+    counts = {name: {a.id: a.count(name) for a in dataset.articles} for name in COUNTED}
+    for path, content in pages(files, counts).items():
         files.write(path, [content])
     if licence is not None:  # not written by build, but part of the package it describes
         files.write(LICENCE, [licence])
