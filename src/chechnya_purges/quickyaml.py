@@ -31,6 +31,8 @@ _DIGITS = len(str(SAFE_INTEGER))
 # (reader.MAX_DEPTH); one level less, so that a one-line list at the limit is its to judge.
 _DEPTH = 63
 
+# From this size on (a registry; an article rarely is), the keys of a file are shared strings.
+_SHARED_KEYS_FROM = 1 << 16
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # Characters outside YAML's printable set, line breaks other than \n, tabs (whose rules are
@@ -105,7 +107,7 @@ class _Reader:
         self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
         self.at = 0
         self.depth = 0
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str] | None = {} if len(text) > _SHARED_KEYS_FROM else None
 
     @cached_property
     def raw(self) -> list[str]:
@@ -181,9 +183,11 @@ class _Reader:
                 break  # an indentless sequence ends here, or the caller declines
             if key in result or key in _NULLS:  # ("" too: a line that is no entry)
                 raise _Decline
-            # One string for each "name:" of the file, not one per line: at 100,000 actors
-            # that is half a million strings fewer held while the registry is checked.
-            key = keys.setdefault(key, key)
+            # One string for each "name:" of a large file, not one per line: at 100,000
+            # actors that is half a million strings fewer held while the registry is
+            # checked. (A small file's data is let go of as soon as it is checked.)
+            if keys is not None:
+                key = keys.setdefault(key, key)
             at += 1
             # The common cases inline: a one-line plain scalar (text unless it may be a
             # number or null), one-line quoted text.
