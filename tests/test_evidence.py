@@ -21,7 +21,7 @@ from chechnya_purges.checks import (
     _writes_in_digits,
     numbers_in,
 )
-from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
+from chechnya_purges.evidence import _QUOTATION, _RUNS, _TABLE, Seed, fold
 from chechnya_purges.models import Article, Figure, date_bounds
 from chechnya_purges.reader import load_yaml
 
@@ -166,6 +166,16 @@ def _quotations_mark_by_mark(text: str) -> list[tuple[int, int]]:
 @given(st.text(alphabet='a \n\u2003\u201c\u201d\u201e"', max_size=40))
 def test_quotations_are_those_the_marks_make_one_by_one(text: str) -> None:
     assert Seed(text).quotations() == _quotations_mark_by_mark(text)
+
+
+@given(st.text(alphabet="a \n\u2003\u201c\u201d", max_size=40))
+def test_quotations_opened_by_curly_marks_alone_are_those_the_marks_make_one_by_one(
+    text: str,
+) -> None:
+    """A seed with neither a straight nor a low mark (the usual case) is read by a rule of
+    its own, which looks for one opening mark: its quotations are the general rule's."""
+    assert Seed(text).quotations() == _quotations_mark_by_mark(text)
+    assert Seed(text).quotations() == [m.span() for m in _QUOTATION.finditer(text)]
 
 
 # Runs of spaces of every kind, which the offsets must survive, and marks the folding changes.

@@ -52,6 +52,13 @@ _QUOTATION = re.compile(
     '(?:[^\u201c\u201e\u201d"\n]++|[\u201c\u201e]|\n\\s*+(?=[\u201c\u201e"]))*+'
     '(?:[\u201d"]|\n\\s*+|\\Z)'
 )
+# The same rule for a seed whose only opening mark is the curly one (no straight mark, no
+# low one: every seed of the dataset and of the benchmark so far). Looking for an opening
+# mark is then looking for one character, which the engine does eight times faster than
+# for a set of three, and which was nearly all of the time this rule took.
+_CURLY_QUOTATION = re.compile(
+    "\u201c(?:[^\u201c\u201d\n]++|\u201c|\n\\s*+(?=\u201c))*+(?:\u201d|\n\\s*+|\\Z)"
+)
 
 
 def fold(text: str) -> str:
@@ -240,7 +247,9 @@ class Seed:
         one stray mark cannot make the rest of the article count as quoted. A closing mark
         outside any quotation is ignored.
         """
-        return [match.span() for match in _QUOTATION.finditer(self.text)]
+        text = self.text
+        rule = _QUOTATION if '"' in text or "\u201e" in text else _CURLY_QUOTATION
+        return [match.span() for match in rule.finditer(text)]
 
     def quotations(self) -> list[tuple[int, int]]:
         """Every region inside double quotation marks, marks included, in seed order."""
