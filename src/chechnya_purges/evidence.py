@@ -41,7 +41,9 @@ def _translate(text: str) -> str:
 
 
 _RUNS = re.compile(r"  +")
-_EXTRA_SPACES = re.compile(r" ( +)")
+# A run of two spaces or more, the spaces after its first two in the group: written with two
+# spaces first, so that the engine looks for a pair of spaces, not at every space.
+_EXTRA_SPACES = re.compile(r"  ( *)")
 # A quotation, in one match: an opening mark (a straight one too); then any text but a line
 # break or a closing mark, where an opening mark is only text and a line break is text when
 # the next paragraph reopens the quotation with a mark; then its end: a closing mark, a
@@ -107,8 +109,8 @@ class Seed:
         translated = _translate(text)
         # Collapsing a run of n spaces shifts every later offset by n - 1; keep the shifts
         # (few: one per paragraph break) rather than an offset for every character.
-        # Split at the runs (no match object each): text, the run's spaces after its first,
-        # text, ... The shift changes just after the space a run keeps.
+        # Split at the runs (no match object each): text, the run's spaces after its first
+        # two, text, ... The shift changes just after the space a run keeps.
         parts = _EXTRA_SPACES.split(translated)
         self.folded = " ".join(parts[::2])
         self._at: list[int] = [0]
@@ -116,7 +118,7 @@ class Seed:
         at = shift = 0
         for index in range(1, len(parts), 2):
             at += len(parts[index - 1]) + 1
-            shift += len(parts[index])
+            shift += len(parts[index]) + 1
             self._at.append(at)
             self._shift.append(shift)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
