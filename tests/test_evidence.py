@@ -5,22 +5,24 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chechnya_purges.checks import (
     CheckedArticle,
     _anchor,
     _begins_after,
+    _check_evidence,
     _in_digits,
+    _published,
     _references,
     _references_resolve,
     _Reporter,
     _writes_in_digits,
     numbers_in,
 )
-from chechnya_purges.evidence import _RUNS, _TABLE, Seed, fold
-from chechnya_purges.models import Article, date_bounds
+from chechnya_purges.evidence import _QUOTATION, _RUNS, _TABLE, Seed, fold
+from chechnya_purges.models import Article, Figure, date_bounds
 from chechnya_purges.reader import load_yaml
 
 TEXT = (
@@ -164,6 +166,16 @@ def _quotations_mark_by_mark(text: str) -> list[tuple[int, int]]:
 @given(st.text(alphabet='a \n\u2003\u201c\u201d\u201e"', max_size=40))
 def test_quotations_are_those_the_marks_make_one_by_one(text: str) -> None:
     assert Seed(text).quotations() == _quotations_mark_by_mark(text)
+
+
+@given(st.text(alphabet="a \n\u2003\u201c\u201d", max_size=40))
+def test_quotations_opened_by_curly_marks_alone_are_those_the_marks_make_one_by_one(
+    text: str,
+) -> None:
+    """A seed with neither a straight nor a low mark (the usual case) is read by a rule of
+    its own, which looks for one opening mark: its quotations are the general rule's."""
+    assert Seed(text).quotations() == _quotations_mark_by_mark(text)
+    assert Seed(text).quotations() == [m.span() for m in _QUOTATION.finditer(text)]
 
 
 # Runs of spaces of every kind, which the offsets must survive, and marks the folding changes.
@@ -322,3 +334,62 @@ def test_references_that_resolve_are_those_the_reference_check_has_nothing_to_sa
     ]
     # (every id is in names here, so resolving is exactly having nothing to say)
     assert _references_resolve(checked, known) == (said == [])
+
+
+def _evidence_quote_by_quote(report: _Reporter, checked: CheckedArticle) -> None:
+    """The evidence rule applied to each quote through ``_anchor`` and ``_published``: the
+    reference for ``_check_evidence``, which settles a quote's common case itself."""
+    for actor_id, quote in checked.record.mentions.items():
+        loc: tuple[str | int, ...] = ("mentions", actor_id)
+        span = _anchor(report, checked, loc, quote, None, first=True)
+        if span is not None and _published(report, checked, loc, span):
+            checked.mentions[actor_id] = span
+    for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
+        for index, record in checked.indexed(kind):
+            loc = (kind, index, "quote")
+            span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
+            if span is not None and _published(report, checked, loc, span):
+                spans.append(span)
+
+
+@settings(max_examples=400)
+@given(
+    text=st.text(alphabet="ab \n\x1f\u201c\u201d\u2019'\"", max_size=40),
+    cuts=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=2),
+    data=st.data(),
+)
+def test_the_evidence_of_an_article_is_what_each_quote_anchored_on_its_own_gives(
+    text: str, cuts: list[tuple[int, int]], data: st.DataObject
+) -> None:
+    """Each quote's common case (a first or only place outside the excluded regions, a
+    printable passage) is settled in ``_check_evidence`` itself: the anchored spans and
+    every diagnostic are those of anchoring each quote through ``_anchor`` and
+    ``_published``, whatever the places, the exclusions and the control characters (U+001F
+    folds to a space). Quotes are mostly cut from the seed, so that they occur."""
+    start = st.integers(0, len(text))
+    quote = st.text(alphabet="ab \x1f'", min_size=1, max_size=4) | st.tuples(start, start).map(
+        lambda cut: text[min(cut) : max(cut)]
+    )
+    mentions = data.draw(st.lists(quote, max_size=3))
+    quotes = data.draw(st.lists(st.tuples(quote, st.none() | st.integers(1, 3)), max_size=4))
+    names = [f"actor-{i}" for i in range(len(mentions))]
+    source = "mentions:\n" + "".join(f"  {name}: x\n" for name in names) + "figures:\n"
+    source += "- quote: x\n" * len(quotes)
+    doc, _ = load_yaml(source, "data/articles/a.yaml")
+    article = Article.model_construct(
+        mentions=dict(zip(names, mentions, strict=True)),
+        figures=[Figure.model_construct(quote=q, occurrence=n) for q, n in quotes],
+        statements=[],
+        reviewed=[],
+    )
+    excluded = [(min(a, b), max(a, b)) for a, b in cuts]
+    origin = {"figures": list(range(len(quotes))), "statements": []}
+    found = []
+    for check in (_check_evidence, _evidence_quote_by_quote):
+        checked = CheckedArticle(
+            "a", article, "seeds/a.txt", Seed(text), "", excluded=excluded, origin=origin
+        )
+        report = _Reporter(doc)
+        check(report, checked)
+        found.append((report.found, checked.mentions, checked.figures))
+    assert found[0] == found[1]

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from click.testing import CliRunner
@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from chechnya_purges.cache import cache_file
 from chechnya_purges.cli import cli
+from chechnya_purges.dataset import _stem
 from chechnya_purges.reader import (
     ARTICLE_BYTES,
     REGISTRY_BYTES,
@@ -1030,3 +1031,16 @@ def test_a_folder_found_real_once_in_a_run_is_judged_as_if_looked_at_again(
             alone = unsafe_path(root, relative)
             assert unsafe_path(root, relative, checked=checked) == alone, relative
         assert checked == {f"{root}/a", f"{root}/a/d"}
+
+
+@given(
+    st.sampled_from([".yaml", "..yaml", "a.yaml", "a.b.yaml", "a.", ".a", "a", "yaml"])
+    | st.text(st.characters(blacklist_characters="/\x00", codec="utf-8"), min_size=1).filter(
+        lambda name: name not in (".", "..")
+    )
+)
+def test_an_article_file_is_named_by_the_stem_its_path_would_have(name: str) -> None:
+    """Workers are handed article names, not paths: the id a name gives (and the
+    invalid-format error of an unsafe one) is the one ``Path.stem`` gives, whatever the
+    dots (a name that is all suffix, ``.yaml``, keeps it)."""
+    assert _stem(name) == PurePosixPath(name).stem

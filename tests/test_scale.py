@@ -123,7 +123,7 @@ def test_parallel_and_sequential_checks_find_the_same_problems(
             encoding="utf-8",
         )
     registry = _open_registry(root).registry
-    sequential = sorted(p for path in articles for p in check_file(registry, path)[0])
+    sequential = sorted(p for path in articles for p in check_file(registry, path.name)[0])
     parallel = validate(root, use_cache=False).problems
     assert len(articles) >= PARALLEL_FROM
     assert [p for p in parallel if p.severity == "error"] == sequential

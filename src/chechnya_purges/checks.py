@@ -895,17 +895,28 @@ def _published(report: _Reporter, checked: CheckedArticle, loc: Key, span: Span)
 
 
 def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
-    article = checked.record
+    article, seed, excluded = checked.record, checked.seed, checked.excluded
+    # Each quote's common case is settled here, with what ``_anchor`` and ``_published``
+    # would settle it with first (a first or only place outside the excluded regions, a
+    # printable passage); anything else goes to them, which say why.
     for actor_id, quote in article.mentions.items():
-        loc: Key = ("mentions", actor_id)
-        span = _anchor(report, checked, loc, quote, None, first=True)
-        if span is not None and _published(report, checked, loc, span):
+        span = seed.first(quote)
+        if span is None or _overlaps(span, excluded):
+            loc: Key = ("mentions", actor_id)
+            span = _anchor(report, checked, loc, quote, None, first=True)
+            if span is None:
+                continue
+        if span.text.isprintable() or _published(report, checked, ("mentions", actor_id), span):
             checked.mentions[actor_id] = span
     for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
         for index, record in checked.indexed(kind):
             loc = (kind, index, "quote")
-            span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
-            if span is None or not _published(report, checked, loc, span):
+            span = None if record.occurrence is not None else seed.only(record.quote)
+            if span is None or _overlaps(span, excluded):
+                span = _anchor(report, checked, loc, record.quote, record.occurrence, first=False)
+                if span is None:
+                    continue
+            if not (span.text.isprintable() or _published(report, checked, loc, span)):
                 continue
             spans.append(span)
             if (

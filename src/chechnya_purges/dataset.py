@@ -331,29 +331,38 @@ Outcome = tuple[list[Diagnostic], Any, _Uses]
 Prepare = Callable[["CheckedArticle"], Any]
 
 
+def _stem(name: str) -> str:
+    """A file name without its last suffix, as ``PurePath.stem`` gives it (none when the
+    last dot begins or ends the name), without making a path of it: this runs for every
+    article, whose name is all a worker is handed."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def check_file(
     registry: _Registry,
-    path: Path,
+    name: str,
     prepare: Prepare | None = None,
     checked_folders: set[str] | None = None,
 ) -> Outcome:
-    """One article file read, parsed and checked: its problems, ``prepare`` of the checked
-    article (when given and the article has no error), and what it uses of the shared files
-    (for the unused and cross-article checks). ``prepare`` runs where the check ran, in a
-    worker process when there are many articles, so that what comes back is only what the
-    caller needs. ``checked_folders``: the folders this run (this process of it) has found
-    real on the way to its files (``reader.unsafe_path``)."""
+    """One article file (``name``, in data/articles/) read, parsed and checked: its
+    problems, ``prepare`` of the checked article (when given and the article has no error),
+    and what it uses of the shared files (for the unused and cross-article checks).
+    ``prepare`` runs where the check ran, in a worker process when there are many articles,
+    so that what comes back is only what the caller needs. ``checked_folders``: the folders
+    this run (this process of it) has found real on the way to its files
+    (``reader.unsafe_path``)."""
     from .checks import check_article, claim_links
     from .parse import parse_article
 
-    display = f"{ARTICLES}/{path.name}"
-    if not ARTICLE_ID.match(path.stem):
+    display = f"{ARTICLES}/{name}"
+    if not ARTICLE_ID.match(_stem(name)):
         problem = Diagnostic(
             display,
             1,
             1,
             "invalid-format",
-            f"article file name {path.name!r} is not a safe article id",
+            f"article file name {name!r} is not a safe article id",
             "use letters, digits, '-', '_' and '.', as the seed's file name does",
         )
         return [problem], None, _Uses(set())
@@ -388,9 +397,9 @@ def _start_worker(registry: _Registry, prepare: Prepare | None) -> None:
     follow_parent()
 
 
-def _check_in_worker(paths: list[Path]) -> list[Outcome]:
+def _check_in_worker(names: list[str]) -> list[Outcome]:
     registry, prepare, folders = _WORKER["registry"], _WORKER["prepare"], _WORKER["folders"]
-    return [check_file(registry, path, prepare, folders) for path in paths]
+    return [check_file(registry, name, prepare, folders) for name in names]
 
 
 # Articles handed to a worker at once, and (for build) batches in flight per worker: enough
@@ -401,7 +410,7 @@ IN_FLIGHT = 4
 
 
 def _check_all(
-    registry: _Registry, paths: list[Path], prepare: Prepare | None
+    registry: _Registry, names: list[str], prepare: Prepare | None
 ) -> Generator[Outcome, None, None]:
     """Every article's outcome, in order; spread over the machine's cores when it pays.
 
@@ -411,13 +420,15 @@ def _check_all(
     the next.
     """
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(paths) < PARALLEL_FROM:
+    if workers < 2 or len(names) < PARALLEL_FROM:
         folders: set[str] = set()
-        return (check_file(registry, path, prepare, folders) for path in paths)
+        return (check_file(registry, name, prepare, folders) for name in names)
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
+    # Names, not paths: a worker needs no more, and 10,000 paths cost 0.03 s to make and as
+    # much again to send.
+    batches = [names[i : i + BATCH] for i in range(0, len(names), BATCH)]
     window = workers * IN_FLIGHT if prepare is not None else len(batches)
     # Forked, whatever the platform's default: workers share the registry's pages, and
     # follow_parent watches the process that forked them (a forkserver's would be another).
@@ -482,12 +493,6 @@ def _finish(
         problems += _unused(registry.entries, used | registry.affiliated)
         problems += _unused_claims(registry.claim_entries, {link.claim for _, link in links})
     return sorted(set(problems))
-
-
-def _article_paths(root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """The article files, and a problem for everything in data/articles/ that is not one."""
-    names, stray = _article_names(root)
-    return [root / ARTICLES / name for name in names], stray
 
 
 def _article_names(root: Path) -> tuple[list[str], list[Diagnostic]]:
@@ -571,7 +576,7 @@ def _itself(value: Any) -> Any:
 
 
 def _gather(
-    paths: list[Path],
+    names: list[str],
     outcomes: Iterator[Outcome],
     problems: list[Diagnostic],
     kept: list[Any],
@@ -582,9 +587,9 @@ def _gather(
     by all of them returned."""
     links: list[tuple[str, ClaimLink]] = []
     used: set[str] = set()
-    for path, (found, article, uses) in zip(paths, outcomes, strict=True):
+    for name, (found, article, uses) in zip(names, outcomes, strict=True):
         problems += found
-        links += [(f"{ARTICLES}/{path.name}", link) for link in uses.claims]
+        links += [(f"{ARTICLES}/{name}", link) for link in uses.claims]
         used |= uses.actors
         if article is not None:
             kept.append(keep(article))
@@ -611,14 +616,14 @@ def load(
     that build can set each article's bytes down on disk and hold only what it needs), and
     every problem."""
     registry, actors = _registry_apart(root, _registry_and_actors)
-    paths, listing = _article_paths(root)
+    names, listing = _article_names(root)
     # Listed before the workers start: nothing between their start and the ``try`` below
     # may fail, or they would be left running.
-    problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
-    outcomes = _check_all(registry.registry, paths, prepare)
+    problems = listing + _unused_seeds(root, names, listing)
+    outcomes = _check_all(registry.registry, names, prepare)
     articles: list[Any] = []
     try:
-        links, used = _gather(paths, outcomes, problems, articles, keep)
+        links, used = _gather(names, outcomes, problems, articles, keep)
     finally:
         # Stopped here however ``keep`` fails (a full disk): left to the garbage collector,
         # the workers would outlive a process apart, and keep its result from arriving.
@@ -666,11 +671,11 @@ def _validate_everything(root: Path) -> Validated:
     checking the registry writes to every actor (reference counts), which would copy the
     read registry once more while they run (about 180 MiB at 100,000 actors)."""
     registry = _registry_apart(root, _checked_registry)
-    paths, listing = _article_paths(root)
-    outcomes = _check_all(registry.registry, paths, None)
-    problems = listing + _unused_seeds(root, [path.name for path in paths], listing)
-    links, used = _gather(paths, outcomes, problems, [])
-    return Validated(_finish(registry, problems, links, used), len(paths), registry.count)
+    names, listing = _article_names(root)
+    outcomes = _check_all(registry.registry, names, None)
+    problems = listing + _unused_seeds(root, names, listing)
+    links, used = _gather(names, outcomes, problems, [])
+    return Validated(_finish(registry, problems, links, used), len(names), registry.count)
 
 
 # From this size on, validate reads and checks the registry in a process of its own.
@@ -857,7 +862,7 @@ def _validate_incrementally(root: Path, cache: Cache) -> Validated:
             else:
                 rows[name] = [now, *digests, key]
                 pending.append(name)
-    outcomes = _check_all(against, [Path(folder, name) for name in pending], None)
+    outcomes = _check_all(against, pending, None)
     if opened is not None:
         registry = _check_registry(opened)[0]
         cache.states["registry key"] = registry_key

@@ -31,7 +31,8 @@ _DIGITS = len(str(SAFE_INTEGER))
 # (reader.MAX_DEPTH); one level less, so that a one-line list at the limit is its to judge.
 _DEPTH = 63
 
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# From this size on (a registry; an article rarely is), the keys of a file are shared strings.
+_SHARED_KEYS_FROM = 1 << 16
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # Characters outside YAML's printable set, line breaks other than \n, tabs (whose rules are
 # subtle) and byte-order marks: a file holding any of them goes to libyaml.
@@ -81,11 +82,15 @@ def typed(text: str) -> Any:
     Raises ``NumberTooLarge`` for an integer beyond ``SAFE_INTEGER`` either way."""
     if text in _NULLS:
         return None
-    if _INT.fullmatch(text):
-        if len(text.lstrip("+-")) > _DIGITS or abs(value := int(text)) > SAFE_INTEGER:
-            raise NumberTooLarge(text)
-        return value
-    return text
+    # An integer is ``[-+]?(?:0|[1-9][0-9]*)``: ASCII digits, after a sign at most, with no
+    # leading zero. Told by str methods rather than a regular expression: this runs for
+    # every number and date of every file.
+    digits = text[1:] if text[0] in "+-" else text
+    if not (digits.isdecimal() and digits.isascii()) or (digits[0] == "0" and len(digits) > 1):
+        return text
+    if len(digits) > _DIGITS or abs(value := int(text)) > SAFE_INTEGER:
+        raise NumberTooLarge(text)
+    return value
 
 
 def _unescape(text: str) -> str:
@@ -105,7 +110,7 @@ class _Reader:
         self.tokens: list[tuple[str, str, str, str]] = _LINE.findall(text)
         self.at = 0
         self.depth = 0
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str] | None = {} if len(text) > _SHARED_KEYS_FROM else None
 
     @cached_property
     def raw(self) -> list[str]:
@@ -181,9 +186,11 @@ class _Reader:
                 break  # an indentless sequence ends here, or the caller declines
             if key in result or key in _NULLS:  # ("" too: a line that is no entry)
                 raise _Decline
-            # One string for each "name:" of the file, not one per line: at 100,000 actors
-            # that is half a million strings fewer held while the registry is checked.
-            key = keys.setdefault(key, key)
+            # One string for each "name:" of a large file, not one per line: at 100,000
+            # actors that is half a million strings fewer held while the registry is
+            # checked. (A small file's data is let go of as soon as it is checked.)
+            if keys is not None:
+                key = keys.setdefault(key, key)
             at += 1
             # The common cases inline: a one-line plain scalar (text unless it may be a
             # number or null), one-line quoted text.
