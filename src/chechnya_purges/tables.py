@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from operator import itemgetter
+from itertools import chain
+from operator import add, itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -755,7 +756,8 @@ def _order(table: Table, article_id: str) -> str:
 def tabulate(c: CheckedArticle) -> Tabulated:
     """An article's rows, as CSV lines, and its nested JSON record."""
     tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
-    record = _encode(_article_object(c, tables)).encode("utf-8")
+    texts = {name: _values_text(body) for name, body in tables.items()}
+    record = _record(c, tables, texts).encode("utf-8")
     for name, body in tables.items():
         # The rows are sorted by key, and the keys that begin with the prefix are consecutive
         # in that order: when the first row's and the last row's do, every row's does.
@@ -765,7 +767,7 @@ def tabulate(c: CheckedArticle) -> Tabulated:
     return Tabulated(
         c.id,
         tables["articles"][0],
-        {name: csv_text(body).encode("utf-8") for name, body in tables.items()},
+        {name: _csv_lines(body, texts[name]).encode("utf-8") for name, body in tables.items()},
         {name: len(body) for name, body in tables.items()},
         record,
         tuple(_linked(c)),
@@ -908,14 +910,101 @@ def _isoformat(value: object) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_isoformat).encode
 
 
+# An article table's values are encoded by the C encoder in one call per table, as one list
+# with a NUL between items: the encoder escapes every control character inside a string, so
+# no other NUL is in its output, and each value's text is what the value is as the value of
+# an object's key. The keys and separators of the objects, and the commas of the CSV lines,
+# are then set around those texts by templates, instead of being written again for every
+# row (the keys were about half the encoder's work, and making the dicts cost as much again).
+_ITEM = "\x00"
+_encode_items = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, default=_isoformat, separators=(_ITEM, ": ")
+).encode
+
+
+def _values_text(body: list[tuple[Value, ...]]) -> str:
+    """Every value's JSON text, row after row, a NUL between two."""
+    return _encode_items(list(chain.from_iterable(body)))[1:-1]
+
+
+def _value_texts(body: list[tuple[Value, ...]], text: str) -> list[str]:
+    """Every value's JSON text, row after row."""
+    if not body:
+        return []
+    texts = text.split(_ITEM)
+    # A list among the values would have NULs of its own.
+    assert len(texts) == len(body) * len(body[0]), "a value is a list"
+    return texts
+
+
+def _csv_lines(body: list[tuple[Value, ...]], text: str) -> str:
+    """``csv_text(body)``, made from the values' JSON texts where they are plain text.
+
+    Without a backslash no text holds an escape: a string's text is the string in quotes,
+    and it holds no quote, line break or other control character. Without a comma either,
+    no CSV field needs quoting, and a field is the JSON text with null emptied and the
+    quotes taken away. Otherwise (a quote, a comma, a line break anywhere in the article's
+    table) the csv module writes the rows.
+    """
+    if not body:
+        return ""
+    if "\\" in text or "," in text:
+        return csv_text(body)
+    # Each value's text follows a NUL, and only null's begins with "n" (the others begin
+    # with a quote, a digit or a minus).
+    fields = f"{_ITEM}{text}".replace(f"{_ITEM}null", _ITEM).replace('"', "")[1:].split(_ITEM)
+    return (_line(len(body[0])) * len(body)) % tuple(fields)
+
+
+@functools.cache
+def _line(width: int) -> str:
+    return ",".join(["%s"] * width) + "\n"
+
+
+@functools.cache
+def _template(table: str) -> str:
+    """A row's JSON object with a ``%s`` for each value's text; ``article_id``'s text is taken
+    and dropped (``%.0s``), since the object is nested in its article. A statement's has one
+    more, for its addressees."""
+    keys, dropped = [], ""
+    for column in _BY_NAME[table].columns:
+        if column.name == "article_id":
+            dropped = "%.0s"
+            continue
+        keys.append(f"{dropped}{_encode(column.name).replace('%', '%%')}: %s")
+        dropped = ""
+    assert not dropped, table
+    if table == "statements":
+        keys.append('"addressees": %s')
+    return "{" + ", ".join(keys) + "}"
+
+
+def _objects(
+    table: str,
+    body: list[tuple[Value, ...]],
+    text: str,
+    extra: list[str] | None = None,
+) -> str:
+    """The rows' JSON objects, ", " between them (as the encoder lists them); ``extra`` is
+    one more value's text per row."""
+    template = _template(table)
+    texts = _value_texts(body, text)
+    if extra is None:
+        return ", ".join([template] * len(body)) % tuple(texts)
+    assert len(extra) == len(body), table
+    rows = zip(*[iter(texts)] * len(body[0]), strict=True) if body else iter(())
+    return ", ".join(map(template.__mod__, map(add, rows, zip(extra))))
+
+
 def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
     return {"lines": lines, "start": span[0], "end": span[1]}
 
 
-def _article_object(
-    c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]]
-) -> dict[str, Any]:
-    """One article as the nested JSON document holds it."""
+def _record(
+    c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]], texts: dict[str, str]
+) -> str:
+    """One article as the nested JSON document holds it: its own fields through the encoder,
+    its mentions, figures and statements from their rows' value texts (see ``_objects``)."""
     (row,) = tables["articles"]
     item = _as_object(_BY_NAME["articles"], row)
     item["authors"] = list(c.record.authors)
@@ -929,17 +1018,18 @@ def _article_object(
         _region(lines, span)
         for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
     ]
-    addressees: dict[str, list[str]] = {}
+    addressees: dict[Value, list[Value]] = {}
     for statement_id, actor_id in tables["statement_addressees"]:
-        addressees.setdefault(str(statement_id), []).append(str(actor_id))
-    for name in ("mentions", "figures", "statements"):
-        item[name] = []
-        for nested in tables[name]:
-            obj = _as_object(_BY_NAME[name], nested, drop=("article_id",))
-            if name == "statements":
-                obj["addressees"] = addressees.get(obj["statement_id"], [])
-            item[name].append(obj)
-    return item
+        addressees.setdefault(statement_id, []).append(actor_id)
+    listed = {key: _encode(actors) for key, actors in addressees.items()}
+    statements = tables["statements"]
+    addressed = [listed.get(row[0], "[]") for row in statements]
+    head = _encode(item)
+    return (
+        f'{head[:-1]}, "mentions": [{_objects("mentions", tables["mentions"], texts["mentions"])}]'
+        f', "figures": [{_objects("figures", tables["figures"], texts["figures"])}]'
+        f', "statements": [{_objects("statements", statements, texts["statements"], addressed)}]}}'
+    )
 
 
 def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[bytes]:
