@@ -25,6 +25,7 @@ from generate import generate
 from chechnya_purges import tables
 from chechnya_purges.checks import CheckedArticle
 from chechnya_purges.dataset import load
+from chechnya_purges.models import date_bounds
 from chechnya_purges.tables import TABLES, Column, Table, Tabulated, Value, tabulate
 
 _BY_NAME = {table.name: table for table in TABLES}
@@ -94,14 +95,15 @@ def test_csv_lines_are_what_the_csv_module_writes(case: tuple[str, Any]) -> None
     assert tables._csv_lines(body, tables._values_text(body)) == _csv(body)
 
 
-@given(_table_and_rows(_NESTED), st.lists(st.lists(_TEXT, max_size=2), max_size=4))
+@given(_table_and_rows(("articles", *_NESTED)), st.lists(st.lists(_TEXT, max_size=2), max_size=4))
 @example(("mentions", [_PLAIN_MENTION, _MENTION_WITH_COMMA]), [])
 def test_nested_objects_are_what_the_encoder_writes_of_the_rows_as_dicts(
     case: tuple[str, Any], addressees: list[list[str]]
 ) -> None:
     name, body = case
     table = _BY_NAME[name]
-    objects = [_object(table, row, drop="article_id") for row in body]
+    drop = "article_id" if name in _NESTED else ""
+    objects = [_object(table, row, drop) for row in body]
     extra = None
     if name == "statements":
         addressees = (addressees + [[]] * len(body))[: len(body)]
@@ -170,3 +172,45 @@ def test_each_values_text_is_what_the_encoder_writes_of_it(case: tuple[str, Any]
     _, body = case
     texts = tables._value_texts(body, tables._values_text(body))
     assert texts == [_json(value) for row in body for value in row]
+
+
+@given(st.dates(), st.sampled_from([4, 7, 10]))
+def test_a_dates_bounds_are_the_models_in_iso_form(day: date, width: int) -> None:
+    text = day.isoformat()[:width]
+    precision, earliest, latest = date_bounds(text)
+    assert tables._iso_bounds(text) == (text, precision, str(earliest), str(latest))
+
+
+def _dated(c: CheckedArticle) -> list[tuple[Value, ...]]:
+    """Each figure's period and statement's date as its row gives them, beside the model's
+    bounds of the same text."""
+    found: list[tuple[Value, ...]] = []
+    for figure, row in zip(c.record.figures, _rows_of(c, "figures"), strict=True):
+        period = figure.period
+        start = date_bounds(period.start)[1] if period and period.start else None
+        end = date_bounds(period.end)[2] if period and period.end else None
+        found.append((row[10], row[11], start and str(start), end and str(end)))
+    for statement, row in zip(c.record.statements, _rows_of(c, "statements"), strict=True):
+        bounds = date_bounds(statement.said) if statement.said else (None, None, None)
+        expected = (statement.said, bounds[0], *(d and str(d) for d in bounds[1:]))
+        found.append((*row[9:13], *expected))
+    return found
+
+
+def _rows_of(c: CheckedArticle, name: str) -> list[tuple[Value, ...]]:
+    """An article's rows of a table, in its records' order."""
+    return list(tables._ARTICLE_ROWS[name](c))
+
+
+@pytest.mark.parametrize("corpus", ["repository", "generated"])
+def test_dates_in_rows_are_the_models_bounds(corpus: str, tmp_path: Path) -> None:
+    root = REPO
+    if corpus == "generated":
+        root = tmp_path / "corpus"
+        generate(40, root)
+    dataset, _ = load(root, _dated)
+    pairs = [entry for found in dataset.articles for entry in found]
+    assert any(entry[0] is not None for entry in pairs)
+    for entry in pairs:
+        half = len(entry) // 2
+        assert entry[:half] == entry[half:]

@@ -32,7 +32,6 @@ from pydantic import BaseModel
 
 from .checks import CheckedArticle
 from .dataset import Dataset
-from .evidence import Span
 from .models import (
     Actor,
     Affiliation,
@@ -432,8 +431,18 @@ def _bounds(text: str | None) -> tuple[str | None, DatePrecision | None, date | 
     return text, precision, earliest, latest
 
 
-def _evidence_values(span: Span) -> tuple[str, int, int]:
-    return span.text, span.start, span.end
+@functools.lru_cache(maxsize=4096)
+def _iso_bounds(text: str) -> tuple[str, DatePrecision, str, str]:
+    """A date's text, precision and bounds, the bounds in ISO form: what the CSV (str) and
+    the JSON (``_isoformat``) write of a date. Dates repeat within an article and across
+    articles, so each is worked out once in a worker, not for every statement."""
+    precision, earliest, latest = date_bounds(text)
+    return text, precision, earliest.isoformat(), latest.isoformat()
+
+
+_NO_DATE = (None, None, None, None)
+# Bounds repeat too (a figure's low and high follow its qualifier and value alone).
+_qualifier_bounds = functools.lru_cache(maxsize=4096)(qualifier_bounds)
 
 
 def _actor_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
@@ -468,21 +477,21 @@ def _article_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
 
 def _mention_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for actor_id, span in c.mentions.items():
-        yield c.id, actor_id, *_evidence_values(span)
+        yield c.id, actor_id, span.text, span.start, span.end
 
 
 def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for f, span in zip(c.record.figures, c.figures, strict=True):
         period = f.period
-        start = date_bounds(period.start)[1] if period and period.start else None
-        end = date_bounds(period.end)[2] if period and period.end else None
+        start = _iso_bounds(period.start)[2] if period and period.start else None
+        end = _iso_bounds(period.end)[3] if period and period.end else None
         yield (
             f"{c.id}:{f.id}",
             c.id,
             f.category,
             f.value,
             f.qualifier,
-            *qualifier_bounds(f.qualifier, f.value),
+            *_qualifier_bounds(f.qualifier, f.value),
             f.unit,
             f.subject,
             f.place,
@@ -490,7 +499,9 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             end,
             f.reported_by,
             f.via,
-            *_evidence_values(span),
+            span.text,
+            span.start,
+            span.end,
             f.note,
             f.claim,
         )
@@ -498,7 +509,7 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
 
 def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for s, span in zip(c.record.statements, c.statements, strict=True):
-        said = _bounds(s.said)
+        said = _NO_DATE if s.said is None else _iso_bounds(s.said)
         yield (
             f"{c.id}:{s.id}",
             c.id,
@@ -511,7 +522,9 @@ def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             s.medium,
             *said,
             s.said_basis,
-            *_evidence_values(span),
+            span.text,
+            span.start,
+            span.end,
             s.note,
             s.claim,
         )
@@ -610,6 +623,7 @@ _KEPT = (
     "seed_path",
 )
 _KEEP = itemgetter(*(_ARTICLE_COLUMNS.index(name) for name in _KEPT))
+_AUTHORS = _ARTICLE_COLUMNS.index("authors")
 
 
 def _lineages(dataset: Dataset[Filed]) -> dict[str, list[tuple[Value, ...]]]:
@@ -705,8 +719,7 @@ _KEYS = {table.name: (_key(table), _key_positions(table)[0]) for table in TABLES
 
 def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
     """Rows by primary key, so that every build lists them alike."""
-    for row in body:
-        assert len(row) == len(table.columns), table.name
+    assert set(map(len, body)) <= {len(table.columns)}, table.name
     return sorted(body, key=_KEYS[table.name][0])  # primary keys are text ids
 
 
@@ -963,12 +976,12 @@ def _line(width: int) -> str:
 
 @functools.cache
 def _template(table: str) -> str:
-    """A row's JSON object with a ``%s`` for each value's text; ``article_id``'s text is taken
-    and dropped (``%.0s``), since the object is nested in its article. A statement's has one
-    more, for its addressees."""
+    """A row's JSON object with a ``%s`` for each value's text. In a mention, figure or
+    statement, ``article_id``'s text is taken and dropped (``%.0s``): the object is nested in
+    its article. A statement's has one more, for its addressees."""
     keys, dropped = [], ""
     for column in _BY_NAME[table].columns:
-        if column.name == "article_id":
+        if column.name == "article_id" and table != "articles":
             dropped = "%.0s"
             continue
         keys.append(f"{dropped}{_encode(column.name).replace('%', '%%')}: %s")
@@ -1003,32 +1016,37 @@ def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
 def _record(
     c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]], texts: dict[str, str]
 ) -> str:
-    """One article as the nested JSON document holds it: its own fields through the encoder,
-    its mentions, figures and statements from their rows' value texts (see ``_objects``)."""
-    (row,) = tables["articles"]
-    item = _as_object(_BY_NAME["articles"], row)
-    item["authors"] = list(c.record.authors)
-    item["published_note"] = c.record.published_note
-    item["note"] = c.record.note
-    item["excluded"] = [
-        {**_region(e.lines, span), "reason": e.reason.value}
-        for e, span in zip(c.record.excluded, c.excluded, strict=True)
-    ]
-    item["block_quotes"] = [
-        _region(lines, span)
-        for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
-    ]
+    """One article as the nested JSON document holds it: its row and its mentions, figures
+    and statements from their value texts (see ``_objects``), what no table has through the
+    encoder."""
+    own = _value_texts(tables["articles"], texts["articles"])
+    # The record lists the authors where the table joins them.
+    own[_AUTHORS] = _encode(list(c.record.authors))
+    rest = {
+        "published_note": c.record.published_note,
+        "note": c.record.note,
+        "excluded": [
+            {**_region(e.lines, span), "reason": e.reason.value}
+            for e, span in zip(c.record.excluded, c.excluded, strict=True)
+        ],
+        "block_quotes": [
+            _region(lines, span)
+            for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
+        ],
+    }
     addressees: dict[Value, list[Value]] = {}
     for statement_id, actor_id in tables["statement_addressees"]:
         addressees.setdefault(statement_id, []).append(actor_id)
     listed = {key: _encode(actors) for key, actors in addressees.items()}
     statements = tables["statements"]
     addressed = [listed.get(row[0], "[]") for row in statements]
-    head = _encode(item)
+    head = (_template("articles") % tuple(own))[:-1]
+    mentions = _objects("mentions", tables["mentions"], texts["mentions"])
+    figures = _objects("figures", tables["figures"], texts["figures"])
+    said = _objects("statements", statements, texts["statements"], addressed)
     return (
-        f'{head[:-1]}, "mentions": [{_objects("mentions", tables["mentions"], texts["mentions"])}]'
-        f', "figures": [{_objects("figures", tables["figures"], texts["figures"])}]'
-        f', "statements": [{_objects("statements", statements, texts["statements"], addressed)}]}}'
+        f'{head}, {_encode(rest)[1:-1]}, "mentions": [{mentions}], "figures": [{figures}], '
+        f'"statements": [{said}]}}'
     )
 
 
