@@ -25,8 +25,8 @@ from generate import generate
 from chechnya_purges import tables
 from chechnya_purges.checks import CheckedArticle
 from chechnya_purges.dataset import load
-from chechnya_purges.models import date_bounds
-from chechnya_purges.tables import TABLES, Column, Table, Tabulated, Value, tabulate
+from chechnya_purges.models import date_bounds, qualifier_bounds
+from chechnya_purges.tables import TABLES, Column, Linked, Table, Tabulated, Value, tabulate
 
 _BY_NAME = {table.name: table for table in TABLES}
 _NESTED = ("mentions", "figures", "statements")
@@ -142,12 +142,54 @@ def _expected_record(c: CheckedArticle) -> bytes:
     return _json(item).encode("utf-8")
 
 
-def _both(c: CheckedArticle) -> tuple[Tabulated, bytes, dict[str, bytes]]:
+def _expected_links(c: CheckedArticle) -> tuple[Linked, ...]:
+    """The figures and then the statements linked to a claim, in the record's order, as the
+    records give them."""
+    found = []
+    for f, span in zip(c.record.figures, c.figures, strict=True):
+        if f.claim is not None:
+            low, high = qualifier_bounds(f.qualifier, f.value)
+            found.append(
+                Linked(
+                    f.claim,
+                    f"{c.id}:{f.id}",
+                    None,
+                    span.start,
+                    f.reported_by,
+                    f.via,
+                    f.value,
+                    f.qualifier,
+                    low,
+                    high,
+                    span.text,
+                )
+            )
+    for s, span in zip(c.record.statements, c.statements, strict=True):
+        if s.claim is not None:
+            found.append(
+                Linked(
+                    s.claim,
+                    None,
+                    f"{c.id}:{s.id}",
+                    span.start,
+                    s.speaker,
+                    s.via,
+                    *[None] * 4,
+                    span.text,
+                )
+            )
+    return tuple(found)
+
+
+def _both(
+    c: CheckedArticle,
+) -> tuple[Tabulated, bytes, dict[str, bytes], tuple[Linked, ...]]:
     bodies = {
         name: tables._sorted(_BY_NAME[name], list(make(c)))
         for name, make in tables._ARTICLE_ROWS.items()
     }
-    return tabulate(c), _expected_record(c), {n: _csv(b).encode() for n, b in bodies.items()}
+    lines = {n: _csv(b).encode() for n, b in bodies.items()}
+    return tabulate(c), _expected_record(c), lines, _expected_links(c)
 
 
 @pytest.mark.parametrize("corpus", ["repository", "generated"])
@@ -161,9 +203,12 @@ def test_each_article_is_written_as_its_rows_and_objects_are(corpus: str, tmp_pa
     dataset, problems = load(root, _both)
     assert not [p for p in problems if p.severity == "error"]
     assert len(dataset.articles) >= 5
-    for tabulated, record, lines in dataset.articles:
+    for tabulated, record, lines, links in dataset.articles:
         assert tabulated.record == record, tabulated.id
         assert tabulated.csv == lines, tabulated.id
+        assert tabulated.links == links, tabulated.id
+    if corpus == "repository":
+        assert any(links for *_, links in dataset.articles)
 
 
 @given(_table_and_rows(tuple(_BY_NAME)))

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from itertools import chain
-from operator import add, itemgetter
+from itertools import chain, compress, repeat
+from operator import add, is_not, itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -552,36 +552,23 @@ class Linked(NamedTuple):
     quote: str
 
 
-def _linked(c: CheckedArticle) -> Iterator[Linked]:
-    for f, span in zip(c.record.figures, c.figures, strict=True):
-        if f.claim is not None:
-            yield Linked(
-                f.claim,
-                f"{c.id}:{f.id}",
-                None,
-                span.start,
-                f.reported_by,
-                f.via,
-                f.value,
-                f.qualifier,
-                *qualifier_bounds(f.qualifier, f.value),
-                span.text,
-            )
-    for s, span in zip(c.record.statements, c.statements, strict=True):
-        if s.claim is not None:
-            yield Linked(
-                s.claim,
-                None,
-                f"{c.id}:{s.id}",
-                span.start,
-                s.speaker,
-                s.via,
-                None,
-                None,
-                None,
-                None,
-                span.text,
-            )
+def _linked(
+    figures: list[tuple[Value, ...]], statements: list[tuple[Value, ...]]
+) -> Iterator[Linked]:
+    """The figures and then the statements linked to a claim, in the record's order, read
+    from their rows (a row's values are read faster than a record's attributes)."""
+    for row in compress(figures, map(is_not, map(_FIGURE_CLAIM, figures), repeat(None))):
+        claim, figure_id, start, credited_to, via, value, qualifier, low, high, quote = (
+            _FIGURE_LINK(row)
+        )
+        yield Linked(
+            claim, figure_id, None, start, credited_to, via, value, qualifier, low, high, quote
+        )
+    for row in compress(statements, map(is_not, map(_STATEMENT_CLAIM, statements), repeat(None))):
+        claim, statement_id, start, credited_to, via, quote = _STATEMENT_LINK(row)
+        yield Linked(
+            claim, None, statement_id, start, credited_to, via, None, None, None, None, quote
+        )
 
 
 def _changes(first: Linked, this: Linked) -> list[LineageChange]:
@@ -702,6 +689,32 @@ REGISTRY_TABLES = frozenset(_REGISTRY_ROWS)
 _BY_NAME = {table.name: table for table in TABLES}
 
 
+def _picker(table: str, *names: str) -> Callable[[tuple[Value, ...]], Any]:
+    """What reads the named columns' values from a table's row."""
+    columns = [column.name for column in _BY_NAME[table].columns]
+    return itemgetter(*(columns.index(name) for name in names))
+
+
+_FIGURE_CLAIM = _picker("figures", "claim_id")
+_FIGURE_LINK = _picker(
+    "figures",
+    "claim_id",
+    "figure_id",
+    "start",
+    "reported_by",
+    "via",
+    "value",
+    "qualifier",
+    "low",
+    "high",
+    "quote",
+)
+_STATEMENT_CLAIM = _picker("statements", "claim_id")
+_STATEMENT_LINK = _picker(
+    "statements", "claim_id", "statement_id", "start", "speaker_id", "via", "quote"
+)
+
+
 def _key_positions(table: Table) -> list[int]:
     """Where the primary key's columns are in a row, in the key's order."""
     names = [c.name for c in table.columns]
@@ -768,7 +781,8 @@ def _order(table: Table, article_id: str) -> str:
 
 def tabulate(c: CheckedArticle) -> Tabulated:
     """An article's rows, as CSV lines, and its nested JSON record."""
-    tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
+    made = {name: list(make(c)) for name, make in _ARTICLE_ROWS.items()}  # in record order
+    tables = {name: _sorted(_BY_NAME[name], body) for name, body in made.items()}
     texts = {name: _values_text(body) for name, body in tables.items()}
     record = _record(c, tables, texts).encode("utf-8")
     for name, body in tables.items():
@@ -783,7 +797,7 @@ def tabulate(c: CheckedArticle) -> Tabulated:
         {name: _csv_lines(body, texts[name]).encode("utf-8") for name, body in tables.items()},
         {name: len(body) for name, body in tables.items()},
         record,
-        tuple(_linked(c)),
+        tuple(_linked(made["figures"], made["statements"])),
     )
 
 
