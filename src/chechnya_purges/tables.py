@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import add, is_not, itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -31,7 +32,6 @@ from pydantic import BaseModel
 
 from .checks import CheckedArticle
 from .dataset import Dataset
-from .evidence import Span
 from .models import (
     Actor,
     Affiliation,
@@ -431,8 +431,18 @@ def _bounds(text: str | None) -> tuple[str | None, DatePrecision | None, date | 
     return text, precision, earliest, latest
 
 
-def _evidence_values(span: Span) -> tuple[str, int, int]:
-    return span.text, span.start, span.end
+@functools.lru_cache(maxsize=4096)
+def _iso_bounds(text: str) -> tuple[str, DatePrecision, str, str]:
+    """A date's text, precision and bounds, the bounds in ISO form: what the CSV (str) and
+    the JSON (``_isoformat``) write of a date. Dates repeat within an article and across
+    articles, so each is worked out once in a worker, not for every statement."""
+    precision, earliest, latest = date_bounds(text)
+    return text, precision, earliest.isoformat(), latest.isoformat()
+
+
+_NO_DATE = (None, None, None, None)
+# Bounds repeat too (a figure's low and high follow its qualifier and value alone).
+_qualifier_bounds = functools.lru_cache(maxsize=4096)(qualifier_bounds)
 
 
 def _actor_rows(dataset: Dataset[Filed]) -> Iterator[tuple[Value, ...]]:
@@ -467,21 +477,21 @@ def _article_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
 
 def _mention_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for actor_id, span in c.mentions.items():
-        yield c.id, actor_id, *_evidence_values(span)
+        yield c.id, actor_id, span.text, span.start, span.end
 
 
 def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for f, span in zip(c.record.figures, c.figures, strict=True):
         period = f.period
-        start = date_bounds(period.start)[1] if period and period.start else None
-        end = date_bounds(period.end)[2] if period and period.end else None
+        start = _iso_bounds(period.start)[2] if period and period.start else None
+        end = _iso_bounds(period.end)[3] if period and period.end else None
         yield (
             f"{c.id}:{f.id}",
             c.id,
             f.category,
             f.value,
             f.qualifier,
-            *qualifier_bounds(f.qualifier, f.value),
+            *_qualifier_bounds(f.qualifier, f.value),
             f.unit,
             f.subject,
             f.place,
@@ -489,7 +499,9 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             end,
             f.reported_by,
             f.via,
-            *_evidence_values(span),
+            span.text,
+            span.start,
+            span.end,
             f.note,
             f.claim,
         )
@@ -497,7 +509,7 @@ def _figure_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
 
 def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
     for s, span in zip(c.record.statements, c.statements, strict=True):
-        said = _bounds(s.said)
+        said = _NO_DATE if s.said is None else _iso_bounds(s.said)
         yield (
             f"{c.id}:{s.id}",
             c.id,
@@ -510,7 +522,9 @@ def _statement_rows(c: CheckedArticle) -> Iterator[tuple[Value, ...]]:
             s.medium,
             *said,
             s.said_basis,
-            *_evidence_values(span),
+            span.text,
+            span.start,
+            span.end,
             s.note,
             s.claim,
         )
@@ -538,36 +552,23 @@ class Linked(NamedTuple):
     quote: str
 
 
-def _linked(c: CheckedArticle) -> Iterator[Linked]:
-    for f, span in zip(c.record.figures, c.figures, strict=True):
-        if f.claim is not None:
-            yield Linked(
-                f.claim,
-                f"{c.id}:{f.id}",
-                None,
-                span.start,
-                f.reported_by,
-                f.via,
-                f.value,
-                f.qualifier,
-                *qualifier_bounds(f.qualifier, f.value),
-                span.text,
-            )
-    for s, span in zip(c.record.statements, c.statements, strict=True):
-        if s.claim is not None:
-            yield Linked(
-                s.claim,
-                None,
-                f"{c.id}:{s.id}",
-                span.start,
-                s.speaker,
-                s.via,
-                None,
-                None,
-                None,
-                None,
-                span.text,
-            )
+def _linked(
+    figures: list[tuple[Value, ...]], statements: list[tuple[Value, ...]]
+) -> Iterator[Linked]:
+    """The figures and then the statements linked to a claim, in the record's order, read
+    from their rows (a row's values are read faster than a record's attributes)."""
+    for row in compress(figures, map(is_not, map(_FIGURE_CLAIM, figures), repeat(None))):
+        claim, figure_id, start, credited_to, via, value, qualifier, low, high, quote = (
+            _FIGURE_LINK(row)
+        )
+        yield Linked(
+            claim, figure_id, None, start, credited_to, via, value, qualifier, low, high, quote
+        )
+    for row in compress(statements, map(is_not, map(_STATEMENT_CLAIM, statements), repeat(None))):
+        claim, statement_id, start, credited_to, via, quote = _STATEMENT_LINK(row)
+        yield Linked(
+            claim, None, statement_id, start, credited_to, via, None, None, None, None, quote
+        )
 
 
 def _changes(first: Linked, this: Linked) -> list[LineageChange]:
@@ -609,6 +610,7 @@ _KEPT = (
     "seed_path",
 )
 _KEEP = itemgetter(*(_ARTICLE_COLUMNS.index(name) for name in _KEPT))
+_AUTHORS = _ARTICLE_COLUMNS.index("authors")
 
 
 def _lineages(dataset: Dataset[Filed]) -> dict[str, list[tuple[Value, ...]]]:
@@ -687,6 +689,32 @@ REGISTRY_TABLES = frozenset(_REGISTRY_ROWS)
 _BY_NAME = {table.name: table for table in TABLES}
 
 
+def _picker(table: str, *names: str) -> Callable[[tuple[Value, ...]], Any]:
+    """What reads the named columns' values from a table's row."""
+    columns = [column.name for column in _BY_NAME[table].columns]
+    return itemgetter(*(columns.index(name) for name in names))
+
+
+_FIGURE_CLAIM = _picker("figures", "claim_id")
+_FIGURE_LINK = _picker(
+    "figures",
+    "claim_id",
+    "figure_id",
+    "start",
+    "reported_by",
+    "via",
+    "value",
+    "qualifier",
+    "low",
+    "high",
+    "quote",
+)
+_STATEMENT_CLAIM = _picker("statements", "claim_id")
+_STATEMENT_LINK = _picker(
+    "statements", "claim_id", "statement_id", "start", "speaker_id", "via", "quote"
+)
+
+
 def _key_positions(table: Table) -> list[int]:
     """Where the primary key's columns are in a row, in the key's order."""
     names = [c.name for c in table.columns]
@@ -704,8 +732,7 @@ _KEYS = {table.name: (_key(table), _key_positions(table)[0]) for table in TABLES
 
 def _sorted(table: Table, body: list[tuple[Value, ...]]) -> list[tuple[Value, ...]]:
     """Rows by primary key, so that every build lists them alike."""
-    for row in body:
-        assert len(row) == len(table.columns), table.name
+    assert set(map(len, body)) <= {len(table.columns)}, table.name
     return sorted(body, key=_KEYS[table.name][0])  # primary keys are text ids
 
 
@@ -754,8 +781,10 @@ def _order(table: Table, article_id: str) -> str:
 
 def tabulate(c: CheckedArticle) -> Tabulated:
     """An article's rows, as CSV lines, and its nested JSON record."""
-    tables = {name: _sorted(_BY_NAME[name], list(make(c))) for name, make in _ARTICLE_ROWS.items()}
-    record = _encode(_article_object(c, tables)).encode("utf-8")
+    made = {name: list(make(c)) for name, make in _ARTICLE_ROWS.items()}  # in record order
+    tables = {name: _sorted(_BY_NAME[name], body) for name, body in made.items()}
+    texts = {name: _values_text(body) for name, body in tables.items()}
+    record = _record(c, tables, texts).encode("utf-8")
     for name, body in tables.items():
         # The rows are sorted by key, and the keys that begin with the prefix are consecutive
         # in that order: when the first row's and the last row's do, every row's does.
@@ -765,10 +794,10 @@ def tabulate(c: CheckedArticle) -> Tabulated:
     return Tabulated(
         c.id,
         tables["articles"][0],
-        {name: csv_text(body).encode("utf-8") for name, body in tables.items()},
+        {name: _csv_lines(body, texts[name]).encode("utf-8") for name, body in tables.items()},
         {name: len(body) for name, body in tables.items()},
         record,
-        tuple(_linked(c)),
+        tuple(_linked(made["figures"], made["statements"])),
     )
 
 
@@ -908,38 +937,131 @@ def _isoformat(value: object) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_isoformat).encode
 
 
+# An article table's values are encoded by the C encoder in one call per table, as one list
+# with a NUL between items: the encoder escapes every control character inside a string, so
+# no other NUL is in its output, and each value's text is what the value is as the value of
+# an object's key. The keys and separators of the objects, and the commas of the CSV lines,
+# are then set around those texts by templates, instead of being written again for every
+# row (the keys were about half the encoder's work, and making the dicts cost as much again).
+_ITEM = "\x00"
+_encode_items = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, default=_isoformat, separators=(_ITEM, ": ")
+).encode
+
+
+def _values_text(body: list[tuple[Value, ...]]) -> str:
+    """Every value's JSON text, row after row, a NUL between two."""
+    return _encode_items(list(chain.from_iterable(body)))[1:-1]
+
+
+def _value_texts(body: list[tuple[Value, ...]], text: str) -> list[str]:
+    """Every value's JSON text, row after row."""
+    if not body:
+        return []
+    texts = text.split(_ITEM)
+    # A list among the values would have NULs of its own.
+    assert len(texts) == len(body) * len(body[0]), "a value is a list"
+    return texts
+
+
+def _csv_lines(body: list[tuple[Value, ...]], text: str) -> str:
+    """``csv_text(body)``, made from the values' JSON texts where they are plain text.
+
+    Without a backslash no text holds an escape: a string's text is the string in quotes,
+    and it holds no quote, line break or other control character. Without a comma either,
+    no CSV field needs quoting, and a field is the JSON text with null emptied and the
+    quotes taken away. Otherwise (a quote, a comma, a line break anywhere in the article's
+    table) the csv module writes the rows.
+    """
+    if not body:
+        return ""
+    if "\\" in text or "," in text:
+        return csv_text(body)
+    # Each value's text follows a NUL, and only null's begins with "n" (the others begin
+    # with a quote, a digit or a minus).
+    fields = f"{_ITEM}{text}".replace(f"{_ITEM}null", _ITEM).replace('"', "")[1:].split(_ITEM)
+    return (_line(len(body[0])) * len(body)) % tuple(fields)
+
+
+@functools.cache
+def _line(width: int) -> str:
+    return ",".join(["%s"] * width) + "\n"
+
+
+@functools.cache
+def _template(table: str) -> str:
+    """A row's JSON object with a ``%s`` for each value's text. In a mention, figure or
+    statement, ``article_id``'s text is taken and dropped (``%.0s``): the object is nested in
+    its article. A statement's has one more, for its addressees."""
+    keys, dropped = [], ""
+    for column in _BY_NAME[table].columns:
+        if column.name == "article_id" and table != "articles":
+            dropped = "%.0s"
+            continue
+        keys.append(f"{dropped}{_encode(column.name).replace('%', '%%')}: %s")
+        dropped = ""
+    assert not dropped, table
+    if table == "statements":
+        keys.append('"addressees": %s')
+    return "{" + ", ".join(keys) + "}"
+
+
+def _objects(
+    table: str,
+    body: list[tuple[Value, ...]],
+    text: str,
+    extra: list[str] | None = None,
+) -> str:
+    """The rows' JSON objects, ", " between them (as the encoder lists them); ``extra`` is
+    one more value's text per row."""
+    template = _template(table)
+    texts = _value_texts(body, text)
+    if extra is None:
+        return ", ".join([template] * len(body)) % tuple(texts)
+    assert len(extra) == len(body), table
+    rows = zip(*[iter(texts)] * len(body[0]), strict=True) if body else iter(())
+    return ", ".join(map(template.__mod__, map(add, rows, zip(extra))))
+
+
 def _region(lines: str, span: tuple[int, int]) -> dict[str, Any]:
     return {"lines": lines, "start": span[0], "end": span[1]}
 
 
-def _article_object(
-    c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]]
-) -> dict[str, Any]:
-    """One article as the nested JSON document holds it."""
-    (row,) = tables["articles"]
-    item = _as_object(_BY_NAME["articles"], row)
-    item["authors"] = list(c.record.authors)
-    item["published_note"] = c.record.published_note
-    item["note"] = c.record.note
-    item["excluded"] = [
-        {**_region(e.lines, span), "reason": e.reason.value}
-        for e, span in zip(c.record.excluded, c.excluded, strict=True)
-    ]
-    item["block_quotes"] = [
-        _region(lines, span)
-        for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
-    ]
-    addressees: dict[str, list[str]] = {}
+def _record(
+    c: CheckedArticle, tables: dict[str, list[tuple[Value, ...]]], texts: dict[str, str]
+) -> str:
+    """One article as the nested JSON document holds it: its row and its mentions, figures
+    and statements from their value texts (see ``_objects``), what no table has through the
+    encoder."""
+    own = _value_texts(tables["articles"], texts["articles"])
+    # The record lists the authors where the table joins them.
+    own[_AUTHORS] = _encode(list(c.record.authors))
+    rest = {
+        "published_note": c.record.published_note,
+        "note": c.record.note,
+        "excluded": [
+            {**_region(e.lines, span), "reason": e.reason.value}
+            for e, span in zip(c.record.excluded, c.excluded, strict=True)
+        ],
+        "block_quotes": [
+            _region(lines, span)
+            for lines, span in zip(c.record.block_quotes, c.block_quotes, strict=True)
+        ],
+    }
+    addressees: dict[Value, list[Value]] = {}
     for statement_id, actor_id in tables["statement_addressees"]:
-        addressees.setdefault(str(statement_id), []).append(str(actor_id))
-    for name in ("mentions", "figures", "statements"):
-        item[name] = []
-        for nested in tables[name]:
-            obj = _as_object(_BY_NAME[name], nested, drop=("article_id",))
-            if name == "statements":
-                obj["addressees"] = addressees.get(obj["statement_id"], [])
-            item[name].append(obj)
-    return item
+        addressees.setdefault(statement_id, []).append(actor_id)
+    listed = {key: _encode(actors) for key, actors in addressees.items()}
+    statements = tables["statements"]
+    addressed = [listed.get(row[0], "[]") for row in statements]
+    head = (_template("articles") % tuple(own))[:-1]
+    mentions = _objects("mentions", tables["mentions"], texts["mentions"])
+    figures = _objects("figures", tables["figures"], texts["figures"])
+    said = _objects("statements", statements, texts["statements"], addressed)
+    return (
+        f'{head}, {_encode(rest)[1:-1]}, "mentions": [{mentions}], "figures": [{figures}], '
+        f'"statements": [{said}]}}'
+    )
 
 
 def document(dataset: Dataset[Filed], spool: Spool, version: str) -> Iterator[bytes]:
