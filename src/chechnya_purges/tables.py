@@ -944,6 +944,9 @@ _encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_is
 # are then set around those texts by templates, instead of being written again for every
 # row (the keys were about half the encoder's work, and making the dicts cost as much again).
 _ITEM = "\x00"
+# A plain text's JSON text, quotes taken away, is its CSV field only for these kinds: a
+# boolean would be "true" in JSON and "True" in the csv module's output.
+assert {c.kind for t in TABLES for c in t.columns} <= {"string", "integer", "date"}
 _encode_items = json.JSONEncoder(
     ensure_ascii=False, check_circular=False, default=_isoformat, separators=(_ITEM, ": ")
 ).encode
