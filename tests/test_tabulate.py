@@ -7,8 +7,10 @@ beyond ASCII, and strings that look like null, numbers or format directives)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -183,32 +185,169 @@ def _expected_links(c: CheckedArticle) -> tuple[Linked, ...]:
 
 def _both(
     c: CheckedArticle,
-) -> tuple[Tabulated, bytes, dict[str, bytes], tuple[Linked, ...]]:
+) -> tuple[Tabulated, bytes, dict[str, bytes], tuple[Linked, ...], bool]:
+    """What tabulate makes of the article, what it should make, and whether every table of
+    the article has its CSV lines made from the values' JSON texts (no comma, no escape)."""
     bodies = {
         name: tables._sorted(_BY_NAME[name], list(make(c)))
         for name, make in tables._ARTICLE_ROWS.items()
     }
     lines = {n: _csv(b).encode() for n, b in bodies.items()}
-    return tabulate(c), _expected_record(c), lines, _expected_links(c)
+    texts = [tables._values_text(body) for body in bodies.values()]
+    plain = not any("," in text or "\\" in text for text in texts)
+    return tabulate(c), _expected_record(c), lines, _expected_links(c), plain
 
 
-@pytest.mark.parametrize("corpus", ["repository", "generated"])
+# Text a stranger's record may hold, each part a line of the seed that a quote takes whole:
+# format directives (the templates fill "%s"), text that looks like null or a number, the
+# Unicode line and paragraph separators (no escape in JSON, no quoting in CSV), a character
+# beyond the BMP, a combining mark, a long passage.
+_ODD_LINES = [
+    "100% of the %s and %% men",
+    "null",
+    "%(name)s and %d and %.0s",
+    "first\u2028second\u2029third",
+    "the \U0001d11e music \U0001f3f3\ufe0f\u200d\U0001f308 flag",
+    "Cafe\u0301 owner",
+    "word " * 400 + "end",
+    "Kadyrov, the leader",
+    "a back\\slash here",
+    'he said "no" twice',
+]
+_QUALIFIED = [  # every qualifier, with values at the edges the models allow
+    ("exact", 0, "2017", "2017"),
+    ("approximately", 1, "2017-04", "2017-12"),
+    ("at_least", 9007199254740991, "2017-04-01", "2017-04-30"),
+    ("more_than", 3, "2016-02", "2019-02"),
+    ("at_most", 7, "2016-02-29", "2017"),
+    ("fewer_than", 1, "2017", "2019-12-31"),
+]
+_SAID = ["2017", "2017-09", "2017-09-05", None, "2016-02-29", "2017-02"]
+
+
+def _odd_article(root: Path, article_id: str, *, plain: bool, empty: bool = False) -> None:
+    """An article whose every text is odd; ``plain`` leaves out commas, backslashes and
+    quotation marks, so that its CSV lines are made from the JSON texts (``_csv_lines``)."""
+
+    def text(value: str) -> str:
+        if plain:
+            for char in ',\\"':
+                value = value.replace(char, "")
+        return value
+
+    def q(value: str) -> str:
+        return json.dumps(text(value), ensure_ascii=False)
+
+    figure_quotes = [
+        f"fig{i} {value} men %s nullish \U0001d11e e\u0301"
+        for i, (_, value, *_) in enumerate(_QUALIFIED)
+    ]
+    lines = ["Grozny 1 April 2017", *_ODD_LINES, *figure_quotes, "the U.S. government"]
+    seed = text("\n\n".join(lines) + "\n")
+    (root / "seeds" / f"{article_id}.txt").write_text(seed, encoding="utf-8")
+    record = [
+        f"seed_sha256: {hashlib.sha256(seed.encode()).hexdigest()}",
+        "publisher: washington-blade",
+        "kind: news_article",
+        "title: " + q('100% "null" %s, %% \\ \u2028 \U0001d11e e\u0301'),
+        "authors: [" + ", ".join(q(a) for a in ["%s", "a, b", "null", "\U0001d11e"]) + "]",
+        "language: en",
+        "published: 2020-01",
+        "published_basis: stated",
+        "note: " + q('note %s %% , \\ " null\nsecond line\u2029'),
+    ]
+    if empty:
+        record += ["mentions: {}", "figures: []", "statements: []"]
+    else:
+        actors = [
+            "washington-blade",
+            "michael-k-lavers",
+            "rex-tillerson",
+            "sergey-lavrov",
+            "ramzan-kadyrov",
+            "novaya-gazeta",
+            "vladimir-putin",
+            "hbo",
+            "unhcr",
+            "rainbow-railroad",
+        ]
+        record += ["mentions:", "  us-government: " + q("the U.S. government")]
+        record += [
+            f"  {actor}: {q(quote)}" for actor, quote in zip(actors, _ODD_LINES, strict=True)
+        ]
+        record += ["figures:"]
+        for i, (qualifier, value, start, end) in enumerate(_QUALIFIED):
+            record += [
+                f"  - id: f{i}",
+                "    category: detained",
+                f"    value: {value}",
+                f"    qualifier: {qualifier}",
+                "    unit: people",
+                "    subject: " + q(f'men %s {i}, \\ " null\u2028'),
+                "    place: " + q("100%, Grozny"),
+                f"    period: {{start: {start}, end: {end}}}",
+                "    reported_by: novaya-gazeta",
+                "    quote: " + q(figure_quotes[i]),
+                "    note: " + q("n%%s" * (i + 1)),
+            ]
+            record += ["    claim: novaya-gazeta-detained-over-100"] if i % 2 == 0 else []
+            record += ["    via: washington-blade"] if i == 1 else []
+        record += ["statements:"]
+        for i, said in enumerate(_SAID):
+            record += [
+                f"  - id: s{i}",
+                "    speaker: rex-tillerson",
+                "    speaker_label: " + q('%s the, \\ "x" null'),
+                "    act: report",
+                "    mode: indirect",
+                "    medium: letter",
+                "    quote: " + q(_ODD_LINES[i]),
+            ]
+            record += [f"    said: {said}", "    said_basis: relative"] if said else []
+            record += ["    addressees: [sergey-lavrov, us-government]"] if i in (0, 2, 5) else []
+            record += ["    claim: tillerson-letter-to-lavrov-2017"] if i in (1, 2) else []
+            record += (
+                ["    via: washington-blade", "    on_behalf_of: us-government"] if i == 3 else []
+            )
+    path = root / "data" / "articles" / f"{article_id}.yaml"
+    path.write_text("\n".join(record) + "\n", encoding="utf-8")
+
+
+def _odd_corpus(root: Path) -> None:
+    """The repository's data and articles with odd texts, whose ids are prefixes of each
+    other's ("odd" of "odd-b", "odd.b" and "odd_b"); one of them has no mention, figure or
+    statement."""
+    for folder in ("data", "seeds"):
+        shutil.copytree(REPO / folder, root / folder)
+    _odd_article(root, "odd", plain=False)
+    _odd_article(root, "odd-b", plain=True)
+    _odd_article(root, "odd.b", plain=True, empty=True)
+    _odd_article(root, "odd_b", plain=False)
+
+
+@pytest.mark.parametrize("corpus", ["repository", "generated", "odd"])
 def test_each_article_is_written_as_its_rows_and_objects_are(corpus: str, tmp_path: Path) -> None:
-    """On the real data (quotes, Cyrillic, addressees, excluded regions) and a generated
-    corpus (the benchmark's)."""
+    """On the real data (quotes, Cyrillic, addressees, excluded regions), a generated
+    corpus (the benchmark's) and articles with odd texts (``_odd_corpus``)."""
     root = REPO
     if corpus == "generated":
         root = tmp_path / "corpus"
         generate(40, root)
+    elif corpus == "odd":
+        root = tmp_path / "odd"
+        _odd_corpus(root)
     dataset, problems = load(root, _both)
     assert not [p for p in problems if p.severity == "error"]
     assert len(dataset.articles) >= 5
-    for tabulated, record, lines, links in dataset.articles:
+    for tabulated, record, lines, links, _ in dataset.articles:
         assert tabulated.record == record, tabulated.id
         assert tabulated.csv == lines, tabulated.id
         assert tabulated.links == links, tabulated.id
     if corpus == "repository":
-        assert any(links for *_, links in dataset.articles)
+        assert any(links for *_, links, _ in dataset.articles)
+    if corpus == "odd":
+        plain = {tabulated.id: plain for tabulated, *_, plain in dataset.articles}
+        assert {"odd": False, "odd-b": True, "odd.b": True, "odd_b": False}.items() <= plain.items()
 
 
 @given(_table_and_rows(tuple(_BY_NAME)))
