@@ -974,11 +974,12 @@ def _csv_lines(body: list[tuple[Value, ...]], text: str) -> str:
     and it holds no quote, line break or other control character. Without a comma either,
     no CSV field needs quoting, and a field is the JSON text with null emptied and the
     quotes taken away. Otherwise (a quote, a comma, a line break anywhere in the article's
-    table) the csv module writes the rows.
+    table) the csv module writes the rows, and those of a table of one column, whose empty
+    field alone on its line it writes as "".
     """
     if not body:
         return ""
-    if "\\" in text or "," in text:
+    if "\\" in text or "," in text or len(body[0]) == 1:
         return csv_text(body)
     # Each value's text follows a NUL, and only null's begins with "n" (the others begin
     # with a quote, a digit or a minus).
