@@ -15,12 +15,11 @@ import re
 import stat
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._workers import WorkLost, apart, follow_parent, forking
+from ._workers import WorkLost, apart, collector_paused, follow_parent, forking
 from .diagnostics import Diagnostic
 from .reader import (
     ARTICLE_BYTES,
@@ -245,25 +244,10 @@ def _open_claims(
     return doc, parsed, kinds, problems + found
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while the registry is read and checked.
-
-    Every object made then lives until the run ends, and none refers back to itself; but the
-    collector walks all of them each time their number has grown by a quarter, which cost a
-    third of the registry's time at 10,000 and 100,000 actors alike. Whatever garbage might
-    still be made in a cycle is collected once it is back on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_collector_paused()
+# The registry is read and checked with the cycle collector paused: every object made then
+# lives until the run ends, and the collector walked all of them each time their number grew
+# by a quarter, a third of the registry's time at 10,000 and 100,000 actors alike.
+@collector_paused()
 def _open_registry(root: Path) -> _OpenRegistry:
     from .parse import parse_actors
 
@@ -299,7 +283,7 @@ def _open_registry(root: Path) -> _OpenRegistry:
     )
 
 
-@_collector_paused()
+@collector_paused()
 def _check_registry(opened: _OpenRegistry) -> tuple[_RegistryResult, list[Actor]]:
     """The registry's own checks, its summary, and its valid actors sorted by id."""
     from .checks import check_actors, check_claims
