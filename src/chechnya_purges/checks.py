@@ -900,13 +900,13 @@ def _check_evidence(report: _Reporter, checked: CheckedArticle) -> None:
     # would settle it with first (a first or only place outside the excluded regions, a
     # printable passage); anything else goes to them, which say why.
     for actor_id, quote in article.mentions.items():
+        loc: Key = ("mentions", actor_id)
         span = seed.first(quote)
         if span is None or _overlaps(span, excluded):
-            loc: Key = ("mentions", actor_id)
             span = _anchor(report, checked, loc, quote, None, first=True)
             if span is None:
                 continue
-        if span.text.isprintable() or _published(report, checked, ("mentions", actor_id), span):
+        if span.text.isprintable() or _published(report, checked, loc, span):
             checked.mentions[actor_id] = span
     for kind, spans in (("figures", checked.figures), ("statements", checked.statements)):
         for index, record in checked.indexed(kind):
