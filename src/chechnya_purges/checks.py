@@ -388,9 +388,9 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
     pairs are compared, and what ``_close`` says of each, is the rule; the quick bounds of
     ``_Entered.first_close`` only spare most pairs of a full bucket the full comparison and
     never change a warning (tests/test_near_duplicates.py holds it to a plain comparison
-    of every pair). A bucket holds the numbers of its names, and a bucket of one name the
-    number alone: most buckets (a surname of one actor) never grow, and at 100,000 actors a
-    list each would cost tens of megabytes.
+    of every pair). A bucket holds the entries of its names (``_Entered.add``), and a bucket
+    of one name its entry alone: most buckets (a surname of one actor) never grow, and at
+    100,000 actors a list each would cost tens of megabytes.
 
     Past ``_BUCKET_LIMIT`` names a bucket takes no more, so a registry with more than a
     hundred people of one first name and surname compares each new one with the first
@@ -398,74 +398,79 @@ def _near_duplicates(report: _Reporter, actors: list[tuple[int, Actor]]) -> None
     a hundred comparisons for each of its buckets however the registry grows.
     """
     entered = _Entered()
-    buckets: dict[tuple[str, ...], int | list[int]] = {}
+    buckets: dict[tuple[str, ...], _Entry | list[_Entry]] = {}
     for index, actor in actors:
         person = actor.kind is ActorKind.person
         keys = {name_key(n) for n in (actor.name, *actor.aliases)} - {()}
         match = None
         for name in map(_Name.of, sorted(keys)):
-            number = entered.add(index, actor, person, name)
+            entry = entered.add(index, actor, person, name)
             # A pair of names shares several buckets; compare it once.
             seen: set[int] = set()
             for bucket in sorted(_buckets(name.words, person)):
                 held = buckets.get(bucket)
                 if held is None:
-                    buckets[bucket] = number
+                    buckets[bucket] = entry
                     continue
-                if isinstance(held, int):
-                    buckets[bucket] = [held, number]
+                if isinstance(held, tuple):
+                    buckets[bucket] = [held, entry]
                     held = [held]
                 elif len(held) < _BUCKET_LIMIT:  # later entries are never compared
-                    held.append(number)
+                    held.append(entry)
                     held = held[:-1]
                 if match is None:
-                    match = entered.first_close(number, held, seen)
+                    match = entered.first_close(entry, held, seen)
         if match is not None:
             _warn_near(report, index, actor, *match)
 
 
+# A name as a bucket holds it: what a bucket's scan reads of it, and its number.
+_Entry = tuple[int, int, int, int]  # profile, 23 times the text's length, words, number
+
+
 class _Entered:
-    """The names entered in buckets, by number, with what a bucket's scan reads of each in
-    lists of their own."""
+    """The names entered in buckets, by number.
+
+    A bucket's scan reads three things of each of its names, and a name is in several
+    buckets: they are held in one tuple per name (``_Entry``), which every bucket of the
+    name shares and the scan unpacks in one step (against reading three lists by number,
+    a third less time at 100,000 actors, where full buckets make the scan most of the
+    registry's checks)."""
 
     def __init__(self) -> None:
         self.names: list[tuple[int, Actor, bool, _Name]] = []  # index, actor, person, name
-        self.profiles: list[int] = []
-        self.words: list[int] = []  # a bit for each word's hash: one name's words within
-        # another's have their bits within the other's
-        # Each text's length: two names may be spelled alike (a ratio of 0.92, 23/25, or
-        # more) only when 50 times their characters in common reach 23 times both lengths.
-        self.sizes: list[int] = []
 
-    def add(self, index: int, actor: Actor, person: bool, name: _Name) -> int:
+    def add(self, index: int, actor: Actor, person: bool, name: _Name) -> _Entry:
+        """Enter a name: its entry for the buckets.
+
+        The entry holds the name's profile; a bit for each word's hash, so that one name's
+        words within another's have their bits within the other's; and 23 times its text's
+        length, since two names may be spelled alike (a ratio of 0.92, 23/25, or more) only
+        when 50 times their characters in common reach 23 times both lengths."""
         words = 0
         for word in name.words:
             words |= 1 << (hash(word) & 255)
         self.names.append((index, actor, person, name))
-        self.profiles.append(name.profile)
-        self.words.append(words)
-        self.sizes.append(len(name.text))
-        return len(self.names) - 1
+        return name.profile, 23 * len(name.text), words, len(self.names) - 1
 
     def first_close(
-        self, number: int, entries: list[int], seen: set[int]
+        self, entry: _Entry, entries: list[_Entry], seen: set[int]
     ) -> tuple[int, Actor] | None:
         """The first of a bucket's names (not already compared, not of the same actor)
-        close to name ``number``: its entry's index and actor.
+        close to the entry's name: its entry's index and actor.
 
         A full bucket holds a hundred names, nearly all far from this one: they are set
         aside first by what ``_close`` would say, told in a few operations each — too few
         characters in common to be spelled alike, and neither name's words within the
         other's (so not the same words either)."""
+        profile, weight, mine, number = entry
         _, actor, person, name = self.names[number]
-        profiles, words, sizes = self.profiles, self.words, self.sizes
-        profile, mine, weight = profiles[number], words[number], 23 * sizes[number]
         for other_number in [
             n
-            for n in entries
-            if 50 * (profiles[n] & profile).bit_count() >= weight + 23 * sizes[n]
-            or (both := words[n] | mine) == mine
-            or both == words[n]
+            for p, size, words, n in entries
+            if 50 * (p & profile).bit_count() >= weight + size
+            or (both := words | mine) == mine
+            or both == words
         ]:
             if other_number in seen:
                 continue
