@@ -111,6 +111,31 @@ def test_two_profiles_share_the_characters_two_texts_share(a: str, b: str) -> No
     assert (_profile(a) & _profile(b)).bit_count() == (Counter(a) & Counter(b)).total()
 
 
+def _plain_common_subsequence(a: str, b: str) -> int:
+    """The textbook table: the longest common subsequence of every pair of prefixes."""
+    row = [0] * (len(b) + 1)
+    for char in a:
+        above = row
+        row = [0]
+        for place, other in enumerate(b):
+            row.append(above[place] + 1 if char == other else max(above[place + 1], row[place]))
+    return row[-1]
+
+
+@settings(max_examples=500)
+@given(_texts, _texts)
+def test_the_common_subsequence_is_the_textbook_one(a: str, b: str) -> None:
+    assert checks._common_subsequence(a, b) == _plain_common_subsequence(a, b)
+
+
+@given(_texts, _texts)
+def test_the_common_subsequence_bounds_difflibs_matches(a: str, b: str) -> None:
+    """The bound _close puts before difflib's ratio never rules out a pair difflib would
+    call alike."""
+    matched = sum(block.size for block in difflib.SequenceMatcher(None, a, b).get_matching_blocks())
+    assert matched <= checks._common_subsequence(a, b)
+
+
 def test_a_full_bucket_still_finds_the_close_names() -> None:
     """150 people of one first name and surname (a bucket past its limit), then misspellings
     of three of them: each is named, as comparing every pair plainly names it."""

@@ -361,11 +361,33 @@ def _close(a: _Name, b: _Name, people: bool) -> bool:
         small, large = sorted((set(a.words), set(b.words)), key=len)
         if small <= large and (len(small) >= 2 or a.words[-1:] == b.words[-1:]):
             return True
-    # difflib's ratio is slow. Its quick_ratio, an upper bound of it (the characters in
-    # common), rules out almost every pair first.
-    if 2 * (a.profile & b.profile).bit_count() < _SIMILAR * (len(a.text) + len(b.text)):
+    # difflib's ratio is slow. Two upper bounds of it rule out almost every pair first:
+    # its quick_ratio (the characters in common), then the longest common subsequence,
+    # which every set of matching blocks difflib finds is one of.
+    both = len(a.text) + len(b.text)
+    if 2 * (a.profile & b.profile).bit_count() < _SIMILAR * both:
+        return False
+    if 2 * _common_subsequence(a.text, b.text) < _SIMILAR * both:
         return False
     return difflib.SequenceMatcher(None, a.text, b.text).ratio() >= _SIMILAR
+
+
+def _common_subsequence(a: str, b: str) -> int:
+    """The length of the longest common subsequence of two texts, in one pass over ``b``
+    with a bit per character of ``a`` (Allison and Dix's bit-parallel method, in Hyyrö's
+    form): a few integer operations a character where difflib's ratio takes a hundred
+    microseconds a pair, for the pairs of names close in characters but not in order."""
+    masks: dict[str, int] = {}
+    for place, char in enumerate(a):
+        masks[char] = masks.get(char, 0) | 1 << place
+    every = (1 << len(a)) - 1
+    row = every
+    for char in b:
+        matched = row & masks.get(char, 0)
+        row = (row + matched) | (row - matched)
+    # Each place of ``a`` that ends a longer common subsequence than the one before it
+    # has its bit cleared.
+    return len(a) - (row & every).bit_count()
 
 
 def _buckets(key: tuple[str, ...], person: bool) -> set[tuple[str, ...]]:
