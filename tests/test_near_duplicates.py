@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import difflib
 import random
+import re
 import string
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -109,6 +111,14 @@ _texts = st.lists(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789 "), max_
 @given(_texts, _texts)
 def test_two_profiles_share_the_characters_two_texts_share(a: str, b: str) -> None:
     assert (_profile(a) & _profile(b)).bit_count() == (Counter(a) & Counter(b)).total()
+
+
+@given(st.text(max_size=30) | st.text(string.printable, max_size=30))
+def test_a_name_folds_to_the_words_the_unicode_tables_give(name: str) -> None:
+    """ASCII names skip the Unicode tables: their words must be those the tables give."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    words = tuple(w for w in re.findall(r"[a-z0-9]+", folded) if w not in checks._STOP)
+    assert name_key(name) == words
 
 
 def _plain_common_subsequence(a: str, b: str) -> int:

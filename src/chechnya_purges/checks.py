@@ -9,6 +9,7 @@ so what was checked and what is published cannot differ.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 import sys
@@ -302,10 +303,18 @@ _SIMILAR = 0.92  # 23/25, which _Entered.first_close counts in integers
 _BUCKET_LIMIT = 100
 
 
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+
+
 def name_key(name: str) -> tuple[str, ...]:
-    """Words of a name, case- and accent-folded, to compare names across spellings."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-    return tuple(word for word in re.findall(r"[a-z0-9]+", folded) if word not in _STOP)
+    """Words of a name, case- and accent-folded, to compare names across spellings. (An
+    ASCII name has no accents to fold, and its case folds as ``lower`` folds it: most names
+    of a large registry skip the Unicode tables.)"""
+    if name.isascii():
+        folded = name.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return tuple(word for word in _NAME_WORD.findall(folded) if word not in _STOP)
 
 
 # What the texts of folded names are made of (name_key's words, joined by spaces).
@@ -322,10 +331,17 @@ def _profile(text: str) -> int:
     included (what difflib's quick_ratio counts), in one AND; the first group is which
     characters a text has."""
     profile = 0
-    for char, count in Counter(text).items():
-        every_group = ((1 << (_WIDTH * count)) - 1) // _ONCE
-        profile |= every_group << _SLOT[char]
+    for char_count in Counter(text).items():
+        profile |= _bits(*char_count)
     return profile
+
+
+@functools.lru_cache(maxsize=4096)
+def _bits(char: str, count: int) -> int:
+    """A character's bits in a profile where it occurs ``count`` times: few characters and
+    counts occur, and a registry has a profile per name."""
+    every_group = ((1 << (_WIDTH * count)) - 1) // _ONCE
+    return every_group << _SLOT[char]
 
 
 class _Name(NamedTuple):
