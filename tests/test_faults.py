@@ -361,6 +361,31 @@ def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: P
     assert tree(built) == before
 
 
+def test_a_disk_filling_while_the_articles_are_spooled_is_reported_on_the_nested_json(
+    tmp_path: Path,
+) -> None:
+    """The spool reaches the disk a block at a time: a disk that refuses a block, while the
+    workers are still delivering articles, is one diagnostic on the output that block is
+    for, as when every record was written as it arrived."""
+    root = tmp_path / "corpus"
+    generate(PARALLEL_FROM + 20, root)  # records of about 15 KB each: several blocks
+    before = tree(root)
+    result = subprocess.run(
+        command(root, "build", "--no-frictionless"),
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: _file_size_limit(3 << 20),
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith(
+        "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
+        "File too large\n"
+    ), result.stdout
+    assert result.stderr.endswith("Nothing was written.\n")
+    assert tree(root) == before
+
+
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
 def test_a_full_temporary_folder_during_check_is_one_diagnostic_and_changes_nothing(
     built: Path, tmp_path: Path, fmt: str

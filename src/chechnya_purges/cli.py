@@ -426,6 +426,7 @@ def _stage(root: Path, folder: Path) -> _Staged:
     spool = Spool(folder)
     try:
         dataset, problems = load(root, tabulate, spool.add)
+        spool.flush()
         if any(p.severity == "error" for p in problems):
             return problems, None, []
         try:
@@ -882,6 +883,7 @@ def _in_memory(root: Path) -> tuple[Dataset[Filed], Outputs, Pending | None, lis
     spool = Spool()
     try:
         dataset, problems = load(root, tabulate, spool.add)
+        spool.flush()
         if any(p.severity == "error" for p in problems):
             return dataset, Outputs(), None, problems
         try:

@@ -48,7 +48,7 @@ from .models import (
     field_description,
     qualifier_bounds,
 )
-from .outputs import blocks
+from .outputs import BLOCK, blocks
 
 __all__ = [
     "JSON_NAME",
@@ -843,9 +843,16 @@ class Spool:
     def __init__(self, folder: Path | None = None) -> None:
         parts = len(_ARTICLE_TABLES) + 1
         self._folder = folder
-        # Closed by close(), which build calls however it ends.
+        # Closed by close(), which build calls however it ends. Each file buffers a block
+        # (six of them: a few megabytes), not the default 8 KiB: an article's parts, of
+        # bytes to tens of kilobytes, then reach the system a block at a time rather than in
+        # 60,000 writes at 10,000 articles, which cost 0.25 s of CPU against 0.1 s. A write
+        # the disk refuses fails at the block's turn, or when the spool is flushed once every
+        # article is in (``flush``), still named by its part.
         self._files: list[IO[bytes]] = [
-            tempfile.TemporaryFile(dir=folder) if folder is not None else io.BytesIO()  # noqa: SIM115
+            tempfile.TemporaryFile(dir=folder, buffering=BLOCK)  # noqa: SIM115
+            if folder is not None
+            else io.BytesIO()
             for _ in range(parts)
         ]
         self._starts = [array("q", [0]) for _ in range(parts)]
@@ -869,10 +876,7 @@ class Spool:
         """A part of the given articles, in the given order. In the order they arrived (the
         usual case: the files' order is the ids' order) the part is copied in large blocks."""
         handle, starts = self._files[part], self._starts[part]
-        try:
-            handle.flush()
-        except OSError as exc:
-            raise self._named(exc, part) from exc
+        self.flush()
         if [article.number for article in order] == list(range(len(starts) - 1)):
             handle.seek(0)
             yield from blocks(handle)
@@ -880,6 +884,18 @@ class Spool:
         for article in order:
             handle.seek(starts[article.number])
             yield handle.read(starts[article.number + 1] - starts[article.number])
+
+    def flush(self) -> None:
+        """Every part on the disk, the records first: build calls it once every article is
+        in, before it writes any output. Each record is larger than a file's default
+        buffer, so with it the records went to the disk as they arrived, and a disk too full
+        for the spool refused them first, while the articles were read: it is still the
+        nested JSON that such a disk is reported on, before anything else is written."""
+        for part in (_RECORD, *range(_RECORD)):
+            try:
+                self._files[part].flush()
+            except OSError as exc:
+                raise self._named(exc, part) from exc
 
     def _named(self, exc: OSError, part: int) -> OSError:
         """A write that failed (a full disk), naming the output the part is for: the spool's
