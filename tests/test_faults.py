@@ -340,16 +340,21 @@ def _file_size_limit(limit: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: Path) -> None:
-    retitle(built, ARTICLE, TITLE, TITLE + " again")
-    before = tree(built)
-    result = subprocess.run(
-        command(built, "build", "--no-frictionless"),
+def _build_on_a_small_disk(root: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    """build without frictionless, on a disk that takes no more than ``limit`` bytes a file."""
+    return subprocess.run(
+        command(root, "build", "--no-frictionless"),
         capture_output=True,
         text=True,
         check=False,
-        preexec_fn=lambda: _file_size_limit(100),
+        preexec_fn=lambda: _file_size_limit(limit),
     )
+
+
+def test_a_full_disk_during_build_is_one_diagnostic_and_changes_nothing(built: Path) -> None:
+    retitle(built, ARTICLE, TITLE, TITLE + " again")
+    before = tree(built)
+    result = _build_on_a_small_disk(built, 100)
     assert result.returncode == 1, result.stderr
     assert result.stdout == (
         "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
@@ -370,13 +375,7 @@ def test_a_disk_filling_while_the_articles_are_spooled_is_reported_on_the_nested
     root = tmp_path / "corpus"
     generate(PARALLEL_FROM + 20, root)  # records of about 15 KB each: several blocks
     before = tree(root)
-    result = subprocess.run(
-        command(root, "build", "--no-frictionless"),
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=lambda: _file_size_limit(3 << 20),
-    )
+    result = _build_on_a_small_disk(root, 3 << 20)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith(
         "build/chechnya-purges.json:1:1: error[output-unwritable] cannot write the outputs: "
