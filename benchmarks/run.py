@@ -20,7 +20,8 @@ machine's bursts of load move least, and the largest peak.
 
 Prints Markdown tables and writes them to benchmarks/results.md: every command's wall, CPU
 and peak, cold `validate` as a multiple of the floor, the ratios to frictionless that the
-project's goals name (each marked met or not) and how time grows with N. With --merge, the
+project's goals name (each marked met or not) and how time grows with N, beside how
+the floor's and frictionless's times grew in the same run. With --merge, the
 sizes already in results.md that were not measured now are kept, so that a size too slow for
 every run (100,000) is measured on its own.
 Correctness comes first: a command that fails stops the run.
@@ -245,6 +246,19 @@ def _judged(value: float, goal: float, unit: str = "") -> str:
     return f"{value:.2f}{unit} (goal ≤ {goal:g}{unit}: {'met' if value <= goal else 'not met'})"
 
 
+def _processor() -> str:
+    """The processor's model as Linux names it: tables measured on different machines
+    differ by their speed alone, and the model is what tells them apart."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "processor unknown"
+
+
 def table(results: dict[int, Size]) -> str:
     sizes = sorted(results)
     lines = [
@@ -320,13 +334,25 @@ def table(results: dict[int, Size]) -> str:
         if small == GOAL_SIZE and large == 10 * GOAL_SIZE:
             linear = all(9 <= value <= 11 for pair in growth.values() for value in pair)
             verdict = f"goal x10 ± 10 %: {'met' if linear else 'not met'}"
-        lines += ["", f"From {small:,} to {large:,} articles: {text} ({verdict})."]
+        # What the same machine did with work that is linear by construction (the floor) and
+        # with the peer, in the same run: a machine that slows as the corpus grows (page
+        # cache, a directory of 100,000 files, a neighbour's load) shows there, not only in
+        # our rows.
+        peers = "; ".join(
+            f"{LABELS[key]} wall x{b[key].seconds / a[key].seconds:.1f}, "
+            f"CPU x{b[key].cpu / a[key].cpu:.1f}"
+            for key in ("floor", "frictionless")
+        )
+        lines += [
+            "",
+            f"From {small:,} to {large:,} articles: {text} ({verdict}). In the same run: {peers}.",
+        ]
     lines += [
         "",
         "Times are medians of the runs (the warm-cache and one-edit rows: of at least "
         f"{CHEAP_RUNS}, at every size), peaks the largest seen; CPU is user plus system time "
         "of the process and its workers. "
-        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"Machine: {os.cpu_count()} cores ({_processor()}), {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}.",
     ]
     return "\n".join(lines) + "\n"

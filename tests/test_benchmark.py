@@ -66,3 +66,16 @@ def test_a_process_that_ended_while_sampled_counts_no_memory() -> None:
         time.sleep(0.01)  # ended, not yet reaped: a zombie has no memory
     assert run._pss(process.pid, 64 << 20) == 0
     process.wait()
+
+
+def test_growth_is_shown_beside_the_floors_and_the_peers_in_the_same_run() -> None:
+    # A machine that slows as the corpus grows slows the floor and the peer too: the line
+    # that judges our growth shows theirs, measured in the same run.
+    results = {10_000: _size(1, 3), 100_000: _size(10.4, 1)}
+    results[100_000].runs["floor"] = run.Run(14.5, 29.0, 400, 1)
+    results[100_000].runs["frictionless"] = run.Run(105.0, 210.0, 2800, 1)
+    line = next(line for line in run.table(results).splitlines() if line.startswith("From 10,000"))
+    assert line.endswith(
+        "(goal x10 ± 10 %: met). In the same run: floor (read, hash, libyaml) wall x11.6, "
+        "CPU x11.6; frictionless validate wall x12.0, CPU x12.0."
+    )
