@@ -259,6 +259,12 @@ def _processor() -> str:
     return platform.processor() or "processor unknown"
 
 
+def _grew(growth: dict[str, tuple[float, float]], keys: tuple[str, ...]) -> str:
+    return "; ".join(
+        f"{LABELS[key]} wall x{growth[key][0]:.1f}, CPU x{growth[key][1]:.1f}" for key in keys
+    )
+
+
 def table(results: dict[int, Size]) -> str:
     sizes = sorted(results)
     lines = [
@@ -325,27 +331,20 @@ def table(results: dict[int, Size]) -> str:
         factor = large / small
         growth = {
             key: (b[key].seconds / a[key].seconds, b[key].cpu / a[key].cpu)
-            for key in ("validate", "build_nofl", "build")
+            for key in ("validate", "build_nofl", "build", "floor", "frictionless")
         }
-        text = "; ".join(
-            f"{LABELS[key]} wall x{wall:.1f}, CPU x{cpu:.1f}" for key, (wall, cpu) in growth.items()
-        )
+        ours = ("validate", "build_nofl", "build")
         verdict = f"linear is x{factor:.3g}"
         if small == GOAL_SIZE and large == 10 * GOAL_SIZE:
-            linear = all(9 <= value <= 11 for pair in growth.values() for value in pair)
+            linear = all(9 <= value <= 11 for key in ours for value in growth[key])
             verdict = f"goal x10 ± 10 %: {'met' if linear else 'not met'}"
-        # What the same machine did with work that is linear by construction (the floor) and
-        # with the peer, in the same run: a machine that slows as the corpus grows (page
-        # cache, a directory of 100,000 files, a neighbour's load) shows there, not only in
-        # our rows.
-        peers = "; ".join(
-            f"{LABELS[key]} wall x{b[key].seconds / a[key].seconds:.1f}, "
-            f"CPU x{b[key].cpu / a[key].cpu:.1f}"
-            for key in ("floor", "frictionless")
-        )
+        # Beside ours, what the same machine did in the same run with work that is linear by
+        # construction (the floor) and with the peer: a machine that slows as the corpus
+        # grows (page cache, a directory of 100,000 files, a neighbour's load) shows there.
         lines += [
             "",
-            f"From {small:,} to {large:,} articles: {text} ({verdict}). In the same run: {peers}.",
+            f"From {small:,} to {large:,} articles: {_grew(growth, ours)} ({verdict}). "
+            f"In the same run: {_grew(growth, ('floor', 'frictionless'))}.",
         ]
     lines += [
         "",
