@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -29,6 +30,13 @@ from chechnya_purges.cli import cli
 settings.register_profile("default", max_examples=25, deadline=None)
 settings.register_profile("thorough", max_examples=2500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# The tests that press Ctrl-C send SIGINT to the processes they start. A runner started with
+# SIGINT ignored (nohup, a job put in the background by a script) passes that on to every
+# process it starts, and the Ctrl-C would never arrive: the default is restored here, and a
+# process started from here gets the system's default at exec, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini"
 REPO = Path(__file__).resolve().parents[1]
