@@ -13,13 +13,12 @@ longer than a goal allows, no code in the package can meet the goal on that mach
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 
 import click  # noqa: F401  (imported for its cost: every command's entry point needs it)
-import yaml
+from floor import read_hash_parse
 from pydantic import BaseModel  # noqa: F401  (imported for its cost: the models need it)
 
 
@@ -38,9 +37,7 @@ def edit_floor(root: Path) -> int:
                 if entry.name.endswith(".yaml") and (latest is None or status.st_mtime > latest[0]):
                     latest = (status.st_mtime, entry.path)
     if latest is not None:
-        raw = Path(latest[1]).read_bytes()
-        hashlib.sha256(raw).digest()
-        yaml.load(raw.decode("utf-8"), Loader=yaml.CLoader)
+        read_hash_parse(Path(latest[1]))
     return count
 
 

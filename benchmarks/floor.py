@@ -30,10 +30,15 @@ def floor(root: Path) -> int:
         hashlib.sha256(raw).digest()
         raw.decode("utf-8")
     for path in yamls:
-        raw = path.read_bytes()
-        hashlib.sha256(raw).digest()
-        yaml.load(raw.decode("utf-8"), Loader=yaml.CLoader)
+        read_hash_parse(path)
     return len(seeds) + len(yamls)
+
+
+def read_hash_parse(path: Path) -> None:
+    """One YAML input as the floor takes it: read, hashed, decoded and parsed by libyaml."""
+    raw = path.read_bytes()
+    hashlib.sha256(raw).digest()
+    yaml.load(raw.decode("utf-8"), Loader=yaml.CLoader)
 
 
 if __name__ == "__main__":
